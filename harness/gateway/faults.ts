@@ -1,0 +1,5 @@
+// STUB: to be implemented (see docs/ARCHITECTURE.md); replaced before this lands.
+import type { FastifyInstance } from 'fastify';
+import type { GatewayContext } from './context.ts';
+export function registerFaultHooks(_app: FastifyInstance, _ctx: GatewayContext): void {}
+export function registerAdmin(_app: FastifyInstance, _ctx: GatewayContext): void {}

@@ -1,0 +1,70 @@
+import { loadConfigFile } from '../common/config-file.ts';
+import { createLogger } from '../common/log.ts';
+import { createPool } from '../db/pool.ts';
+import { buildApp } from './app.ts';
+import { GatewayConfigSchema } from './config.ts';
+import { createRedis, type GatewayContext } from './context.ts';
+import { createGatewayMetrics } from './metrics.ts';
+import { createPolicyClient } from './policy-client.ts';
+import { createAuditWriter } from './audit.ts';
+import { createConnectorClient } from './connectors.ts';
+import { startWebhookWorkers } from './hooks.ts';
+
+const config = loadConfigFile(GatewayConfigSchema);
+const log = createLogger(`gateway:${config.id}`);
+const metrics = createGatewayMetrics({ gateway: config.id, az: config.az, version: config.version, skillHash: config.skillHash });
+const db = createPool(config.databaseUrl, config.dbPoolMax);
+metrics.dbPoolMax.set(config.dbPoolMax);
+metrics.refreshers.push(() => {
+  metrics.dbPool.set({ state: 'total' }, db.totalCount);
+  metrics.dbPool.set({ state: 'idle' }, db.idleCount);
+  metrics.dbPool.set({ state: 'waiting' }, db.waitingCount);
+});
+
+const partial = {
+  config,
+  tokens: { ...config.tokens, gateway: [...config.tokens.gateway] },
+  redis: createRedis(config.redisUrl),
+  db,
+  metrics,
+  log,
+  faults: { latencyMs: 0, errorRate: 0, diskUsedRatio: 0.42, degraded: false, skillHash: config.skillHash, draining: false },
+  startedAt: Date.now(),
+  onClose: [],
+} satisfies Omit<GatewayContext, 'policy' | 'audit' | 'connectors'>;
+const ctx: GatewayContext = {
+  ...partial,
+  policy: createPolicyClient(partial),
+  audit: createAuditWriter(partial),
+  connectors: createConnectorClient(partial),
+};
+
+const app = await buildApp(ctx);
+await app.listen({ host: config.host, port: config.port });
+startWebhookWorkers(ctx);
+log.info('listening', { port: config.port, pid: process.pid });
+
+let stopping = false;
+async function shutdown(sig: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  // Drain: readiness and the composite probe answer 503 first, so the load balancer moves
+  // traffic away before the listener closes; in-flight requests then finish.
+  ctx.faults.draining = true;
+  log.info('draining', { signal: sig, graceMs: config.drainGraceMs });
+  await new Promise((r) => setTimeout(r, config.drainGraceMs));
+  await app.close();
+  for (const fn of [...ctx.onClose].reverse()) {
+    try {
+      await fn();
+    } catch (err) {
+      log.warn('close hook failed', { err: (err as Error).message });
+    }
+  }
+  await ctx.redis.quit().catch(() => {});
+  await db.end().catch(() => {});
+  log.info('stopped');
+  process.exit(0);
+}
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+process.on('SIGINT', () => void shutdown('SIGINT'));

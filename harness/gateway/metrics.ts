@@ -1,0 +1,184 @@
+import client from 'prom-client';
+
+// Buckets span sub-millisecond probe answers up to the 60 s briefing bound of SPEC §2.
+const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 15, 30, 60];
+
+/** The gateway's metric contract (names are fixed in docs/ARCHITECTURE.md; profiles query them). */
+export function createGatewayMetrics(labels: { gateway: string; az: string; version: string; skillHash: string }) {
+  const registry = new client.Registry();
+  client.collectDefaultMetrics({ register: registry });
+  const r = [registry];
+
+  const refreshers: Array<() => Promise<void> | void> = [];
+  const m = {
+    registry,
+    /** Gauges read at scrape time (queue depth, pool state) register a refresher here. */
+    refreshers,
+    async refresh(): Promise<void> {
+      await Promise.all(refreshers.map(async (f) => f()));
+    },
+    httpDuration: new client.Histogram({
+      name: 'openclaw_http_request_duration_seconds',
+      help: 'HTTP request duration by route template, method and status class.',
+      labelNames: ['route', 'method', 'status_class'] as const,
+      buckets: LATENCY_BUCKETS,
+      registers: r,
+    }),
+    toolInvocations: new client.Counter({
+      name: 'openclaw_tool_invocations_total',
+      help: 'Tool invocations by tool and outcome (ok, denied, error).',
+      labelNames: ['tool', 'outcome'] as const,
+      registers: r,
+    }),
+    toolDuration: new client.Histogram({
+      name: 'openclaw_tool_invocation_duration_seconds',
+      help: 'Tool invocation duration, policy check and audit write included.',
+      labelNames: ['tool'] as const,
+      buckets: LATENCY_BUCKETS,
+      registers: r,
+    }),
+    policyEvaluations: new client.Counter({
+      name: 'openclaw_policy_evaluations_total',
+      help: 'Policy evaluations asked of the sidecar, by domain and result (allow, deny, error).',
+      labelNames: ['domain', 'result'] as const,
+      registers: r,
+    }),
+    policyDuration: new client.Histogram({
+      name: 'openclaw_policy_evaluation_duration_seconds',
+      help: 'Round trip of one policy evaluation to the sidecar.',
+      labelNames: ['domain'] as const,
+      buckets: LATENCY_BUCKETS,
+      registers: r,
+    }),
+    auditWrites: new client.Counter({
+      name: 'openclaw_audit_writes_total',
+      help: 'Audit entries written and acknowledged by the store.',
+      registers: r,
+    }),
+    auditWriteFailures: new client.Counter({
+      name: 'openclaw_audit_write_failures_total',
+      help: 'Audit writes the store did not acknowledge.',
+      registers: r,
+    }),
+    auditWriteDuration: new client.Histogram({
+      name: 'openclaw_audit_write_duration_seconds',
+      help: 'Duration of one audit insert.',
+      buckets: LATENCY_BUCKETS,
+      registers: r,
+    }),
+    webhooksReceived: new client.Counter({
+      name: 'openclaw_webhooks_received_total',
+      help: 'Webhook deliveries received, by hook.',
+      labelNames: ['hook'] as const,
+      registers: r,
+    }),
+    webhooksRejected: new client.Counter({
+      name: 'openclaw_webhooks_rejected_total',
+      help: 'Webhook deliveries rejected, by hook and reason (auth, throttled, invalid, draining).',
+      labelNames: ['hook', 'reason'] as const,
+      registers: r,
+    }),
+    webhooksReplayed: new client.Counter({
+      name: 'openclaw_webhooks_replayed_total',
+      help: 'Webhook deliveries answered from the idempotency store.',
+      labelNames: ['hook'] as const,
+      registers: r,
+    }),
+    webhooksProcessed: new client.Counter({
+      name: 'openclaw_webhooks_processed_total',
+      help: 'Webhook jobs drained from the queue by workers.',
+      labelNames: ['hook'] as const,
+      registers: r,
+    }),
+    queueDepth: new client.Gauge({
+      name: 'openclaw_queue_depth',
+      help: 'Pending jobs in a queue (read from Redis at scrape time).',
+      labelNames: ['queue'] as const,
+      registers: r,
+    }),
+    wsActive: new client.Gauge({
+      name: 'openclaw_ws_connections_active',
+      help: 'Open, authenticated-or-handshaking WebSocket connections.',
+      registers: r,
+    }),
+    connectorRequests: new client.Counter({
+      name: 'openclaw_connector_requests_total',
+      help: 'Connector reads by connector and final outcome (ok, error).',
+      labelNames: ['connector', 'outcome'] as const,
+      registers: r,
+    }),
+    connector429: new client.Counter({
+      name: 'openclaw_connector_upstream_429_total',
+      help: 'Rate-limit answers (429) from upstream providers.',
+      labelNames: ['connector'] as const,
+      registers: r,
+    }),
+    connectorRetries: new client.Counter({
+      name: 'openclaw_connector_retries_total',
+      help: 'Connector read retries after a 429 or a transient failure.',
+      labelNames: ['connector'] as const,
+      registers: r,
+    }),
+    connectorQueued: new client.Gauge({
+      name: 'openclaw_connector_queued',
+      help: 'Connector reads waiting for a retry slot.',
+      labelNames: ['connector'] as const,
+      registers: r,
+    }),
+    dbPool: new client.Gauge({
+      name: 'openclaw_db_pool_connections',
+      help: 'Database pool connections by state (total, idle, waiting).',
+      labelNames: ['state'] as const,
+      registers: r,
+    }),
+    dbPoolMax: new client.Gauge({
+      name: 'openclaw_db_pool_max',
+      help: 'Configured maximum size of the database pool.',
+      registers: r,
+    }),
+    dbQueryDuration: new client.Histogram({
+      name: 'openclaw_db_query_duration_seconds',
+      help: 'Database query duration by operation.',
+      labelNames: ['op'] as const,
+      buckets: LATENCY_BUCKETS,
+      registers: r,
+    }),
+    diskUsedRatio: new client.Gauge({
+      name: 'openclaw_disk_used_ratio',
+      help: 'Used fraction of the gateway disk (fault-controllable in the test bed).',
+      registers: r,
+    }),
+    authFailures: new client.Counter({
+      name: 'openclaw_auth_failures_total',
+      help: 'Requests refused for a missing or wrong token, by surface.',
+      labelNames: ['surface'] as const,
+      registers: r,
+    }),
+    rateLimited: new client.Counter({
+      name: 'openclaw_rate_limited_total',
+      help: 'Requests refused with 429 by a rate-limit bucket.',
+      labelNames: ['bucket'] as const,
+      registers: r,
+    }),
+    buildInfo: new client.Gauge({
+      name: 'openclaw_build_info',
+      help: 'Build information; value is always 1.',
+      labelNames: ['version', 'skill_hash', 'gateway', 'az'] as const,
+      registers: r,
+    }),
+  };
+  m.buildInfo.set({ version: labels.version, skill_hash: labels.skillHash, gateway: labels.gateway, az: labels.az }, 1);
+  return m;
+}
+
+export type GatewayMetrics = ReturnType<typeof createGatewayMetrics>;
+
+/** Re-label build info when the skill hash changes (fault control), so only one series is 1. */
+export function setBuildInfo(m: GatewayMetrics, labels: { gateway: string; az: string; version: string; skillHash: string }): void {
+  m.buildInfo.reset();
+  m.buildInfo.set({ version: labels.version, skill_hash: labels.skillHash, gateway: labels.gateway, az: labels.az }, 1);
+}
+
+export function statusClass(code: number): string {
+  return `${Math.floor(code / 100)}xx`;
+}
