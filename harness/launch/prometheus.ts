@@ -1,0 +1,207 @@
+// Private Prometheus for a test bed: config generator + launcher.
+//
+//   const prom = await startPrometheus({ dir: stateDir + '/prometheus', jobs: [
+//     { name: 'gateway', targets: ['127.0.0.1:18789'], labels: { az: 'a' } },
+//   ] });
+//   await waitForTargetsUp(prom.url, { jobs: ['gateway'] });
+//   …                                   // prom is JSON-serialisable: put it in the state file
+//   await stopPrometheus(prom);          // SIGTERM (then SIGKILL) via util/proc stopProcess
+//
+// Each instance has its own config file, tsdb directory and loopback port, so two test beds
+// never share a Prometheus.
+import fs from 'node:fs';
+import path from 'node:path';
+import YAML from 'yaml';
+import { PromClient } from '../../src/prom/client.ts';
+import { freePort } from '../../src/util/ports.ts';
+import { isAlive, requireBinary, startProcess, stopProcess } from '../../src/util/proc.ts';
+import { waitFor } from '../../src/util/wait.ts';
+
+export interface ScrapeJob {
+  /** Becomes the `job` label (gateway, policy, upstreams, haproxy, node, redis, postgres). */
+  name: string;
+  /** `host:port` of each target. */
+  targets: string[];
+  /** Extra labels attached to every target of the job (e.g. `az`). */
+  labels?: Record<string, string>;
+  /** Default `/metrics`. */
+  metricsPath?: string;
+  scheme?: 'http' | 'https';
+  /** File holding a bearer token (`authorization: {credentials_file}`); the token never enters the config. */
+  bearerTokenFile?: string;
+  /** URL query parameters for the scrape (e.g. `{ format: ['prometheus'] }`). */
+  params?: Record<string, string[]>;
+  /** Per-job override of the global scrape interval, e.g. `'5s'`. */
+  scrapeInterval?: string;
+}
+
+export interface PrometheusConfigOptions {
+  jobs: ScrapeJob[];
+  /** Default `'1s'`: a smoke run lasts minutes, so scoring needs dense samples. */
+  scrapeInterval?: string;
+  /** Default: same as scrapeInterval. */
+  evaluationInterval?: string;
+  externalLabels?: Record<string, string>;
+}
+
+/** The prometheus.yml text for these jobs. */
+export function prometheusConfig(opts: PrometheusConfigOptions): string {
+  const scrapeInterval = opts.scrapeInterval ?? '1s';
+  const names = new Set<string>();
+  for (const job of opts.jobs) {
+    if (names.has(job.name)) throw new Error(`prometheus config: job ${JSON.stringify(job.name)} listed twice`);
+    names.add(job.name);
+  }
+  const doc = {
+    global: {
+      scrape_interval: scrapeInterval,
+      // A scrape must finish before the next one starts.
+      scrape_timeout: scrapeInterval,
+      evaluation_interval: opts.evaluationInterval ?? scrapeInterval,
+      ...(opts.externalLabels ? { external_labels: opts.externalLabels } : {}),
+    },
+    scrape_configs: opts.jobs.map((job) => ({
+      job_name: job.name,
+      ...(job.scrapeInterval ? { scrape_interval: job.scrapeInterval, scrape_timeout: job.scrapeInterval } : {}),
+      ...(job.metricsPath ? { metrics_path: job.metricsPath } : {}),
+      ...(job.scheme ? { scheme: job.scheme } : {}),
+      ...(job.params ? { params: job.params } : {}),
+      ...(job.bearerTokenFile ? { authorization: { type: 'Bearer', credentials_file: job.bearerTokenFile } } : {}),
+      static_configs: [{ targets: job.targets, ...(job.labels ? { labels: job.labels } : {}) }],
+    })),
+  };
+  return YAML.stringify(doc);
+}
+
+export interface StartPrometheusOptions extends PrometheusConfigOptions {
+  /** Directory owned by this instance: config, tsdb and log go inside it. */
+  dir: string;
+  /** Default: a free loopback port. */
+  port?: number;
+  /** `--storage.tsdb.retention.time`, default `'6h'`. */
+  retention?: string;
+  /** Default 30 s. */
+  readyTimeoutMs?: number;
+  /** Keep running after this process exits (`testbed up`). Default true. */
+  detached?: boolean;
+}
+
+/** Everything needed to reach and stop the instance; plain JSON for a state file. */
+export interface PrometheusInstance {
+  name: 'prometheus';
+  url: string;
+  port: number;
+  pid: number;
+  command: string;
+  args: string[];
+  configFile: string;
+  dataDir: string;
+  logFile: string;
+}
+
+/**
+ * Write the config, start Prometheus on loopback, and resolve once `/-/ready` answers 200.
+ * Throws MissingBinaryError('prometheus', 'prometheus') when the binary is absent
+ * (override the path with PROMETHEUS_BIN), and an error quoting the log tail when it exits.
+ */
+export async function startPrometheus(opts: StartPrometheusOptions): Promise<PrometheusInstance> {
+  const command = requireBinary('prometheus', 'prometheus', 'PROMETHEUS_BIN');
+  const dir = path.resolve(opts.dir);
+  const dataDir = path.join(dir, 'data');
+  const configFile = path.join(dir, 'prometheus.yml');
+  const logFile = path.join(dir, 'prometheus.log');
+  fs.mkdirSync(dataDir, { recursive: true });
+  fs.writeFileSync(configFile, prometheusConfig(opts), { mode: 0o600 });
+
+  // freePort can race with another process; retry once on EADDRINUSE (ports.ts convention).
+  for (let attempt = 1; ; attempt++) {
+    const port = opts.port ?? (await freePort());
+    const args = [
+      `--config.file=${configFile}`,
+      `--storage.tsdb.path=${dataDir}`,
+      `--storage.tsdb.retention.time=${opts.retention ?? '6h'}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      '--web.enable-lifecycle',
+      '--log.level=warn',
+    ];
+    const logStart = fs.existsSync(logFile) ? fs.statSync(logFile).size : 0;
+    const proc = startProcess({ name: 'prometheus', command, args, logFile, detached: opts.detached ?? true });
+    const url = `http://127.0.0.1:${port}`;
+    const instance: PrometheusInstance = { name: 'prometheus', url, port, pid: proc.pid, command, args, configFile, dataDir, logFile };
+    try {
+      await waitReady(instance, opts.readyTimeoutMs ?? 30_000, logStart);
+      return instance;
+    } catch (err) {
+      await stopProcess(instance, 2_000);
+      const inUse = readLogTail(logFile, logStart).includes('address already in use');
+      if (inUse && attempt === 1 && opts.port === undefined) continue;
+      throw err;
+    }
+  }
+}
+
+async function waitReady(p: PrometheusInstance, timeoutMs: number, logStart: number): Promise<void> {
+  let exited = false;
+  await waitFor(
+    async () => {
+      if (!isAlive(p.pid)) {
+        exited = true;
+        return true;
+      }
+      const res = await fetch(`${p.url}/-/ready`, { signal: AbortSignal.timeout(1_000) });
+      await res.arrayBuffer();
+      return res.status === 200;
+    },
+    { timeoutMs, intervalMs: 100, what: `Prometheus at ${p.url}/-/ready (log: ${p.logFile})` },
+  );
+  if (exited) {
+    throw new Error(`prometheus exited during start-up (config ${p.configFile}): ${readLogTail(p.logFile, logStart) || 'no log output'}`);
+  }
+}
+
+function readLogTail(logFile: string, from: number): string {
+  try {
+    const text = fs.readFileSync(logFile, 'utf8').slice(from);
+    return text.trim().split('\n').slice(-5).join(' | ');
+  } catch {
+    return '';
+  }
+}
+
+export async function stopPrometheus(p: Pick<PrometheusInstance, 'pid' | 'command'>, graceMs = 5_000): Promise<void> {
+  await stopProcess(p, graceMs);
+}
+
+export interface WaitTargetsOptions {
+  /** Only these jobs must be up; default: every active target. */
+  jobs?: string[];
+  /** Default 30 s. */
+  timeoutMs?: number;
+}
+
+/**
+ * Resolve when every (selected) active target has been scraped successfully (`health: up`,
+ * i.e. `up == 1`) and each selected job has at least one target. On timeout the error names
+ * each target that is not up and its last scrape error.
+ */
+export async function waitForTargetsUp(url: string, opts: WaitTargetsOptions = {}): Promise<void> {
+  const client = new PromClient({ url, timeoutMs: 2_000 });
+  let pending = 'no answer from the targets API yet';
+  try {
+    await waitFor(
+      async () => {
+        const targets = (await client.targets()).filter((t) => !opts.jobs || opts.jobs.includes(t.scrapePool));
+        const missingJobs = (opts.jobs ?? []).filter((j) => !targets.some((t) => t.scrapePool === j));
+        const down = targets.filter((t) => t.health !== 'up');
+        pending = [
+          ...missingJobs.map((j) => `job ${j}: no target`),
+          ...down.map((t) => `${t.scrapePool} ${t.scrapeUrl}: ${t.health}${t.lastError ? ` (${t.lastError})` : ''}`),
+        ].join('; ');
+        return targets.length > 0 && missingJobs.length === 0 && down.length === 0;
+      },
+      { timeoutMs: opts.timeoutMs ?? 30_000, intervalMs: 200, what: `scrape targets of ${url} to be up` },
+    );
+  } catch (err) {
+    throw new Error(`${(err as Error).message}; not up: ${pending}`);
+  }
+}

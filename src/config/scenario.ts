@@ -1,0 +1,234 @@
+// Scenario files (scenarios/*.yaml): the declarative load shape, request mix and pass criteria of
+// one load scenario. Engines read them; nothing here knows a particular scenario.
+import fs from 'node:fs';
+import path from 'node:path';
+import YAML from 'yaml';
+import { z } from 'zod';
+import { parseExecutorConfig, type ExecutorConfig, type ExecutorConfigInput } from '../load/executors/index.ts';
+import { parseDuration } from '../load/duration.ts';
+import { parseThresholdExpr } from '../score/expr.ts';
+import { PromQLSchema, PromThresholdSchema, type PromThreshold } from '../score/promql.ts';
+import { formatZodIssues, ProfileError } from './target.ts';
+
+const Name = z.string().regex(/^[a-z0-9][a-z0-9_.-]*$/, 'expected a lower-case name of letters, digits, ".", "_" or "-"');
+
+const DurationText = z.string().superRefine((s, ctx) => {
+  try {
+    parseDuration(s);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: (err as Error).message });
+  }
+});
+
+const Expr = z.string().superRefine((s, ctx) => {
+  try {
+    parseThresholdExpr(s);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: (err as Error).message });
+  }
+});
+
+/** JSON-ish values with `{{var}}` templates in strings (rendered per iteration). */
+type Template = string | number | boolean | null | Template[] | { [k: string]: Template };
+const TemplateSchema: z.ZodType<Template> = z.lazy(() =>
+  z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(TemplateSchema), z.record(z.string(), TemplateSchema)]),
+);
+
+const StepCommon = {
+  name: Name,
+  /** Reads and writes are scored apart in the mixed workload. */
+  kind: z.enum(['read', 'write']).default('read'),
+  timeout: DurationText.default('30s'),
+  /** Statuses that count as success; default 2xx. */
+  expectStatus: z.array(z.number().int().min(100).max(599)).optional(),
+};
+
+/** A tool invocation: POST /tools/invoke through the load balancer, gateway token. */
+const ToolStepSchema = z.strictObject({
+  ...StepCommon,
+  tool: z.string().min(1),
+  args: z.record(z.string(), TemplateSchema).default({}),
+  /** Remember {requestId, auditId} of every acknowledged call, for the audit-lookup check. */
+  recordAck: z.boolean().default(false),
+});
+
+/** Any other HTTP call on the gateway surface (Enterprise REST, hooks). */
+const HttpStepSchema = z.strictObject({
+  ...StepCommon,
+  http: z.strictObject({
+    method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']).default('GET'),
+    path: z.string().startsWith('/'),
+    body: TemplateSchema.optional(),
+    /** Which token goes in the Authorization header. */
+    token: z.enum(['gateway', 'hook', 'admin']).default('gateway'),
+    headers: z.record(z.string(), z.string()).default({}),
+  }),
+  /** Remember values of the JSON answer for later steps of the iteration: `{policyId: 'id'}` → `{{policyId}}`. */
+  capture: z.record(z.string().regex(/^[a-zA-Z_]+$/), z.string().min(1)).default({}),
+});
+
+export const StepSchema = z.union([ToolStepSchema, HttpStepSchema]);
+export type Step = z.output<typeof StepSchema>;
+export type ToolStep = z.output<typeof ToolStepSchema>;
+export type HttpStep = z.output<typeof HttpStepSchema>;
+
+export const JourneySchema = z.strictObject({
+  name: Name,
+  /** Share of iterations in a mix (weights are relative; 40/25/20/10/5 in the mixed workload). */
+  weight: z.number().positive().default(1),
+  /** Steps run one after another, or all at once (connector burst). */
+  parallel: z.boolean().default(false),
+  /** Pause after each iteration of this journey (closed-model users think). */
+  thinkTime: DurationText.optional(),
+  steps: z.array(StepSchema).min(1),
+});
+export type Journey = z.output<typeof JourneySchema>;
+
+/** Which samples a client threshold looks at. */
+const SelectSchema = z
+  .strictObject({
+    steps: z.array(Name).min(1).optional(),
+    kind: z.enum(['read', 'write']).optional(),
+  })
+  .default({});
+
+export const ClientThresholdSchema = z.strictObject({
+  name: z.string().min(1),
+  /** `latency` (ms percentiles, from HDR), `errors` (failed requests; rate = errors/requests), or a verification figure. */
+  metric: z.union([z.enum(['latency', 'errors', 'dropped']), z.string().regex(/^figure:[a-z0-9_]+$/)]),
+  select: SelectSchema,
+  expr: Expr,
+});
+export type ScenarioClientThreshold = z.output<typeof ClientThresholdSchema>;
+
+/** Informational PromQL figures (connector 429s, retries, restarts…), over the scenario window. */
+export const FigureSchema = z.strictObject({
+  name: z.string().regex(/^[a-z0-9_]+$/),
+  query: PromQLSchema,
+  unit: z.string().optional(),
+});
+
+export const VerifySchema = z.strictObject({
+  /** Look every acknowledged audit write up again in the store: dropped = acknowledged − found. */
+  kind: z.literal('audit-lookup'),
+});
+
+export const ScenarioFileSchema = z.strictObject({
+  name: Name,
+  /** Row of the results template (SPEC §6). */
+  title: z.string().min(1),
+  description: z.string().optional(),
+  /** Executor per profile: the load shape. Pass criteria do not depend on the profile. */
+  profiles: z.record(z.string(), z.record(z.string(), z.unknown())),
+  /** Spread users over this many tenants (`X-Tenant-Id: t-<vu mod n>`); per-tenant API limits apply to each. Unset: the target's default tenant. */
+  tenants: z.number().int().min(1).optional(),
+  journeys: z.array(JourneySchema).min(1),
+  thresholds: z.array(ClientThresholdSchema).default([]),
+  promql: z.array(PromThresholdSchema).default([]),
+  figures: z.array(FigureSchema).default([]),
+  verify: z.array(VerifySchema).default([]),
+});
+
+export interface ScenarioFile extends Omit<z.output<typeof ScenarioFileSchema>, 'profiles' | 'promql'> {
+  file: string;
+  /** Parsed executors (validated at load time). */
+  profiles: Record<string, ExecutorConfig>;
+  /** The same blocks as written, for the engine (which parses them itself). */
+  profileInputs: Record<string, ExecutorConfigInput>;
+  promql: PromThreshold[];
+}
+
+export function parseScenario(text: string, file: string): ScenarioFile {
+  const doc = YAML.parseDocument(text, { prettyErrors: true });
+  if (doc.errors.length > 0) {
+    throw new ProfileError(
+      file,
+      doc.errors.map((e) => {
+        const pos = e.linePos?.[0];
+        return `${file}${pos ? `:${pos.line}:${pos.col}` : ''}: invalid YAML: ${e.message.split('\n')[0] ?? e.message}`;
+      }),
+    );
+  }
+  const raw: unknown = doc.toJS();
+  const parsed = ScenarioFileSchema.safeParse(raw);
+  if (!parsed.success) throw new ProfileError(file, formatZodIssues(file, parsed.error.issues, raw));
+  const s = parsed.data;
+  const problems: string[] = [];
+  const profiles: Record<string, ExecutorConfig> = {};
+  for (const [name, block] of Object.entries(s.profiles)) {
+    try {
+      profiles[name] = parseExecutorConfig(block, `${file}: profiles.${name}`);
+    } catch (err) {
+      problems.push((err as Error).message);
+    }
+  }
+  const stepNames = new Set<string>();
+  s.journeys.forEach((j, ji) =>
+    j.steps.forEach((st, si) => {
+      if (stepNames.has(st.name)) problems.push(`${file}: journeys[${ji}].steps[${si}].name: duplicate step name ${JSON.stringify(st.name)}`);
+      stepNames.add(st.name);
+    }),
+  );
+  s.thresholds.forEach((t, i) => {
+    for (const st of t.select.steps ?? []) {
+      if (!stepNames.has(st)) problems.push(`${file}: thresholds[${i}].select.steps: no step named ${JSON.stringify(st)}`);
+    }
+  });
+  if (problems.length > 0) throw new ProfileError(file, problems);
+  return { ...s, file: path.resolve(file), profiles, profileInputs: s.profiles as Record<string, ExecutorConfigInput> };
+}
+
+export function loadScenario(file: string): ScenarioFile {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ProfileError(file, [`${file}: cannot read scenario file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`]);
+  }
+  return parseScenario(text, file);
+}
+
+export const SCENARIO_DIR = path.resolve(import.meta.dirname, '../../scenarios');
+
+/** Scenario by name (`audit-write`) or path; unknown names list what exists. */
+export function resolveScenario(nameOrPath: string, dir = SCENARIO_DIR): ScenarioFile {
+  if (nameOrPath.endsWith('.yaml') || nameOrPath.includes('/')) return loadScenario(nameOrPath);
+  const file = path.join(dir, `${nameOrPath}.yaml`);
+  if (!fs.existsSync(file)) {
+    const known = listScenarios(dir);
+    throw new ProfileError(file, [`unknown scenario ${JSON.stringify(nameOrPath)}; known: ${known.join(', ')}`]);
+  }
+  return loadScenario(file);
+}
+
+export function listScenarios(dir = SCENARIO_DIR): string[] {
+  return fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.yaml'))
+    .map((f) => f.slice(0, -'.yaml'.length))
+    .sort();
+}
+
+/** Render `{{var}}` in every string of a template. A string that is exactly one variable keeps the variable's type. */
+export function render(t: Template, vars: Record<string, string | number>): unknown {
+  if (typeof t === 'string') {
+    const whole = /^\{\{\s*([a-zA-Z_]+)\s*\}\}$/.exec(t);
+    if (whole) {
+      const v = vars[whole[1] as string];
+      if (v === undefined) throw new Error(`unknown template variable {{${whole[1]}}}`);
+      return v;
+    }
+    return t.replace(/\{\{\s*([a-zA-Z_]+)\s*\}\}/g, (_m, k: string) => {
+      const v = vars[k];
+      if (v === undefined) throw new Error(`unknown template variable {{${k}}}`);
+      return String(v);
+    });
+  }
+  if (Array.isArray(t)) return t.map((x) => render(x, vars));
+  if (t !== null && typeof t === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(t)) out[k] = render(v, vars);
+    return out;
+  }
+  return t;
+}

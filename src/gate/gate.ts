@@ -1,0 +1,226 @@
+// The pre-release gate and the scheduled CI run: scenarios in sequence against one target,
+// the Metrics-to-monitor table over the whole window, then every report format.
+import crypto from 'node:crypto';
+import path from 'node:path';
+import { bindTestbed, loadTargetProfile, resolveTokens, scrapeIntervalSeconds, type TargetProfile } from '../config/target.ts';
+import { resolveScenario, type ScenarioFile } from '../config/scenario.ts';
+import type { EngineProgress } from '../load/engine.ts';
+import { PromClient, PromError } from '../prom/client.ts';
+import { evaluateMetricRows } from '../score/metrics.ts';
+import { overallVerdict } from '../score/verdict.ts';
+import type { ThresholdResult } from '../score/types.ts';
+import { RESULTS_SCHEMA, TEMPLATE_SCENARIOS, type ResultsInput, type ScenarioResult } from '../report/results.ts';
+import { writeReports, type WrittenReports } from '../report/write.ts';
+import { fillFile, TemplateFillError } from '../report/fill.ts';
+import { startTestbed, stopTestbed, type TestbedEndpoints } from '../testbed/index.ts';
+import { isLoopbackHost } from '../util/ports.ts';
+import { runScenario } from './scenario-run.ts';
+
+export const LOCAL_PROFILE = path.resolve(import.meta.dirname, '../../profiles/local.yaml');
+
+export interface GateOptions {
+  /** Scenario names or files; default the five of the plan in template order. */
+  scenarios?: string[];
+  profile: string;
+  /** Target profile YAML; none → start the local test bed, run, stop it. */
+  targetFile?: string;
+  /** Reuse a running test bed (its state dir) instead of starting one. */
+  testbedStateDir?: string;
+  replicas?: number;
+  outDir: string;
+  fill?: string;
+  signal: AbortSignal;
+  /** Plain status lines (CI logs, and the terminal between progress displays). */
+  log: (line: string) => void;
+  onProgress?: (scenario: string, p: EngineProgress) => void;
+}
+
+export interface GateOutcome {
+  exitCode: 0 | 1 | 2 | 3;
+  reports: WrittenReports;
+  results: ResultsInput;
+}
+
+export class GateError extends Error {
+  readonly exitCode: 2 | 3;
+  constructor(message: string, exitCode: 2 | 3) {
+    super(message);
+    this.exitCode = exitCode;
+  }
+}
+
+interface BoundTarget {
+  profile: TargetProfile;
+  tokens: Record<string, string>;
+  databaseUrl?: string;
+  testbed?: TestbedEndpoints;
+  stop?: () => Promise<void>;
+}
+
+async function bindTarget(opts: GateOptions): Promise<BoundTarget> {
+  if (opts.targetFile !== undefined) {
+    const profile = loadTargetProfile(opts.targetFile);
+    if (profile.testbed) throw new GateError(`${opts.targetFile}: testbed: a testbed profile is bound by running without --target`, 2);
+    for (const u of [profile.lb, ...profile.gateways.map((g) => g.url)]) {
+      if (u !== undefined && !isLoopbackHost(new URL(u).hostname) && process.env.CLAWSTORM_ALLOW_REMOTE !== '1') {
+        // This machine may only load loopback; a real fleet is loaded from where it is allowed.
+        throw new GateError(`${opts.targetFile}: ${u} is not a loopback address; set CLAWSTORM_ALLOW_REMOTE=1 where load to it is allowed`, 2);
+      }
+    }
+    return { profile, tokens: resolveTokens(profile) };
+  }
+  const local = loadTargetProfile(LOCAL_PROFILE);
+  let endpoints: TestbedEndpoints;
+  let stop: (() => Promise<void>) | undefined;
+  if (opts.testbedStateDir !== undefined) {
+    const { loadTestbed } = await import('../testbed/index.ts');
+    endpoints = loadTestbed(opts.testbedStateDir).endpoints;
+  } else {
+    opts.log(`testbed: starting the local test bed (${opts.replicas ?? 3} gateways behind HAProxy, Prometheus)`);
+    const t0 = Date.now();
+    endpoints = await startTestbed({
+      replicas: opts.replicas ?? 3,
+      signal: opts.signal,
+      onProgress: (line, ev) => {
+        if (ev.status === 'failed') opts.log(`testbed: ${line}`);
+      },
+    });
+    opts.log(`testbed: up in ${((Date.now() - t0) / 1000).toFixed(1)} s (lb ${endpoints.lb.url}, prometheus ${endpoints.prometheus.url})`);
+    stop = async () => {
+      opts.log('testbed: stopping');
+      await stopTestbed(endpoints.stateDir);
+    };
+  }
+  const profile = bindTestbed(local, endpoints);
+  return { profile, tokens: resolveTokens(profile), databaseUrl: endpoints.database.url, testbed: endpoints, ...(stop ? { stop } : {}) };
+}
+
+export async function runGate(opts: GateOptions): Promise<GateOutcome> {
+  const names = opts.scenarios && opts.scenarios.length > 0 ? opts.scenarios : TEMPLATE_SCENARIOS.map((s) => s.name);
+  // Every scenario file is read and validated before anything starts.
+  const files: ScenarioFile[] = names.map((n) => resolveScenario(n));
+  for (const f of files) {
+    if (f.profiles[opts.profile] === undefined) {
+      throw new GateError(`${f.file}: profiles: scenario ${f.name} has no profile ${JSON.stringify(opts.profile)} (has ${Object.keys(f.profiles).join(', ')})`, 2);
+    }
+  }
+  const runId = `${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-${crypto.randomBytes(3).toString('hex')}`;
+  const startedAt = new Date();
+  const bound = await bindTarget(opts);
+  try {
+    const { profile } = bound;
+    const promUrl = profile.prometheus.url;
+    if (promUrl === undefined) throw new GateError(`${profile.file}: prometheus.url: required`, 2);
+    const promToken = profile.prometheus.token !== undefined ? bound.tokens[profile.prometheus.token] : undefined;
+    const prom = new PromClient({ url: promUrl, ...(promToken ? { bearerToken: promToken } : {}) });
+    await checkPrometheus(prom, promUrl);
+    const scrape = scrapeIntervalSeconds(profile);
+    const lb = profile.lb;
+    if (lb === undefined) throw new GateError(`${profile.file}: lb: required`, 2);
+
+    const scenarios: ScenarioResult[] = [];
+    let saturated = false;
+    const saturation: string[] = [];
+    let aborted = false;
+    for (const f of files) {
+      if (opts.signal.aborted) {
+        aborted = true;
+        break;
+      }
+      opts.log(`${f.name}: start (${opts.profile})`);
+      const out = await runScenario(f, {
+        profile: opts.profile,
+        target: { baseUrl: lb, tokens: bound.tokens, runId, ...(bound.databaseUrl ? { databaseUrl: bound.databaseUrl } : {}) },
+        prom,
+        scrapeIntervalSeconds: scrape,
+        signal: opts.signal,
+        ...(opts.onProgress ? { onProgress: (p: EngineProgress) => opts.onProgress?.(f.name, p) } : {}),
+      });
+      scenarios.push(out.result);
+      if (out.saturated) {
+        saturated = true;
+        saturation.push(...out.saturationReasons.map((r) => `${f.name}: ${r}`));
+      }
+      if (out.engine.aborted) aborted = true;
+      const r = out.result;
+      opts.log(
+        `${f.name}: ${r.status} — ${r.requests} requests, ${r.errors} errors, p50 ${fmt(r.p50)} p95 ${fmt(r.p95)} p99 ${fmt(r.p99)}` +
+          (r.dropped > 0 ? `, ${r.dropped} dropped starts` : ''),
+      );
+      for (const t of r.thresholds) opts.log(`  ${t.verdict === 'pass' ? 'ok  ' : t.verdict === 'fail' ? 'FAIL' : 'NODATA'} ${t.name}: ${t.detail}`);
+      if (aborted) break;
+    }
+    // Scenarios of the template that were not asked for (or not reached) stay "Not run".
+    for (const t of TEMPLATE_SCENARIOS) {
+      if (!scenarios.some((s) => s.name === t.name)) {
+        scenarios.push({ name: t.name, title: t.title, status: 'Not run', p50: null, p95: null, p99: null, errorRate: null, errorRateOf: 'requests', requests: 0, errors: 0, dropped: 0, thresholds: [], extra: {}, series: [] });
+      }
+    }
+
+    const endedAt = new Date();
+    opts.log('metrics: scoring the Metrics-to-monitor table over the run window');
+    const metrics = await evaluateMetricRows(prom, profile.metrics, { start: startedAt, end: endedAt, scrapeIntervalSeconds: scrape });
+    for (const m of metrics) opts.log(`  ${m.gate ? '' : '(not gated) '}${m.verdict === 'pass' ? 'ok  ' : m.verdict === 'fail' ? 'FAIL' : 'NODATA'} ${m.group} / ${m.metric}: ${m.detail}`);
+
+    const all: Array<Pick<ThresholdResult, 'verdict' | 'source' | 'name'>> = scenarios.flatMap((s) => s.thresholds);
+    for (const m of metrics) if (m.gate) all.push({ verdict: m.verdict, source: 'promql', name: m.metric });
+    const verdict = overallVerdict({ thresholds: all, saturated, aborted });
+    const results: ResultsInput = {
+      schema: RESULTS_SCHEMA,
+      runId,
+      startedAt: startedAt.toISOString(),
+      endedAt: endedAt.toISOString(),
+      profile: opts.profile,
+      target: profile.name,
+      verdict: verdict.verdict,
+      exitCode: verdict.exitCode,
+      aborted,
+      ...(aborted ? { abortReason: 'interrupted (SIGINT/SIGTERM) before every scenario finished' } : {}),
+      reasons: verdict.reasons,
+      scenarios: scenarios.sort((a, b) => order(a.name) - order(b.name)),
+      thresholds: [],
+      metrics,
+      generator: { saturated, reasons: saturation, figures: {} },
+      drills: [],
+    };
+    const reports = writeReports(opts.outDir, results);
+    opts.log(`reports: ${reports.json}, ${reports.markdown}, ${reports.junit}, ${reports.html}`);
+    if (opts.fill !== undefined) fillTeamFile(opts.fill, results, opts.log);
+    opts.log(`verdict: ${verdict.verdict} (exit ${verdict.exitCode})${verdict.reasons.length ? ` — ${verdict.reasons.join('; ')}` : ''}`);
+    return { exitCode: verdict.exitCode, reports, results };
+  } finally {
+    await bound.stop?.();
+  }
+}
+
+/** Fill the team's Markdown: the results table always, the metrics tables where the file has them. */
+export function fillTeamFile(file: string, results: Pick<ResultsInput, 'scenarios' | 'metrics'> & object, log: (l: string) => void): void {
+  const r = results as Parameters<typeof fillFile>[1];
+  let outcome;
+  try {
+    outcome = fillFile(file, r, { tables: ['results', 'metrics'] });
+  } catch (err) {
+    if (!(err instanceof TemplateFillError) || !/metric/i.test(err.message)) throw err;
+    outcome = fillFile(file, r, { tables: ['results'] });
+  }
+  log(`fill: ${file}: ${outcome.changed ? 'updated' : 'already up to date'} (${outcome.filled.results} results table, ${outcome.filled.metrics} metrics tables)`);
+}
+
+async function checkPrometheus(prom: PromClient, url: string): Promise<void> {
+  try {
+    await prom.instant('vector(1)');
+  } catch (err) {
+    const why = err instanceof PromError ? err.message : (err as Error).message;
+    throw new GateError(`Prometheus at ${url} is not answering: ${why}`, 3);
+  }
+}
+
+function order(name: string): number {
+  const i = TEMPLATE_SCENARIOS.findIndex((t) => t.name === name);
+  return i < 0 ? TEMPLATE_SCENARIOS.length : i;
+}
+
+function fmt(ms: number | null): string {
+  if (ms === null) return '--';
+  return ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(1)} ms`;
+}

@@ -1,0 +1,195 @@
+// One scenario, start to verdict: load → samples → verification → thresholds (client and PromQL).
+import { scenario as prepare, runEngine, type EngineProgress, type EngineResult } from '../load/engine.ts';
+import { mergeEncoded } from '../load/histogram.ts';
+import { SampleSink, type GroupSummary, type StepSummary } from '../load/samples.ts';
+import type { MonitorThresholds } from '../load/monitor.ts';
+import type { ScenarioFile, ScenarioClientThreshold } from '../config/scenario.ts';
+import type { PromClient } from '../prom/client.ts';
+import { evaluatePromThresholds, substitutePlaceholders, settle } from '../score/promql.ts';
+import { evaluateClientThreshold, errorSummary, latencySummary, type MetricSummary } from '../score/threshold.ts';
+import type { ThresholdResult } from '../score/types.ts';
+import { overallVerdict } from '../score/verdict.ts';
+import type { ScenarioResult, ScenarioStatus } from '../report/results.ts';
+import { buildJourneys, type JourneyTarget } from './journey.ts';
+import { auditLookup, type AuditLookupResult } from './verify.ts';
+
+export interface ScenarioRunOptions {
+  profile: string;
+  target: JourneyTarget & { databaseUrl?: string };
+  prom: PromClient | undefined;
+  scrapeIntervalSeconds: number;
+  signal: AbortSignal;
+  onProgress?: (p: EngineProgress) => void;
+  monitor?: Partial<MonitorThresholds>;
+}
+
+export interface ScenarioOutcome {
+  result: ScenarioResult;
+  engine: EngineResult;
+  saturated: boolean;
+  saturationReasons: string[];
+}
+
+export function vusOf(s: ScenarioFile, profile: string): number {
+  const e = s.profiles[profile];
+  if (e === undefined) return 1;
+  switch (e.executor) {
+    case 'constant-arrival-rate':
+    case 'ramping-arrival-rate':
+      return e.maxVUs ?? e.preAllocatedVUs;
+    case 'ramping-vus':
+      return Math.max(1, e.startVUs ?? 1, ...e.stages.map((st) => st.target));
+    default:
+      return e.vus;
+  }
+}
+
+export async function runScenario(s: ScenarioFile, opts: ScenarioRunOptions): Promise<ScenarioOutcome> {
+  const executor = s.profileInputs[opts.profile];
+  if (executor === undefined) {
+    throw Object.assign(new Error(`${s.file}: profiles.${opts.profile}: scenario ${s.name} has no profile ${JSON.stringify(opts.profile)}; it has ${Object.keys(s.profiles).join(', ')}`), { exitCode: 2 });
+  }
+  const sink = new SampleSink();
+  const built = buildJourneys(s, opts.target, sink, vusOf(s, opts.profile));
+  let engine: EngineResult;
+  try {
+    engine = await runEngine([prepare({ name: s.name, executor, iteration: built.iteration })], {
+      sink,
+      signal: opts.signal,
+      ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+      ...(opts.monitor ? { monitor: opts.monitor } : {}),
+    });
+  } finally {
+    await built.close();
+  }
+  const start = new Date(engine.startedAt);
+  const end = new Date(engine.endedAt);
+
+  const figures: Record<string, number | string | boolean | null> = {};
+  let audit: AuditLookupResult | undefined;
+  if (s.verify.some((v) => v.kind === 'audit-lookup') && !engine.aborted) {
+    const token = opts.target.tokens.gateway ?? '';
+    audit = await auditLookup(built.acks, {
+      ...(opts.target.databaseUrl !== undefined ? { databaseUrl: opts.target.databaseUrl } : {}),
+      apiBaseUrl: opts.target.baseUrl,
+      token,
+      from: new Date(engine.startedAt - 5_000),
+      to: new Date(engine.endedAt + 5_000),
+      signal: opts.signal,
+    });
+    figures.audit_acknowledged = audit.acknowledged;
+    figures.audit_found = audit.found;
+    figures.audit_dropped = audit.incomplete ? null : audit.dropped;
+    figures.audit_lookup_via = audit.via;
+    if (audit.incomplete) figures.audit_lookup_problem = audit.incomplete;
+  }
+
+  if (opts.prom && s.figures.length > 0) {
+    await settle(end, opts.scrapeIntervalSeconds);
+    const range = Math.max(1, Math.ceil((engine.endedAt - engine.startedAt) / 1000));
+    for (const f of s.figures) {
+      const q = substitutePlaceholders(f.query, { range, interval: range, rateInterval: Math.max(range, 4 * opts.scrapeIntervalSeconds) });
+      try {
+        const r = await opts.prom.instant(q, end);
+        figures[f.name] = r.type === 'vector' ? (r.series.length === 0 ? null : r.series.reduce((a, x) => a + x.v, 0)) : r.type === 'scalar' ? r.v : null;
+      } catch {
+        figures[f.name] = null;
+      }
+    }
+  }
+
+  const mine = engine.summary.steps.filter((st) => st.scenario === s.name);
+  const scen = engine.summary.scenarios.find((x) => x.scenario === s.name);
+  const thresholds: ThresholdResult[] = s.thresholds.map((t) => evaluateClientThreshold({ name: t.name, metric: t.metric, expr: t.expr }, summaryFor(s, t, mine, scen, figures, audit)));
+  if (s.promql.length > 0) {
+    if (opts.prom) {
+      thresholds.push(...(await evaluatePromThresholds(opts.prom, s.promql, { start, end, scrapeIntervalSeconds: opts.scrapeIntervalSeconds })));
+    } else {
+      for (const t of s.promql) {
+        thresholds.push({ name: t.name, source: 'promql', expr: `${t.op} ${t.value}`, query: t.query, observed: null, verdict: 'no_data', detail: 'no Prometheus configured for this target' });
+      }
+    }
+  }
+
+  const saturated = engine.monitor.saturated;
+  const verdict = overallVerdict({ thresholds, saturated, aborted: engine.aborted });
+  const status: ScenarioStatus = verdict.verdict === 'pass' ? 'Pass' : verdict.verdict === 'fail' ? 'Fail' : 'No data';
+  const all = scen;
+  const hist = all && all.latencySamples > 0 ? mergeEncoded([all.histogram]) : undefined;
+  const result: ScenarioResult = {
+    name: s.name,
+    title: s.title,
+    status,
+    startedAt: start.toISOString(),
+    endedAt: end.toISOString(),
+    p50: all && all.latencySamples > 0 ? all.p50Ms : null,
+    p95: all && all.latencySamples > 0 ? all.p95Ms : null,
+    p99: all && all.latencySamples > 0 ? all.p99Ms : null,
+    errorRate: all && all.count > 0 ? all.errorRate : null,
+    errorRateOf: 'requests',
+    requests: all?.count ?? 0,
+    errors: all?.errors ?? 0,
+    dropped: all?.dropped ?? 0,
+    thresholds,
+    extra: {
+      ...figures,
+      latency_measured_from: all?.latencyFrom ?? 'none',
+      iterations_completed: all?.completed ?? 0,
+      iterations_failed: all?.failed ?? 0,
+      iterations_interrupted: all?.interrupted ?? 0,
+      verdict_reasons: verdict.reasons.join('; ') || null,
+    },
+    percentiles: hist ? [50, 75, 90, 95, 99, 99.9, 100].map((p) => ({ p, ms: Math.round(hist.percentileMs(p) * 1000) / 1000 })) : [],
+    series: engine.scenarioBuckets[s.name] ?? [],
+  };
+  return { result, engine, saturated, saturationReasons: engine.monitor.reasons };
+}
+
+/** The samples a client threshold judges: the scenario's steps, narrowed by name or kind. */
+function summaryFor(
+  s: ScenarioFile,
+  t: ScenarioClientThreshold,
+  steps: StepSummary[],
+  scen: GroupSummary | undefined,
+  figures: Record<string, number | string | boolean | null>,
+  audit: AuditLookupResult | undefined,
+): MetricSummary | undefined {
+  if (t.metric.startsWith('figure:')) {
+    const v = figures[t.metric.slice('figure:'.length)];
+    if (typeof v !== 'number') return undefined;
+    // A figure's opportunities: what it counts out of (acknowledged writes), at least one.
+    return { samples: Math.max(1, audit?.acknowledged ?? 1), count: v };
+  }
+  const kinds = new Map<string, string>();
+  for (const j of s.journeys) for (const st of j.steps) kinds.set(st.name, st.kind);
+  const narrowed = t.select.steps !== undefined || t.select.kind !== undefined;
+  const chosen = narrowed
+    ? steps.filter((st) => (t.select.steps === undefined || t.select.steps.includes(st.step)) && (t.select.kind === undefined || kinds.get(st.step) === t.select.kind))
+    : undefined;
+  const group = chosen === undefined ? scen : mergeGroups(chosen);
+  if (group === undefined) return undefined;
+  if (t.metric === 'latency') return latencySummary(group);
+  if (t.metric === 'dropped') return { samples: Math.max(1, group.count), count: 'dropped' in group ? Number((group as { dropped: number }).dropped) : 0 };
+  return errorSummary(group);
+}
+
+function mergeGroups(groups: GroupSummary[]): GroupSummary | undefined {
+  if (groups.length === 0) return undefined;
+  if (groups.length === 1) return groups[0];
+  const withLatency = groups.filter((g) => g.latencySamples > 0);
+  const h = mergeEncoded(withLatency.map((g) => g.histogram));
+  const st = h.stats();
+  const count = groups.reduce((a, g) => a + g.count, 0);
+  const errors = groups.reduce((a, g) => a + g.errors, 0);
+  return {
+    ...st,
+    count,
+    errors,
+    errorRate: count > 0 ? errors / count : 0,
+    errorRateOf: 'requests',
+    latencySamples: groups.reduce((a, g) => a + g.latencySamples, 0),
+    latencyFrom: groups[0]?.latencyFrom ?? 'none',
+    clampedSamples: groups.reduce((a, g) => a + g.clampedSamples, 0),
+    histogram: h.encode(),
+  };
+}

@@ -1,0 +1,130 @@
+// junit.xml: one <testcase> per threshold (scenario, drill and run thresholds) and per
+// Metrics-to-monitor row, one <testsuite> per scenario / drill / "run" / "metrics".
+//
+// How verdicts map, so CI shows what the exit code means:
+//   pass    → plain testcase
+//   fail    → <failure type="fail">
+//   no_data → <failure type="no_data"> — not <skipped>: no data fails closed in the gate
+//             (exit 3), and CI systems render skipped as harmless grey.
+//   client thresholds of a run whose load generator saturated → <failure type="inconclusive">
+//             (exit 3: numbers from an overloaded client are not results).
+//   thresholds of a scenario that did not run, and metric rows marked gate: false →
+//             <skipped>: they did not count toward the verdict.
+import { XMLBuilder } from 'fast-xml-parser';
+import type { MetricRowRecord, Results, ThresholdRecord } from './results.ts';
+import { redact } from '../util/redact.ts';
+
+type Outcome = { kind: 'pass' } | { kind: 'failure'; type: string; message: string; body: string } | { kind: 'skipped'; message: string };
+
+interface Case {
+  name: string;
+  classname: string;
+  outcome: Outcome;
+}
+
+interface Suite {
+  name: string;
+  id: string;
+  time: number;
+  timestamp?: string;
+  cases: Case[];
+  properties?: Record<string, string>;
+}
+
+// XML 1.0 forbids most control characters even when escaped.
+// eslint-disable-next-line no-control-regex
+const INVALID_XML = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g;
+const clean = (s: string): string => redact(s).replace(INVALID_XML, '\uFFFD');
+
+function thresholdCase(t: ThresholdRecord, classname: string, ctx: { ran: boolean; saturated: boolean }): Case {
+  const name = `${t.name}: ${t.expr}`;
+  let outcome: Outcome;
+  if (!ctx.ran) outcome = { kind: 'skipped', message: 'scenario not run' };
+  else if (ctx.saturated && t.source === 'client' && t.verdict !== 'no_data') {
+    outcome = { kind: 'failure', type: 'inconclusive', message: `inconclusive: load generator saturated (measured ${t.verdict})`, body: t.detail };
+  } else if (t.verdict === 'fail') outcome = { kind: 'failure', type: 'fail', message: `failed: ${t.detail}`, body: t.query ?? t.expr };
+  else if (t.verdict === 'no_data') outcome = { kind: 'failure', type: 'no_data', message: `no data: ${t.detail}`, body: t.query ?? t.expr };
+  else outcome = { kind: 'pass' };
+  return { name, classname, outcome };
+}
+
+function metricCase(m: MetricRowRecord): Case {
+  const name = `${m.group} / ${m.metric}`;
+  let outcome: Outcome;
+  if (!m.gate && m.verdict !== 'pass') outcome = { kind: 'skipped', message: `not gating (${m.verdict}): ${m.detail}` };
+  else if (m.verdict === 'fail') outcome = { kind: 'failure', type: 'fail', message: `failed: ${m.detail}`, body: m.query };
+  else if (m.verdict === 'no_data') outcome = { kind: 'failure', type: 'no_data', message: `no data: ${m.detail}`, body: m.query };
+  else outcome = { kind: 'pass' };
+  return { name, classname: 'clawstorm.metrics', outcome };
+}
+
+function seconds(start?: string, end?: string): number {
+  if (!start || !end) return 0;
+  const d = (Date.parse(end) - Date.parse(start)) / 1000;
+  return Number.isFinite(d) && d > 0 ? d : 0;
+}
+
+export function renderJUnit(results: Results): string {
+  const saturated = results.generator.saturated;
+  const suites: Suite[] = [];
+  for (const s of results.scenarios) {
+    const ran = s.status !== 'Not run';
+    suites.push({
+      name: s.title,
+      id: s.name,
+      time: seconds(s.startedAt, s.endedAt),
+      timestamp: s.startedAt,
+      cases: s.thresholds.map((t) => thresholdCase(t, `clawstorm.${s.name}`, { ran, saturated })),
+      properties: { status: s.status, requests: String(s.requests), errors: String(s.errors), dropped: String(s.dropped) },
+    });
+  }
+  for (const d of results.drills) {
+    const ran = d.status !== 'Not run';
+    suites.push({ name: d.title, id: d.name, time: 0, timestamp: d.startedAt, cases: d.thresholds.map((t) => thresholdCase(t, `clawstorm.${d.name}`, { ran, saturated })), properties: { status: d.status } });
+  }
+  if (results.thresholds.length > 0) {
+    suites.push({ name: 'Run thresholds', id: 'run', time: seconds(results.startedAt, results.endedAt), cases: results.thresholds.map((t) => thresholdCase(t, 'clawstorm.run', { ran: true, saturated })) });
+  }
+  if (results.metrics.length > 0) {
+    suites.push({ name: 'Metrics to monitor', id: 'metrics', time: 0, cases: results.metrics.map(metricCase) });
+  }
+
+  const count = (cs: Case[], k: Outcome['kind']) => cs.filter((c) => c.outcome.kind === k).length;
+  const all = suites.flatMap((s) => s.cases);
+  const doc = {
+    '?xml': { '@_version': '1.0', '@_encoding': 'UTF-8' },
+    testsuites: {
+      '@_name': clean(`clawstorm ${results.runId}`),
+      '@_tests': all.length,
+      '@_failures': count(all, 'failure'),
+      '@_errors': 0,
+      '@_skipped': count(all, 'skipped'),
+      '@_time': seconds(results.startedAt, results.endedAt).toFixed(3),
+      '@_timestamp': results.startedAt,
+      testsuite: suites.map((s) => ({
+        '@_name': clean(s.name),
+        '@_id': clean(s.id),
+        '@_tests': s.cases.length,
+        '@_failures': count(s.cases, 'failure'),
+        '@_errors': 0,
+        '@_skipped': count(s.cases, 'skipped'),
+        '@_time': s.time.toFixed(3),
+        ...(s.timestamp ? { '@_timestamp': s.timestamp } : {}),
+        properties: {
+          property: Object.entries({ verdict: results.verdict, exitCode: String(results.exitCode), aborted: String(results.aborted), saturated: String(saturated), ...s.properties }).map(([name, value]) => ({
+            '@_name': name,
+            '@_value': clean(value),
+          })),
+        },
+        testcase: s.cases.map((c) => {
+          const tc: Record<string, unknown> = { '@_name': clean(c.name), '@_classname': clean(c.classname), '@_time': '0' };
+          if (c.outcome.kind === 'failure') tc.failure = { '@_type': c.outcome.type, '@_message': clean(c.outcome.message), '#text': clean(c.outcome.body) };
+          if (c.outcome.kind === 'skipped') tc.skipped = { '@_message': clean(c.outcome.message) };
+          return tc;
+        }),
+      })),
+    },
+  };
+  const builder = new XMLBuilder({ ignoreAttributes: false, attributeNamePrefix: '@_', textNodeName: '#text', format: true, suppressEmptyNode: true, processEntities: true });
+  return builder.build(doc) as string;
+}

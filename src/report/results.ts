@@ -1,0 +1,227 @@
+// results.json: the machine-readable source of every other report format.
+//
+// JSON has no ±Infinity (a histogram_quantile landing in the +Inf bucket is a real, terrible
+// result), so they are written as the strings "+Inf" / "-Inf" and read back as numbers. NaN is
+// never stored: a value that was not measured is null.
+import fs from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import type { MetricRowResult } from '../score/metrics.ts';
+import type { BaselineLookup } from '../score/promql.ts';
+import type { ThresholdResult, Verdict } from '../score/types.ts';
+import type { OverallVerdict } from '../score/verdict.ts';
+import { redactDeep } from '../util/redact.ts';
+
+export const RESULTS_SCHEMA = 'clawstorm.results/v1';
+
+/** A number, ±Infinity included (read back from "+Inf"/"-Inf"); never NaN. */
+const Num = z.preprocess(
+  (v) => (v === '+Inf' ? Number.POSITIVE_INFINITY : v === '-Inf' ? Number.NEGATIVE_INFINITY : v),
+  z.custom<number>((v) => typeof v === 'number' && !Number.isNaN(v), { message: 'expected a number (or "+Inf"/"-Inf")' }),
+);
+const Count = z.number().int().min(0);
+const Iso = z.iso.datetime({ offset: true });
+
+export const VerdictSchema = z.enum(['pass', 'fail', 'no_data']);
+export const OverallVerdictSchema = z.enum(['pass', 'fail', 'no_data', 'inconclusive']);
+export const ScenarioStatusSchema = z.enum(['Pass', 'Fail', 'No data', 'Not run']);
+export type ScenarioStatus = z.output<typeof ScenarioStatusSchema>;
+
+export const ThresholdResultSchema = z.object({
+  name: z.string(),
+  source: z.enum(['client', 'promql']),
+  expr: z.string(),
+  query: z.string().optional(),
+  observed: Num.nullable(),
+  unit: z.string().optional(),
+  verdict: VerdictSchema,
+  detail: z.string(),
+  regression: z
+    .object({ maxIncreasePct: z.number(), baseline: Num.nullable(), changePct: Num.nullable(), verdict: VerdictSchema })
+    .optional(),
+});
+
+/** One second of one scenario (the load engine's SecondBucket). Latencies in ms. */
+export const SecondBucketSchema = z.object({
+  /** Unix time, seconds. */
+  t: z.number(),
+  count: Count,
+  errors: Count,
+  p50: Num.nullable(),
+  p95: Num.nullable(),
+  p99: Num.nullable(),
+  max: Num.nullable(),
+});
+
+export const ScenarioResultSchema = z.object({
+  /** Scenario id, e.g. `policy-evaluation`. */
+  name: z.string(),
+  /** Row label in the results template, e.g. `Policy Evaluation`. */
+  title: z.string(),
+  status: ScenarioStatusSchema,
+  startedAt: Iso.optional(),
+  endedAt: Iso.optional(),
+  /** Latency percentiles in milliseconds (corrected for coordinated omission where measured so). */
+  p50: Num.nullable(),
+  p95: Num.nullable(),
+  p99: Num.nullable(),
+  /** Failed requests / requests (0…1). */
+  errorRate: Num.nullable(),
+  /** What errorRate divides by (SPEC §11: say it). */
+  errorRateOf: z.string().default('requests'),
+  requests: Count,
+  errors: Count,
+  /** Starts the executor could not make (k6's dropped_iterations). */
+  dropped: Count,
+  thresholds: z.array(ThresholdResultSchema).default([]),
+  /** Scenario-specific figures: missing audit ids, lost webhooks, queue high-water, … */
+  extra: z.record(z.string(), z.union([Num, z.string(), z.boolean(), z.null()])).default({}),
+  /** More percentiles for the percentile chart ({p: 99.9, ms: 812}). */
+  percentiles: z.array(z.object({ p: z.number().min(0).max(100), ms: Num })).optional(),
+  /** Per-second series for the latency-over-time chart. */
+  series: z.array(SecondBucketSchema).default([]),
+});
+
+export const MetricRowResultSchema = z.object({
+  group: z.string(),
+  metric: z.string(),
+  query: z.string(),
+  unit: z.string(),
+  target: z.object({ op: z.string(), value: Num }),
+  alert: z.object({ op: z.string(), value: Num, for: z.string().optional() }),
+  gate: z.boolean().default(true),
+  observed: Num.nullable(),
+  alerting: z.boolean().nullable(),
+  verdict: VerdictSchema,
+  detail: z.string(),
+});
+
+export const DrillResultSchema = z.object({
+  name: z.string(),
+  title: z.string(),
+  status: ScenarioStatusSchema,
+  startedAt: Iso.optional(),
+  /** Timeline: seconds since the drill started. */
+  events: z.array(z.object({ t: z.number(), label: z.string(), kind: z.string().optional() })).default([]),
+  figures: z.record(z.string(), z.union([Num, z.string(), z.boolean(), z.null()])).default({}),
+  thresholds: z.array(ThresholdResultSchema).default([]),
+});
+
+export const ResultsSchema = z.object({
+  schema: z.literal(RESULTS_SCHEMA),
+  runId: z.string().min(1),
+  startedAt: Iso,
+  endedAt: Iso,
+  /** Run profile: `smoke`, `full`, … */
+  profile: z.string(),
+  /** Target profile name (redacted). */
+  target: z.string(),
+  verdict: OverallVerdictSchema,
+  exitCode: z.union([z.literal(0), z.literal(1), z.literal(2), z.literal(3)]),
+  aborted: z.boolean(),
+  abortReason: z.string().optional(),
+  /** Why the verdict is what it is (from score/verdict). */
+  reasons: z.array(z.string()).default([]),
+  scenarios: z.array(ScenarioResultSchema),
+  /** Run-level thresholds not tied to one scenario. */
+  thresholds: z.array(ThresholdResultSchema).default([]),
+  metrics: z.array(MetricRowResultSchema).default([]),
+  generator: z.object({
+    saturated: z.boolean(),
+    reasons: z.array(z.string()).default([]),
+    figures: z.record(z.string(), z.union([Num, z.null()])).default({}),
+  }),
+  drills: z.array(DrillResultSchema).default([]),
+});
+
+export type Results = z.output<typeof ResultsSchema>;
+export type ResultsInput = z.input<typeof ResultsSchema>;
+export type ScenarioResult = z.output<typeof ScenarioResultSchema>;
+export type ThresholdRecord = z.output<typeof ThresholdResultSchema>;
+export type MetricRowRecord = z.output<typeof MetricRowResultSchema>;
+
+// The schema and the scorer's types must stay interchangeable.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const _thresholdsAgree: Same<ThresholdRecord, ThresholdResult> = true;
+const _metricRowsAssignable: MetricRowResult extends MetricRowRecord ? true : false = true;
+const _verdictsAgree: Same<z.output<typeof OverallVerdictSchema>, OverallVerdict> = true;
+void _thresholdsAgree;
+void _metricRowsAssignable;
+void _verdictsAgree;
+
+/** The five rows of the results template (SPEC §6), in order. */
+export const TEMPLATE_SCENARIOS: readonly { name: string; title: string }[] = [
+  { name: 'briefing-generation', title: 'Briefing Generation' },
+  { name: 'policy-evaluation', title: 'Policy Evaluation' },
+  { name: 'audit-write', title: 'Audit Write' },
+  { name: 'connector-burst', title: 'Connector Burst' },
+  { name: 'mixed-workload', title: 'Mixed Workload' },
+];
+
+export class ResultsError extends Error {
+  readonly exitCode = 2;
+}
+
+/** Validate a parsed results object; problems name the file and field. */
+export function parseResults(json: unknown, file = 'results.json'): Results {
+  const r = ResultsSchema.safeParse(json);
+  if (r.success) return r.data;
+  const lines = r.error.issues.slice(0, 10).map((i) => `${file}: ${i.path.map(String).join('.') || '(top level)'}: ${i.message}`);
+  throw new ResultsError(lines.join('\n'));
+}
+
+export function readResults(file: string): Results {
+  let json: unknown;
+  try {
+    json = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new ResultsError(`${file}: cannot read results (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+  return parseResults(json, file);
+}
+
+/** Validated, redacted JSON text (±Infinity as "+Inf"/"-Inf"), newline-terminated. */
+export function serializeResults(results: ResultsInput): string {
+  const checked = parseResults(results, 'results (in memory)');
+  return `${JSON.stringify(redactDeep(checked), (_k, v: unknown) => (v === Number.POSITIVE_INFINITY ? '+Inf' : v === Number.NEGATIVE_INFINITY ? '-Inf' : v), 2)}\n`;
+}
+
+export function writeResults(file: string, results: ResultsInput): void {
+  writeFileAtomic(file, serializeResults(results));
+}
+
+/** Write via a temp file and rename, so a reader never sees half a report. */
+export function writeFileAtomic(file: string, text: string, mode?: number): void {
+  fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  const tmp = `${file}.${process.pid}.tmp`;
+  try {
+    fs.writeFileSync(tmp, text);
+    if (mode !== undefined) fs.chmodSync(tmp, mode);
+    fs.renameSync(tmp, file);
+  } catch (err) {
+    fs.rmSync(tmp, { force: true });
+    throw err;
+  }
+}
+
+/**
+ * A baseline lookup over a previous run: the observed value of the threshold with this name,
+ * among one scenario's thresholds (`scenario` given) or the run-level ones.
+ */
+export function baselineLookup(baseline: Results, scenario?: string): BaselineLookup {
+  const pool = scenario === undefined ? baseline.thresholds : (baseline.scenarios.find((s) => s.name === scenario)?.thresholds ?? []);
+  return (name) => pool.find((t) => t.name === name)?.observed ?? null;
+}
+
+/**
+ * A scenario's template status from its thresholds: any fail → Fail; any no data → No data;
+ * all pass → Pass; none → No data (a scenario with nothing judged did not pass). With a
+ * saturated generator, client-side results are not results: they count as no data.
+ */
+export function scenarioStatus(thresholds: readonly Pick<ThresholdResult, 'verdict' | 'source'>[], opts: { ran: boolean; saturated?: boolean }): ScenarioStatus {
+  if (!opts.ran) return 'Not run';
+  const vs: Verdict[] = thresholds.map((t) => (opts.saturated && t.source === 'client' ? 'no_data' : t.verdict));
+  if (vs.includes('fail')) return 'Fail';
+  if (vs.length === 0 || vs.includes('no_data')) return 'No data';
+  return 'Pass';
+}

@@ -1,0 +1,308 @@
+// PromQL thresholds, judged over a run window [start, end].
+//
+// instant: one query at `end`; `$__range` / `$__interval` become the run duration, so
+//   `rate(x[$__interval])` is the rate over the whole run.
+// range:   one range query over the run; every step is a window judged on its own, and the
+//   threshold fails only after `window.consecutive` failing windows in a row on one series
+//   (Argo Rollouts' consecutive failure limit). `$__interval` becomes the step there.
+// `$__rate_interval` is `$__interval` but never shorter than 4 scrape intervals, so rate()
+// always has enough samples.
+//
+// No series, or only NaN values, is `no_data` — never a pass. With several series each must
+// pass; the worst one is reported.
+import { parser } from '@prometheus-io/lezer-promql';
+import { z } from 'zod';
+import { formatLabels, PromError, type InstantResult, type Labels, type PromClient, type RangeSeries } from '../prom/client.ts';
+import { parseDuration } from '../load/duration.ts';
+import { compare, worse, type RegressionOutcome, type ThresholdResult, type Verdict } from './types.ts';
+
+// ── validation ───────────────────────────────────────────────────────────────
+
+export interface PromQLProblem {
+  /** 0-based character offset of the first syntax error. */
+  offset: number;
+  message: string;
+}
+
+const PLACEHOLDER = /\$\{?__(rate_interval|range|interval)\}?(?![A-Za-z0-9_])/g;
+
+/**
+ * Syntax check with the Prometheus project's own Lezer grammar (placeholders are replaced by a
+ * duration first). Returns undefined when the query parses; this is syntax only — type errors
+ * such as `rate(foo)` surface from Prometheus at run time.
+ */
+export function checkPromQL(query: string): PromQLProblem | undefined {
+  const text = query.replace(PLACEHOLDER, '1m');
+  if (text.trim() === '') return { offset: 0, message: 'empty query' };
+  const tree = parser.parse(text);
+  let offset = -1;
+  tree.iterate({
+    enter(node) {
+      if (offset >= 0) return false;
+      if (node.type.isError) offset = node.from;
+      return undefined;
+    },
+  });
+  if (offset < 0) return undefined;
+  const near = text.slice(offset, offset + 20);
+  return { offset, message: `invalid PromQL at column ${offset + 1}${near ? ` near ${JSON.stringify(near)}` : ' (unexpected end)'}` };
+}
+
+// ── threshold definition ─────────────────────────────────────────────────────
+
+export const CompareOpSchema = z.enum(['<', '<=', '>', '>=', '==', '!=']);
+
+/** A duration as seconds (number) or text (`10s`, `1m`). */
+export const DurationSchema = z.union([z.number().positive(), z.string()]).transform((v, ctx) => {
+  if (typeof v === 'number') return v;
+  try {
+    const seconds = parseDuration(v) / 1000;
+    if (seconds <= 0) throw new Error(`duration ${JSON.stringify(v)} must be greater than 0`);
+    return seconds;
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: (err as Error).message });
+    return z.NEVER;
+  }
+});
+
+export const PromQLSchema = z.string().superRefine((q, ctx) => {
+  const problem = checkPromQL(q);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem.message });
+});
+
+export const PromThresholdSchema = z
+  .strictObject({
+    name: z.string().min(1),
+    query: PromQLSchema,
+    op: CompareOpSchema,
+    value: z.number(),
+    mode: z.enum(['instant', 'range']).default('instant'),
+    window: z.strictObject({ step: DurationSchema, consecutive: z.number().int().min(1).default(1) }).optional(),
+    regression: z.strictObject({ maxIncreasePct: z.number().min(0) }).optional(),
+    unit: z.string().optional(),
+  })
+  .superRefine((t, ctx) => {
+    if (t.mode === 'range' && t.window === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['window'], message: 'range mode needs window: {step, consecutive}' });
+    }
+  });
+
+export type PromThreshold = z.output<typeof PromThresholdSchema>;
+export type PromThresholdInput = z.input<typeof PromThresholdSchema>;
+
+/** The same threshold's observed value in a baseline run; null/undefined when it had none. */
+export type BaselineLookup = (name: string) => number | null | undefined;
+
+export interface RunWindow {
+  start: Date;
+  end: Date;
+  /** The target's scrape interval; sizes `$__rate_interval` and the settle wait. Default 15 s. */
+  scrapeIntervalSeconds?: number;
+  baseline?: BaselineLookup;
+  /**
+   * Wait (at most two scrape intervals) until the last samples of the run have been scraped
+   * before querying. Default true.
+   */
+  settle?: boolean;
+}
+
+/** Prometheus accepts at most 11,000 points per series in a range query. */
+const MAX_POINTS = 11_000;
+
+export interface Placeholders {
+  range: number;
+  interval: number;
+  rateInterval: number;
+}
+
+export function substitutePlaceholders(query: string, p: Placeholders): string {
+  return query.replace(PLACEHOLDER, (_m, name: string) => {
+    const seconds = name === 'range' ? p.range : name === 'interval' ? p.interval : p.rateInterval;
+    return `${Math.max(1, Math.ceil(seconds))}s`;
+  });
+}
+
+// ── evaluation ───────────────────────────────────────────────────────────────
+
+export async function evaluatePromThreshold(client: PromClient, t: PromThreshold, w: RunWindow): Promise<ThresholdResult> {
+  const scrape = w.scrapeIntervalSeconds ?? 15;
+  const durationS = Math.max(1, Math.ceil((w.end.getTime() - w.start.getTime()) / 1000));
+  if (w.settle !== false) await settle(w.end, scrape);
+
+  let result: ThresholdResult;
+  if (t.mode === 'instant') {
+    const query = substitutePlaceholders(t.query, { range: durationS, interval: durationS, rateInterval: Math.max(durationS, 4 * scrape) });
+    result = await instantVerdict(client, t, query, w.end);
+  } else {
+    const window = t.window!;
+    const step = Math.max(window.step, Math.ceil(durationS / MAX_POINTS));
+    const query = substitutePlaceholders(t.query, { range: durationS, interval: step, rateInterval: Math.max(step, 4 * scrape) });
+    result = await rangeVerdict(client, t, query, w, step, window.consecutive);
+  }
+  if (t.regression) result = withRegression(result, t.regression.maxIncreasePct, w.baseline?.(t.name));
+  return result;
+}
+
+export async function evaluatePromThresholds(client: PromClient, list: PromThreshold[], w: RunWindow): Promise<ThresholdResult[]> {
+  if (w.settle !== false) await settle(w.end, w.scrapeIntervalSeconds ?? 15);
+  return mapLimit(list, 4, (t) => evaluatePromThreshold(client, t, { ...w, settle: false }));
+}
+
+function base(t: PromThreshold, query: string): Omit<ThresholdResult, 'observed' | 'verdict' | 'detail'> {
+  const r: Omit<ThresholdResult, 'observed' | 'verdict' | 'detail'> = { name: t.name, source: 'promql', expr: `${t.query} ${t.op} ${t.value}`, query };
+  if (t.unit !== undefined) r.unit = t.unit;
+  return r;
+}
+
+function noDataFromError(err: unknown): string {
+  if (!(err instanceof PromError)) throw err;
+  if (err.kind === 'unreachable') return `Prometheus unreachable: ${err.message}`;
+  return err.message;
+}
+
+async function instantVerdict(client: PromClient, t: PromThreshold, query: string, at: Date): Promise<ThresholdResult> {
+  const b = base(t, query);
+  let res: InstantResult;
+  try {
+    res = await client.instant(query, at);
+  } catch (err) {
+    return { ...b, observed: null, verdict: 'no_data', detail: noDataFromError(err) };
+  }
+  let series: { labels: Labels; v: number }[];
+  if (res.type === 'vector') series = res.series;
+  else if (res.type === 'scalar') series = [{ labels: {}, v: res.v }];
+  else return { ...b, observed: null, verdict: 'no_data', detail: `query returned a ${res.type}; expected an instant vector or scalar` };
+
+  if (series.length === 0) {
+    return { ...b, observed: null, verdict: 'no_data', detail: 'query returned no series (an absent series is not a zero)' };
+  }
+  const measured = series.filter((s) => !Number.isNaN(s.v));
+  const nan = series.length - measured.length;
+  if (measured.length === 0) {
+    return { ...b, observed: null, verdict: 'no_data', detail: `all ${series.length} series are NaN (nothing measured in the window)` };
+  }
+  let worst = measured[0]!;
+  for (const s of measured) if (worse(worst.v, s.v, t.op, t.value) !== worst.v) worst = s;
+  const failing = measured.filter((s) => !compare(s.v, t.op, t.value)).length;
+  const ok = failing === 0;
+  const where = series.length > 1 ? ` on ${formatLabels(worst.labels)}` : '';
+  const extra = [
+    series.length > 1 ? `${failing}/${measured.length} series failing` : '',
+    nan > 0 ? `${nan} NaN series skipped` : '',
+  ].filter(Boolean);
+  return {
+    ...b,
+    observed: worst.v,
+    verdict: ok ? 'pass' : 'fail',
+    detail: `${ok ? 'worst' : 'observed'} ${worst.v}${where} ${ok ? 'meets' : 'violates'} ${t.op} ${t.value}${extra.length ? ` (${extra.join(', ')})` : ''}`,
+  };
+}
+
+async function rangeVerdict(client: PromClient, t: PromThreshold, query: string, w: RunWindow, step: number, consecutive: number): Promise<ThresholdResult> {
+  const b = base(t, query);
+  const endS = w.end.getTime() / 1000;
+  // The first window starts one step after the run does, so no window reaches before the run.
+  const startS = Math.min(w.start.getTime() / 1000 + step, endS);
+  let series: RangeSeries[];
+  try {
+    series = await client.range(query, startS, endS, step);
+  } catch (err) {
+    return { ...b, observed: null, verdict: 'no_data', detail: noDataFromError(err) };
+  }
+  if (series.length === 0) {
+    return { ...b, observed: null, verdict: 'no_data', detail: 'query returned no series over the run (an absent series is not a zero)' };
+  }
+  const judged = series.map((s) => ({ labels: s.labels, ...judgeSeries(s, t, step) }));
+  const measured = judged.filter((j) => j.worst !== undefined);
+  if (measured.length === 0) {
+    return { ...b, observed: null, verdict: 'no_data', detail: `all ${series.length} series are NaN over the run` };
+  }
+  let worstSeries = measured[0]!;
+  for (const j of measured) if (worse(worstSeries.worst!.v, j.worst!.v, t.op, t.value) !== worstSeries.worst!.v) worstSeries = j;
+  const longest = judged.reduce((best, j) => (j.longestStreak > best.longestStreak ? j : best), judged[0]!);
+  const failed = longest.longestStreak >= consecutive;
+  const w0 = worstSeries.worst!;
+  const where = series.length > 1 ? ` on ${formatLabels(worstSeries.labels)}` : '';
+  const streakWhere = series.length > 1 && failed ? ` on ${formatLabels(longest.labels)}` : '';
+  return {
+    ...b,
+    observed: w0.v,
+    verdict: failed ? 'fail' : 'pass',
+    detail:
+      `worst ${w0.v}${where} at ${new Date(w0.t * 1000).toISOString()}; longest run of failing ${step}s windows ` +
+      `${longest.longestStreak}${streakWhere} (fails at ${consecutive} consecutive, ${t.op} ${t.value} must hold)`,
+  };
+}
+
+/**
+ * Failing streaks of one series. A missing step (scrape gap) or NaN neither counts as a failure
+ * nor resets the streak: a gap must not launder a failing run into a pass.
+ */
+export function judgeSeries(s: RangeSeries, t: Pick<PromThreshold, 'op' | 'value'>, _step: number): { longestStreak: number; worst: { t: number; v: number } | undefined } {
+  let streak = 0;
+  let longestStreak = 0;
+  let worst: { t: number; v: number } | undefined;
+  const points = [...s.points].sort((a, b) => a.t - b.t);
+  for (const p of points) {
+    if (Number.isNaN(p.v)) continue;
+    if (worst === undefined || worse(worst.v, p.v, t.op, t.value) !== worst.v) worst = p;
+    if (compare(p.v, t.op, t.value)) {
+      streak = 0;
+    } else {
+      streak += 1;
+      longestStreak = Math.max(longestStreak, streak);
+    }
+  }
+  return { longestStreak, worst };
+}
+
+/** Fold a baseline comparison into a result: the threshold fails on either failing. */
+export function withRegression(r: ThresholdResult, maxIncreasePct: number, baseline: number | null | undefined): ThresholdResult {
+  const b = baseline ?? null;
+  let reg: RegressionOutcome;
+  let note: string;
+  if (r.observed === null) {
+    reg = { maxIncreasePct, baseline: b, changePct: null, verdict: 'no_data' };
+    note = 'regression: nothing observed to compare';
+  } else if (b === null || Number.isNaN(b)) {
+    reg = { maxIncreasePct, baseline: null, changePct: null, verdict: 'no_data' };
+    note = 'regression: the baseline has no value for this threshold';
+  } else {
+    const changePct = b === 0 ? (r.observed === 0 ? 0 : r.observed > 0 ? Number.POSITIVE_INFINITY : Number.NEGATIVE_INFINITY) : ((r.observed - b) / Math.abs(b)) * 100;
+    const ok = changePct <= maxIncreasePct;
+    reg = { maxIncreasePct, baseline: b, changePct, verdict: ok ? 'pass' : 'fail' };
+    note = `regression: ${formatPct(changePct)} vs baseline ${b} (limit +${maxIncreasePct}%)`;
+  }
+  return { ...r, verdict: combineTwo(r.verdict, reg.verdict), detail: `${r.detail}; ${note}`, regression: reg };
+}
+
+function formatPct(p: number): string {
+  if (!Number.isFinite(p)) return p > 0 ? '+∞%' : '−∞%';
+  return `${p >= 0 ? '+' : ''}${p.toFixed(1)}%`;
+}
+
+function combineTwo(a: Verdict, b: Verdict): Verdict {
+  if (a === 'fail' || b === 'fail') return 'fail';
+  if (a === 'no_data' || b === 'no_data') return 'no_data';
+  return 'pass';
+}
+
+/** Wait until the run's last samples have had two scrape intervals to land. */
+export async function settle(end: Date, scrapeSeconds: number): Promise<void> {
+  const cap = 2 * scrapeSeconds * 1000;
+  const waitMs = Math.min(cap, end.getTime() + cap - Date.now());
+  if (waitMs > 0) await new Promise((r) => setTimeout(r, waitMs));
+}
+
+export async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
