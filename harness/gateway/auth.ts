@@ -47,16 +47,25 @@ export const AUTH_FAILURE_WINDOW_S = 60;
  */
 export async function throttledFor(ctx: GatewayContext, surface: AuthSurface, client: string): Promise<number> {
   const key = `authfail:${surface}:${client}`;
-  const [count, ttl] = await Promise.all([ctx.redis.get(key), ctx.redis.ttl(key)]);
-  if (count !== null && Number(count) >= AUTH_FAILURE_LIMIT) return Math.max(1, ttl);
+  try {
+    const [count, ttl] = await Promise.all([ctx.redis.get(key), ctx.redis.ttl(key)]);
+    if (count !== null && Number(count) >= AUTH_FAILURE_LIMIT) return Math.max(1, ttl);
+  } catch {
+    // Redis down: the throttle cannot be read; the token check still decides (and the probe
+    // can still say "degraded" instead of failing with a 500).
+  }
   return 0;
 }
 
 export async function recordAuthFailure(ctx: GatewayContext, surface: AuthSurface, client: string): Promise<void> {
-  const key = `authfail:${surface}:${client}`;
-  const n = await ctx.redis.incr(key);
-  if (n === 1) await ctx.redis.expire(key, AUTH_FAILURE_WINDOW_S);
   ctx.metrics.authFailures.inc({ surface });
+  const key = `authfail:${surface}:${client}`;
+  try {
+    const n = await ctx.redis.incr(key);
+    if (n === 1) await ctx.redis.expire(key, AUTH_FAILURE_WINDOW_S);
+  } catch {
+    // see throttledFor
+  }
 }
 
 /**

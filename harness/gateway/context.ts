@@ -88,8 +88,16 @@ export interface GatewayContext {
   onClose: Array<() => Promise<void> | void>;
 }
 
-export function createRedis(url: string): Redis {
-  return new Redis(url, { maxRetriesPerRequest: 3, enableAutoPipelining: true, lazyConnect: false });
+export function createRedis(url: string, log?: Logger): Redis {
+  const r = new Redis(url, { maxRetriesPerRequest: 3, enableAutoPipelining: true, lazyConnect: false });
+  // Without a listener ioredis reports a lost server as an unhandled error; readiness and the
+  // composite probe already say when Redis is down.
+  let last = 0;
+  r.on('error', (err: Error) => {
+    if (Date.now() - last > 10_000) log?.warn('redis error', { err: err.message });
+    last = Date.now();
+  });
+  return r;
 }
 
 /** What exists before the policy client, audit writer and connector client are built on it. */

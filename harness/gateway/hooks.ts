@@ -1,5 +1,331 @@
-// STUB: to be implemented (see docs/ARCHITECTURE.md); replaced before this lands.
-import type { FastifyInstance } from 'fastify';
+import crypto from 'node:crypto';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Redis } from 'ioredis';
+import { z } from 'zod';
+import { authorize } from './auth.ts';
 import type { GatewayContext } from './context.ts';
-export function registerHooks(_app: FastifyInstance, _ctx: GatewayContext): void {}
-export function startWebhookWorkers(_ctx: GatewayContext): void {}
+
+// Webhook ingress with durable admission. A delivery is acknowledged (200) only after its job is
+// on the fleet-wide Redis queue, and the idempotency key and the enqueue happen in one Lua script,
+// so a crash can never leave a stored key without its job (a replay would then point at a run
+// that never happens) nor two jobs for one key. Keys live in Redis for 24 h, so unlike the real
+// gateway's in-memory store a restart does not forget them.
+//
+// Workers drain the queue reliably: BLMOVE into a per-gateway processing list, do the work, then
+// record the run and LREM the job in one MULTI. A crash before the MULTI leaves the job in the
+// processing list, from where this gateway re-queues it on its next start; after the MULTI the
+// run is recorded exactly once. Accounting: `runs:processed` (runId → times processed) and the
+// capped stream `runs:log`.
+//
+// Counters: received = every delivery that reached a hook route (after fault injection);
+// rejected{reason} + replayed + accepted = received.
+
+export const WEBHOOK_QUEUE = 'queue:webhooks';
+export const RUNS_PROCESSED = 'runs:processed';
+export const RUNS_LOG = 'runs:log';
+const RUNS_LOG_MAXLEN = 200_000;
+/** Accounting outlives any storm but not the test bed forever. */
+const RUNS_TTL_S = 7 * 86_400;
+const IDEMPOTENCY_TTL_S = 86_400;
+const BLOCK_TIMEOUT_S = 1;
+const DRAIN_RETRY_AFTER_S = 2;
+
+export type HookName = 'agent' | 'wake';
+
+export function processingKey(gatewayId: string): string {
+  return `processing:webhooks:${gatewayId}`;
+}
+
+const AgentBodySchema = z.looseObject({
+  message: z.string().min(1).max(200_000),
+  name: z.string().max(200).optional(),
+  sessionKey: z.string().min(1).max(500).optional(),
+});
+
+const WakeBodySchema = z.looseObject({
+  text: z.string().min(1).max(200_000),
+  mode: z.enum(['now', 'next-heartbeat']).optional(),
+});
+
+const IdempotencyKeySchema = z
+  .string()
+  .min(1)
+  .max(256)
+  .regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces');
+
+export const JobSchema = z.object({
+  runId: z.string(),
+  hook: z.enum(['agent', 'wake']),
+  key: z.string().nullable(),
+  receivedAt: z.string(),
+  gateway: z.string(),
+  body: z.record(z.string(), z.unknown()),
+});
+export type WebhookJob = z.infer<typeof JobSchema>;
+
+// KEYS[1] idempotency key, KEYS[2] queue; ARGV[1] runId, ARGV[2] job, ARGV[3] ttl seconds.
+// Returns {1, runId} when this call admitted the delivery, {0, existingRunId} for a replay.
+const ADMIT_ONCE_LUA = `
+local existing = redis.call('GET', KEYS[1])
+if existing then return {0, existing} end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', tonumber(ARGV[3]))
+redis.call('LPUSH', KEYS[2], ARGV[2])
+return {1, ARGV[1]}
+`;
+
+const AdmitResultSchema = z.tuple([z.union([z.literal(0), z.literal(1)]), z.string()]);
+
+/** Admit one delivery: returns the runId and whether it was a replay of an earlier key. */
+export async function admit(
+  ctx: GatewayContext,
+  hook: HookName,
+  key: string | null,
+  body: Record<string, unknown>,
+): Promise<{ runId: string; replayed: boolean }> {
+  const runId = crypto.randomUUID();
+  const job: WebhookJob = { runId, hook, key, receivedAt: new Date().toISOString(), gateway: ctx.config.id, body };
+  const raw = JSON.stringify(job);
+  if (key === null) {
+    await ctx.redis.lpush(WEBHOOK_QUEUE, raw);
+    return { runId, replayed: false };
+  }
+  const res = AdmitResultSchema.parse(
+    await ctx.redis.eval(ADMIT_ONCE_LUA, 2, `idem:${hook}:${key}`, WEBHOOK_QUEUE, runId, raw, IDEMPOTENCY_TTL_S),
+  );
+  return { runId: res[1], replayed: res[0] === 0 };
+}
+
+const lastDepths = new WeakMap<GatewayContext, { value: number; at: number }>();
+
+/**
+ * Pending webhook jobs (LLEN of the fleet-wide queue). Bounded in time for the probe's sake: on a
+ * slow or absent Redis it answers the last value read within 5 s, else null.
+ */
+export async function queueDepth(ctx: GatewayContext, timeoutMs = 150): Promise<number | null> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const n = await Promise.race([
+      ctx.redis.llen(WEBHOOK_QUEUE),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error('timeout')), timeoutMs);
+      }),
+    ]);
+    lastDepths.set(ctx, { value: n, at: Date.now() });
+    return n;
+  } catch {
+    const last = lastDepths.get(ctx);
+    return last !== undefined && Date.now() - last.at < 5_000 ? last.value : null;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function headerValue(h: string | string[] | undefined): string | undefined {
+  return Array.isArray(h) ? h[0] : h;
+}
+
+export function registerHooks(app: FastifyInstance, ctx: GatewayContext): void {
+  ctx.metrics.refreshers.push(async () => {
+    const n = await queueDepth(ctx, 1_000);
+    if (n !== null) ctx.metrics.queueDepth.set({ queue: 'webhooks' }, n);
+  });
+
+  const reject = (hook: HookName, reason: 'auth' | 'throttled' | 'invalid' | 'draining' | 'error') =>
+    ctx.metrics.webhooksRejected.inc({ hook, reason });
+
+  // Body parse failures (bad JSON, wrong content type, too large) answer in the hooks' own shape.
+  const errorHandler = (hook: HookName) => async (err: FastifyError, _req: FastifyRequest, reply: FastifyReply) => {
+    const status = err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
+    if (status < 500) {
+      // Refused before the handler ran, so it was not counted as received yet.
+      ctx.metrics.webhooksReceived.inc({ hook });
+      reject(hook, 'invalid');
+      return reply.code(status).send({ ok: false, error: err.message });
+    }
+    // Not admitted (typically Redis unreachable): the sender must retry, nothing was acknowledged.
+    ctx.log.error('webhook not admitted', { hook, err: err.message });
+    reject(hook, 'error');
+    return reply.code(503).header('Retry-After', '1').send({ ok: false, error: 'delivery not admitted; retry', reason: 'unavailable' });
+  };
+
+  const handler = (hook: HookName, schema: z.ZodType<Record<string, unknown>>) => async (req: FastifyRequest, reply: FastifyReply) => {
+    ctx.metrics.webhooksReceived.inc({ hook });
+    if (ctx.faults.draining) {
+      reject(hook, 'draining');
+      return reply
+        .code(503)
+        .header('Retry-After', String(DRAIN_RETRY_AFTER_S))
+        .send({ ok: false, error: 'gateway is draining; retry', reason: 'draining' });
+    }
+    if (!(await authorize(ctx, 'hooks', req, reply))) {
+      reject(hook, reply.statusCode === 429 ? 'throttled' : 'auth');
+      return reply;
+    }
+    const rawKey = headerValue(req.headers['idempotency-key']);
+    let key: string | null = null;
+    if (rawKey !== undefined) {
+      const k = IdempotencyKeySchema.safeParse(rawKey);
+      if (!k.success) {
+        reject(hook, 'invalid');
+        return reply.code(400).send({ ok: false, error: `Idempotency-Key: ${k.error.issues[0]?.message ?? 'invalid'}` });
+      }
+      key = k.data;
+    }
+    const body = schema.safeParse(req.body);
+    if (!body.success) {
+      reject(hook, 'invalid');
+      const msg = body.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ');
+      return reply.code(400).send({ ok: false, error: msg });
+    }
+    const { runId, replayed } = await admit(ctx, hook, key, body.data);
+    if (replayed) {
+      ctx.metrics.webhooksReplayed.inc({ hook });
+      return reply.send({ ok: true, runId, replayed: true });
+    }
+    return reply.send({ ok: true, runId });
+  };
+
+  app.post('/hooks/agent', { errorHandler: errorHandler('agent') }, handler('agent', AgentBodySchema));
+  app.post('/hooks/wake', { errorHandler: errorHandler('wake') }, handler('wake', WakeBodySchema));
+
+  // Accounting for storms and drills: how often each acknowledged run was processed, read through
+  // the gateway so the harness needs no Redis access of its own.
+  const LookupSchema = z.strictObject({ runIds: z.array(z.string().min(1).max(200)).max(10_000) });
+  app.post(
+    '/admin/runs/lookup',
+    {
+      preHandler: async (req, reply) => {
+        if (!(await authorize(ctx, 'admin', req, reply))) return reply;
+      },
+    },
+    async (req, reply) => {
+      const parsed = LookupSchema.safeParse(req.body);
+      if (!parsed.success) return reply.code(400).send({ error: 'BAD_REQUEST', message: z.prettifyError(parsed.error) });
+      const ids = parsed.data.runIds;
+      const counts = ids.length === 0 ? [] : await ctx.redis.hmget(RUNS_PROCESSED, ...ids);
+      const runs: Record<string, { processed: number }> = {};
+      let processed = 0;
+      let duplicated = 0;
+      ids.forEach((id, i) => {
+        const n = Number(counts[i] ?? 0);
+        runs[id] = { processed: n };
+        if (n >= 1) processed++;
+        if (n > 1) duplicated++;
+      });
+      const [queueDepthNow, processing] = await Promise.all([
+        ctx.redis.llen(WEBHOOK_QUEUE),
+        ctx.redis.llen(processingKey(ctx.config.id)),
+      ]);
+      return { runs, summary: { asked: ids.length, processed, missing: ids.length - processed, duplicated }, queueDepth: queueDepthNow, processing };
+    },
+  );
+}
+
+/** Stand-in for the agent run a delivery triggers: a little CPU and a little waiting. */
+async function work(job: WebhookJob): Promise<void> {
+  let h = JSON.stringify(job.body);
+  for (let i = 0; i < 256; i++) h = crypto.createHash('sha256').update(h).digest('hex');
+  await new Promise((r) => setTimeout(r, 2));
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+async function record(conn: Redis, ctx: GatewayContext, job: WebhookJob, raw: string): Promise<void> {
+  const processing = processingKey(ctx.config.id);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const res = await conn
+        .multi()
+        .hincrby(RUNS_PROCESSED, job.runId, 1)
+        .expire(RUNS_PROCESSED, RUNS_TTL_S)
+        .xadd(RUNS_LOG, 'MAXLEN', '~', RUNS_LOG_MAXLEN, '*', 'runId', job.runId, 'key', job.key ?? '', 'hook', job.hook, 'gateway', ctx.config.id, 'processedAt', new Date().toISOString())
+        .lrem(processing, 1, raw)
+        .exec();
+      const failed = res?.find(([err]) => err !== null);
+      if (res === null || failed !== undefined) throw failed?.[0] ?? new Error('transaction aborted');
+      return;
+    } catch (err) {
+      // The job stays in the processing list either way; after a few tries the next start recovers it.
+      if (attempt >= 5) throw err;
+      await sleep(100 * 2 ** attempt);
+    }
+  }
+}
+
+/**
+ * Start `config.webhookWorkers` workers, each on its own Redis connection (BLMOVE blocks it).
+ * First re-queues whatever this gateway's processing list still holds from a crash.
+ */
+export function startWebhookWorkers(ctx: GatewayContext): void {
+  const processing = processingKey(ctx.config.id);
+  const conns: Redis[] = [];
+  let stopping = false;
+  const loops: Array<Promise<void>> = [];
+
+  const recover = async (): Promise<number> => {
+    let n = 0;
+    // Newest first onto the consuming end, so the oldest recovered job is taken next.
+    while ((await ctx.redis.lmove(processing, WEBHOOK_QUEUE, 'LEFT', 'RIGHT')) !== null) n++;
+    return n;
+  };
+
+  const loop = async (conn: Redis, worker: number): Promise<void> => {
+    while (!stopping) {
+      let raw: string | null;
+      try {
+        raw = await conn.blmove(WEBHOOK_QUEUE, processing, 'RIGHT', 'LEFT', BLOCK_TIMEOUT_S);
+      } catch (err) {
+        if (stopping) break;
+        ctx.log.warn('webhook worker cannot read the queue', { worker, err: (err as Error).message });
+        await sleep(500);
+        continue;
+      }
+      if (raw === null) continue;
+      const parsed = JobSchema.safeParse(safeJson(raw));
+      if (!parsed.success) {
+        // Poison job: park it where an operator can see it instead of retrying it forever.
+        ctx.log.error('malformed webhook job moved to dead letter', { worker });
+        await conn.multi().lpush(`${WEBHOOK_QUEUE}:dead`, raw).lrem(processing, 1, raw).exec().catch(() => {});
+        continue;
+      }
+      try {
+        await work(parsed.data);
+        await record(conn, ctx, parsed.data, raw);
+        ctx.metrics.webhooksProcessed.inc({ hook: parsed.data.hook });
+      } catch (err) {
+        ctx.log.error('webhook job not recorded; left for recovery', { worker, runId: parsed.data.runId, err: (err as Error).message });
+      }
+    }
+  };
+
+  const started = (async () => {
+    try {
+      const n = await recover();
+      if (n > 0) ctx.log.warn('re-queued webhook jobs left in processing by a previous run', { count: n });
+    } catch (err) {
+      ctx.log.error('webhook recovery failed', { err: (err as Error).message });
+    }
+    for (let i = 0; i < ctx.config.webhookWorkers && !stopping; i++) {
+      const conn = ctx.redis.duplicate({ lazyConnect: false });
+      conn.on('error', () => {});
+      conns.push(conn);
+      loops.push(loop(conn, i));
+    }
+  })();
+
+  ctx.onClose.push(async () => {
+    stopping = true;
+    await started;
+    // Each loop finishes its current job; an idle one returns when its BLMOVE times out (1 s).
+    await Promise.all(loops);
+    await Promise.all(conns.map((c) => c.quit().catch(() => c.disconnect())));
+  });
+}
+
+function safeJson(s: string): unknown {
+  try {
+    return JSON.parse(s);
+  } catch {
+    return undefined;
+  }
+}

@@ -24,7 +24,7 @@ metrics.refreshers.push(() => {
 const partial = {
   config,
   tokens: { ...config.tokens, gateway: [...config.tokens.gateway] },
-  redis: createRedis(config.redisUrl),
+  redis: createRedis(config.redisUrl, log),
   db,
   metrics,
   log,

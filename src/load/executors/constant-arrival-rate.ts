@@ -1,0 +1,41 @@
+import { z } from 'zod';
+import { positiveDurationMs } from '../duration.ts';
+import { ExecutorRun, MAX_VUS, commonFields, waitStartTime, type ExecutorHooks, type ExecutorResult } from './core.ts';
+import { constantSchedule, runOpenModel } from './pacer.ts';
+
+export const constantArrivalRateSchema = z
+  .object({
+    executor: z.literal('constant-arrival-rate'),
+    /** starts per timeUnit */
+    rate: z.number().positive().max(1_000_000),
+    timeUnit: positiveDurationMs.default(1_000),
+    duration: positiveDurationMs,
+    preAllocatedVUs: z.number().int().min(0).max(MAX_VUS),
+    /** defaults to preAllocatedVUs */
+    maxVUs: z.number().int().min(1).max(MAX_VUS).optional(),
+    ...commonFields,
+  })
+  .strict()
+  .refine((c) => c.maxVUs === undefined || c.maxVUs >= c.preAllocatedVUs, {
+    message: 'maxVUs must be >= preAllocatedVUs',
+    path: ['maxVUs'],
+  })
+  .refine((c) => Math.max(c.maxVUs ?? 0, c.preAllocatedVUs) >= 1, {
+    message: 'need at least one VU: set preAllocatedVUs or maxVUs >= 1',
+    path: ['preAllocatedVUs'],
+  });
+
+export type ConstantArrivalRateConfig = z.output<typeof constantArrivalRateSchema>;
+
+/** Open model: `rate` starts per `timeUnit`, evenly spaced, for `duration`; busy VUs mean dropped starts. */
+export async function runConstantArrivalRate<S>(cfg: ConstantArrivalRateConfig, hooks: ExecutorHooks<S>): Promise<ExecutorResult> {
+  const run = new ExecutorRun<S>(cfg.executor, hooks);
+  if (!(await waitStartTime(run as ExecutorRun<unknown>, cfg.startTime))) return run.finish(Promise.resolve());
+  return runOpenModel(run, hooks, {
+    schedule: constantSchedule(cfg.rate, cfg.timeUnit, cfg.duration),
+    preAllocatedVUs: cfg.preAllocatedVUs,
+    maxVUs: Math.max(cfg.maxVUs ?? cfg.preAllocatedVUs, cfg.preAllocatedVUs),
+    gracefulStopMs: cfg.gracefulStop,
+    endMs: cfg.duration,
+  });
+}
