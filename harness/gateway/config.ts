@@ -22,6 +22,8 @@ export const GatewayConfigSchema = z.object({
   policyUrl: z.url(),
   policyTimeoutMs: z.number().int().min(1).default(5_000),
   upstreamUrl: z.url(),
+  /** Connector reads retry 429s / transient failures; `PATCH /admin/connectors` flips it at runtime (per process). */
+  connectorRetries: z.boolean().default(true),
   notifierUrl: z.url().optional(),
   webhookWorkers: z.number().int().min(0).default(4),
   /** Size of the (simulated) disk, for the disk watermark gates (yellow 82% on 1 TB, 78% on 2 TB; red 90%). */

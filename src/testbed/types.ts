@@ -28,5 +28,10 @@ export const TestbedEndpointsSchema = z.object({
   database: z.object({ url: z.string(), kind: z.enum(['pglite', 'postgres']) }),
   tokenFiles: z.object({ gateway: z.string(), hook: z.string(), admin: z.string(), probe: z.string() }),
   exporters: z.array(z.object({ job: z.string(), url: z.string() })),
+  // Additions (optional, so older state files and readers stay valid):
+  /** The skill hash every gateway of the bed was started with (probe drift checks). */
+  skillHash: z.string().optional(),
+  /** The tenant the gateways and sidecars serve. */
+  tenantId: z.string().optional(),
 });
 export type TestbedEndpoints = z.infer<typeof TestbedEndpointsSchema>;
