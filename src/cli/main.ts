@@ -4,6 +4,7 @@ import yargs, { type Argv, type CommandModule } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { errorLine, EXIT, exitCodeFor } from './errors.ts';
 import { testbedCommand } from './testbed.ts';
+import { gateCommand, reportCommand, runCommand } from './gate.ts';
 
 /**
  * Erase a command module's argv type for the list below (yargs checks flags at run time; the
@@ -13,7 +14,7 @@ export function command<U>(m: CommandModule<object, U>): CommandModule {
   return m as unknown as CommandModule;
 }
 
-export const COMMANDS: CommandModule[] = [testbedCommand];
+export const COMMANDS: CommandModule[] = [testbedCommand, command(gateCommand), command(runCommand), reportCommand];
 
 const EPILOGUE = `Exit codes: 0 ok · 1 a threshold failed · 2 usage/config error (incl. a missing binary: the message names the Debian package) · 3 no data / inconclusive (unreachable target or Prometheus, a test bed part not coming up).`;
 
@@ -63,6 +64,11 @@ export async function main(argv: string[] = hideBin(process.argv)): Promise<numb
 }
 
 if (import.meta.main) {
+  // `clawstorm testbed list | head -1`: a closed pipe is not an error worth a stack trace.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw e;
+  });
   const code = await main();
   process.exitCode = code;
 }

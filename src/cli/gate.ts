@@ -1,0 +1,170 @@
+// clawstorm gate | run <scenario…> | report fill
+import path from 'node:path';
+import cliProgress from 'cli-progress';
+import type { Argv, CommandModule } from 'yargs';
+import { runGate, fillTeamFile, GateError, type GateOptions } from '../gate/gate.ts';
+import type { EngineProgress } from '../load/engine.ts';
+import { readResults } from '../report/results.ts';
+import { exitCodeForError } from '../score/verdict.ts';
+import { ProfileError } from '../config/target.ts';
+import { listScenarios } from '../config/scenario.ts';
+import { CliError, EXIT } from './errors.ts';
+
+const say = (s: string) => process.stderr.write(`${s}\n`);
+
+interface GateArgs {
+  profile: string;
+  target?: string;
+  out?: string;
+  fill?: string;
+  replicas: number;
+  'testbed-state'?: string;
+  scenarios?: string[];
+}
+
+function defaultOutDir(): string {
+  return path.resolve('reports', 'runs', new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, ''));
+}
+
+/** Live progress: one line per scenario on a terminal, a plain line every 5 s in CI or a pipe. */
+function progressReporter(): { onProgress: (scenario: string, p: EngineProgress) => void; stop: () => void } {
+  const interactive = process.stderr.isTTY === true && process.env.CI !== 'true';
+  if (!interactive) {
+    let last = 0;
+    return {
+      onProgress: (scenario, p) => {
+        const now = Date.now();
+        if (now - last < 5_000) return;
+        last = now;
+        const s = p.scenarios.find((x) => x.name === scenario);
+        if (s) say(`${scenario}: ${(s.elapsedMs / 1000).toFixed(0)} s, ${s.requests} requests, ${s.errors} errors, p95 ${s.p95Ms === null ? '--' : `${s.p95Ms.toFixed(1)} ms`}, ${s.activeVus} VUs`);
+      },
+      stop: () => {},
+    };
+  }
+  const bars = new cliProgress.MultiBar(
+    {
+      format: '{scenario} | {elapsed} s | {requests} req | {errors} err | p95 {p95} | {vus} VUs | gen cpu {cpu}%',
+      hideCursor: true,
+      clearOnComplete: false,
+      stream: process.stderr,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  const lines = new Map<string, cliProgress.SingleBar>();
+  return {
+    onProgress: (scenario, p) => {
+      const s = p.scenarios.find((x) => x.name === scenario);
+      if (!s) return;
+      const payload = {
+        scenario: scenario.padEnd(20),
+        elapsed: (s.elapsedMs / 1000).toFixed(0).padStart(4),
+        requests: String(s.requests).padStart(6),
+        errors: String(s.errors).padStart(4),
+        p95: s.p95Ms === null ? '   --' : `${s.p95Ms.toFixed(1)} ms`,
+        vus: s.activeVus,
+        cpu: p.cpuPct.toFixed(0),
+      };
+      let bar = lines.get(scenario);
+      if (!bar) {
+        bar = bars.create(1, 0, payload);
+        lines.set(scenario, bar);
+      }
+      bar.update(s.state === 'done' ? 1 : 0, payload);
+    },
+    stop: () => bars.stop(),
+  };
+}
+
+async function gateHandler(a: GateArgs): Promise<void> {
+  const ac = new AbortController();
+  let interrupts = 0;
+  const onSig = (sig: string) => {
+    interrupts += 1;
+    if (interrupts > 1) {
+      say(`clawstorm: second ${sig}: exiting now (the report of this run is not written)`);
+      process.exit(130);
+    }
+    say(`clawstorm: ${sig}: stopping the load, rolling back, writing a partial report (Ctrl-C again to exit at once)`);
+    ac.abort();
+  };
+  const onInt = () => onSig('SIGINT');
+  const onTerm = () => onSig('SIGTERM');
+  process.on('SIGINT', onInt);
+  process.on('SIGTERM', onTerm);
+  const progress = progressReporter();
+  const outDir = path.resolve(a.out ?? defaultOutDir());
+  const opts: GateOptions = {
+    profile: a.profile,
+    outDir,
+    replicas: a.replicas,
+    signal: ac.signal,
+    log: say,
+    onProgress: progress.onProgress,
+    ...(a.scenarios ? { scenarios: a.scenarios } : {}),
+    ...(a.target ? { targetFile: a.target } : {}),
+    ...(a.fill ? { fill: a.fill } : {}),
+    ...(a['testbed-state'] ? { testbedStateDir: a['testbed-state'] } : {}),
+  };
+  try {
+    const outcome = await runGate(opts);
+    progress.stop();
+    process.exitCode = outcome.exitCode;
+  } catch (err) {
+    progress.stop();
+    if (err instanceof GateError || err instanceof ProfileError) throw new CliError(err.message, err.exitCode);
+    throw new CliError((err as Error).message, exitCodeForError(err));
+  } finally {
+    process.off('SIGINT', onInt);
+    process.off('SIGTERM', onTerm);
+  }
+}
+
+const common = (y: Argv) =>
+  y
+    .option('profile', { type: 'string', default: 'smoke', describe: 'load shape of every scenario: smoke (minutes on 2 cores) or full (the plan’s numbers); pass criteria are the same' })
+    .option('target', { type: 'string', describe: 'target profile YAML; without it the local test bed is started, used and stopped' })
+    .option('out', { type: 'string', describe: 'directory for results.json, results.md, junit.xml, report.html', defaultDescription: 'reports/runs/<time>' })
+    .option('fill', { type: 'string', describe: "the team's Markdown file whose results table (and metrics tables) are filled in place" })
+    .option('replicas', { type: 'number', default: 3, describe: 'gateways of the local test bed' })
+    .option('testbed-state', { type: 'string', describe: 'use an already running local test bed (its state dir) instead of starting one' });
+
+export const gateCommand: CommandModule<object, GateArgs> = {
+  command: 'gate',
+  describe: 'run the five load scenarios of the plan, score them (client + Prometheus), write every report; exit 0/1/2/3',
+  builder: (y: Argv) => common(y) as Argv<GateArgs>,
+  handler: gateHandler,
+};
+
+export const runCommand: CommandModule<object, GateArgs> = {
+  command: 'run <scenarios..>',
+  describe: `run named scenarios (${listScenarios().join(', ')}) with the gate's scoring and reports`,
+  builder: (y: Argv) => common(y).positional('scenarios', { type: 'string', array: true, describe: 'scenario names or YAML files' }) as Argv<GateArgs>,
+  handler: gateHandler,
+};
+
+const fillCommand: CommandModule<object, { file: string; from: string }> = {
+  command: 'fill <file>',
+  describe: "fill the results table (and metrics tables) of FILE in place from a stored results.json; idempotent",
+  builder: (y: Argv) =>
+    y.positional('file', { type: 'string', demandOption: true }).option('from', { type: 'string', demandOption: true, describe: 'results.json of a run' }) as Argv<{
+      file: string;
+      from: string;
+    }>,
+  handler: (a) => {
+    try {
+      fillTeamFile(a.file, readResults(a.from), say);
+    } catch (err) {
+      // A missing or unreadable file or table is the caller's to fix: a usage error.
+      throw new CliError((err as Error).message, EXIT.usage);
+    }
+    process.exitCode = EXIT.ok;
+  },
+};
+
+export const reportCommand: CommandModule = {
+  command: 'report <command>',
+  describe: 'work with stored results',
+  builder: (y: Argv) => y.command(fillCommand as unknown as CommandModule).demandCommand(1),
+  handler: () => {},
+};
