@@ -7,7 +7,7 @@ import { gdriveReadTool, gdriveSearchTool } from './gdrive.ts';
 import { githubIssueReadTool, githubPrReadTool } from './github.ts';
 import { jiraReadTool, jiraSearchTool } from './jira.ts';
 import type { Tool, ToolOutput } from './registry.ts';
-import { recordSession, sessionsListTool, sessionsSendTool } from './sessions.ts';
+import { recordApproval, recordSession, sessionsListTool, sessionsSendTool } from './sessions.ts';
 
 export interface ToolCall {
   tool: string;
@@ -181,7 +181,13 @@ export async function invokeTool(ctx: GatewayContext, call: ToolCall): Promise<T
 
     let out: ToolOutput;
     try {
-      out = await p.run(ctx, call);
+      if (decision.requireApproval === true && !tool.handlesApproval) {
+        // Allowed only with a human's approval: parked, not run.
+        const approvalId = await recordApproval(ctx, call, 'tool', { args: JSON.stringify(argsSummary(call.args)), reason: decision.reason });
+        out = { result: { status: 'escalated', approvalId, reasons: ['policy_requires_approval'] }, dataAccessed: [], outcome: 'pending', detail: { approval_id: approvalId } };
+      } else {
+        out = await p.run(ctx, call, { requireApproval: decision.requireApproval === true });
+      }
     } catch (err) {
       return await fail(toToolError(err), p.classification);
     }
