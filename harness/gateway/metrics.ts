@@ -1,12 +1,12 @@
 import client from 'prom-client';
+import { processRegistry } from '../common/metrics.ts';
 
 // Buckets span sub-millisecond probe answers up to the 60 s briefing bound of SPEC §2.
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 15, 30, 60];
 
 /** The gateway's metric contract (names are fixed in docs/ARCHITECTURE.md; profiles query them). */
 export function createGatewayMetrics(labels: { gateway: string; az: string; version: string; skillHash: string }) {
-  const registry = new client.Registry();
-  client.collectDefaultMetrics({ register: registry });
+  const registry = processRegistry();
   const r = [registry];
 
   const refreshers: Array<() => Promise<void> | void> = [];

@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import client from 'prom-client';
+import { processRegistry } from '../common/metrics.ts';
 import { z } from 'zod';
 import {
   applyPatch,
@@ -64,8 +65,7 @@ export function buildUpstreams(config: UpstreamsConfig, opts: { now?: () => numb
   const cache = new UserDataCache(config.seed);
   const anchor = (): string => config.anchorDate ?? todayUtc();
 
-  const registry = new client.Registry();
-  client.collectDefaultMetrics({ register: registry });
+  const registry = processRegistry();
   const requestsTotal = new client.Counter({
     name: 'upstream_requests_total',
     help: 'Provider API requests answered, by provider and HTTP status.',

@@ -33,5 +33,7 @@ export const TestbedEndpointsSchema = z.object({
   skillHash: z.string().optional(),
   /** The tenant the gateways and sidecars serve. */
   tenantId: z.string().optional(),
+  /** The notifier (failure digests): its URL, the digest file (sink) and the fallback counter file. */
+  notifier: z.object({ url: z.string(), digestFile: z.string(), fallbackFile: z.string() }).optional(),
 });
 export type TestbedEndpoints = z.infer<typeof TestbedEndpointsSchema>;

@@ -1,0 +1,184 @@
+// clawstorm testbed up | status | down | list
+import type { Argv, CommandModule } from 'yargs';
+import { stopAllTestbeds, stopTestbed, type StopReport } from '../testbed/down.ts';
+import { displayUrl } from '../testbed/database.ts';
+import { latestTestbed, listTestbeds, resolveStateDir, stateRoot } from '../testbed/state.ts';
+import { testbedStatus, type TestbedStatus } from '../testbed/status.ts';
+import type { TestbedEndpoints } from '../testbed/types.ts';
+import { startTestbed } from '../testbed/up.ts';
+import { CliError, EXIT, InterruptedError } from './errors.ts';
+
+const out = (s: string) => process.stdout.write(`${s}\n`);
+const err = (s: string) => process.stderr.write(`${s}\n`);
+
+/** The bed a status/down command means: positional, --state-dir, or the newest one. */
+function pickBed(bed: string | undefined, stateDir: string | undefined): string | undefined {
+  const given = stateDir ?? bed;
+  if (given !== undefined) return resolveStateDir(given);
+  return latestTestbed()?.stateDir;
+}
+
+const upCommand: CommandModule<object, { replicas: number; json: boolean; 'state-dir'?: string; 'database-url'?: string; 'keep-on-failure': boolean }> = {
+  command: 'up',
+  describe: 'start a test bed (redis, audit store, upstreams, N gateways with policy sidecars, HAProxy, exporters, Prometheus) and leave it running',
+  builder: (y: Argv) =>
+    y
+      .option('replicas', { type: 'number', default: 3, describe: 'gateways (each with its policy sidecar)' })
+      .option('json', { type: 'boolean', default: false, describe: 'print the endpoints as JSON on stdout (progress stays on stderr)' })
+      .option('state-dir', { type: 'string', describe: `directory for this bed (default ${stateRoot()}/<id>, root overridable with CLAWSTORM_STATE_DIR)` })
+      .option('database-url', {
+        type: 'string',
+        describe: 'loopback PostgreSQL to create the bed database on (default env DATABASE_URL; else embedded PGlite)',
+        defaultDescription: '$DATABASE_URL',
+      })
+      .option('keep-on-failure', { type: 'boolean', default: false, describe: 'leave started processes running when up fails (debugging)' })
+      // A string (not a throw) makes it a usage error: exit 2.
+      .check((a) => (Number.isInteger(a.replicas) && a.replicas >= 1 && a.replicas <= 32 ? true : '--replicas must be an integer 1–32')),
+  handler: async (a) => {
+    const t0 = Date.now();
+    const ac = new AbortController();
+    const onSig = () => {
+      err('interrupted: stopping what already started…');
+      ac.abort(new InterruptedError('interrupted: the test bed was stopped again'));
+    };
+    process.once('SIGINT', onSig);
+    process.once('SIGTERM', onSig);
+    try {
+      const ep = await startTestbed({
+        replicas: a.replicas,
+        stateDir: a['state-dir'],
+        databaseUrl: a['database-url'],
+        json: a.json,
+        keepOnFailure: a['keep-on-failure'],
+        signal: ac.signal,
+        onProgress: (line) => err(line),
+      });
+      const secs = ((Date.now() - t0) / 1000).toFixed(1);
+      if (a.json) out(JSON.stringify(ep, null, 2));
+      else printEndpoints(ep, secs);
+    } finally {
+      process.removeListener('SIGINT', onSig);
+      process.removeListener('SIGTERM', onSig);
+    }
+  },
+};
+
+function printEndpoints(ep: TestbedEndpoints, secs: string): void {
+  const row = (k: string, v: string) => out(`  ${k.padEnd(14)} ${v}`);
+  out(`test bed ${ep.id} is up (${secs} s)`);
+  row('state dir', ep.stateDir);
+  row('load balancer', ep.lb.url);
+  row('haproxy', `stats ${ep.haproxy.statsUrl} · metrics ${ep.haproxy.metricsUrl} · socket ${ep.haproxy.socket}`);
+  row('prometheus', ep.prometheus.url);
+  for (const g of ep.gateways) row(g.id, `${g.url}  (${g.az}, haproxy server ${g.server})`);
+  for (const p of ep.policies) row(p.id, `${p.url}  (sidecar of ${p.gateway})`);
+  row('upstreams', ep.upstreams.url);
+  row('redis', ep.redis.url);
+  row('database', `${ep.database.kind} ${displayUrl(ep.database.url)}`);
+  row('exporters', ep.exporters.map((e) => `${e.job} ${e.url}`).join(' · ') || 'none');
+  row('tokens', `${Object.values(ep.tokenFiles).join(' ')} (mode 0600)`);
+  out(`stop it with: clawstorm testbed down ${ep.id}`);
+}
+
+const statusCommand: CommandModule<object, { bed?: string; json: boolean; 'state-dir'?: string }> = {
+  command: 'status [bed]',
+  describe: 'processes alive, HAProxy server states, Prometheus targets (exit 3 unless everything is healthy)',
+  builder: (y: Argv) =>
+    y
+      .positional('bed', { type: 'string', describe: 'test bed id or state dir (default: the newest)' })
+      .option('state-dir', { type: 'string', describe: 'state dir of the bed' })
+      .option('json', { type: 'boolean', default: false }),
+  handler: async (a) => {
+    const dir = pickBed(a.bed, a['state-dir']);
+    if (dir === undefined) throw new CliError(`no test bed under ${stateRoot()} (start one with: clawstorm testbed up)`, EXIT.usage);
+    const s = await testbedStatus(dir);
+    if (a.json) out(JSON.stringify(s, null, 2));
+    else printStatus(s);
+    process.exitCode = s.ok ? EXIT.ok : EXIT.inconclusive;
+  },
+};
+
+function printStatus(s: TestbedStatus): void {
+  out(`test bed ${s.id}: ${s.phase}${s.ok ? ', healthy' : s.phase === 'up' ? ', NOT healthy' : ''} (started ${s.startedAt}, ${s.stateDir})`);
+  if (s.error) out(`  error: ${s.error}`);
+  out('  processes:');
+  for (const p of s.processes) {
+    const state = !p.alive ? 'dead' : p.stopped ? 'STOPPED (SIGSTOP)' : p.healthy === false ? 'alive, unhealthy' : p.healthy ? 'alive, healthy' : 'alive';
+    out(`    ${p.name.padEnd(18)} pid ${String(p.pid).padEnd(8)} ${state}`);
+  }
+  if (s.haproxy) {
+    out('  haproxy servers:');
+    if ('error' in s.haproxy) out(`    unreachable: ${s.haproxy.error}`);
+    else for (const v of s.haproxy.servers) out(`    ${v.name.padEnd(8)} ${v.opState.padEnd(8)} ${v.status.padEnd(10)} admin ${v.adminState.padEnd(6)} weight ${v.weight} check ${v.checkStatus}`);
+  }
+  if (s.prometheus) {
+    out('  prometheus targets:');
+    if ('error' in s.prometheus) out(`    unreachable: ${s.prometheus.error}`);
+    else for (const t of s.prometheus.targets) out(`    ${t.job.padEnd(10)} ${t.instance.padEnd(22)} ${t.up ? 'up' : `DOWN ${t.lastError}`}`);
+  }
+  for (const n of s.notes) out(`  note: ${n}`);
+}
+
+const downCommand: CommandModule<object, { bed?: string; all: boolean; purge: boolean; json: boolean; 'state-dir'?: string }> = {
+  command: 'down [bed]',
+  describe: 'stop a test bed: every process it recorded and nothing else; drops its database (exit 3 if something is left)',
+  builder: (y: Argv) =>
+    y
+      .positional('bed', { type: 'string', describe: 'test bed id or state dir (default: the newest)' })
+      .option('state-dir', { type: 'string', describe: 'state dir of the bed' })
+      .option('all', { type: 'boolean', default: false, describe: `every test bed under ${stateRoot()}` })
+      .option('purge', { type: 'boolean', default: false, describe: 'also delete the state dir (logs, data) after a clean stop' })
+      .option('json', { type: 'boolean', default: false }),
+  handler: async (a) => {
+    let reports: StopReport[];
+    if (a.all) {
+      reports = await stopAllTestbeds({ purge: a.purge });
+    } else {
+      const dir = pickBed(a.bed, a['state-dir']);
+      if (dir === undefined) {
+        err(`no test bed under ${stateRoot()}: nothing to stop`);
+        reports = [];
+      } else {
+        reports = [await stopTestbed(dir, { purge: a.purge })];
+      }
+    }
+    if (a.json) out(JSON.stringify(reports, null, 2));
+    else for (const r of reports) printStop(r);
+    process.exitCode = reports.every((r) => r.problems.length === 0) ? EXIT.ok : EXIT.inconclusive;
+  },
+};
+
+function printStop(r: StopReport): void {
+  const parts = [`stopped ${r.stopped.length}`];
+  if (r.alreadyGone.length) parts.push(`already gone ${r.alreadyGone.length}`);
+  if (r.leftAlone.length) parts.push(`left alone (pid reused) ${r.leftAlone.join(', ')}`);
+  if (r.droppedDatabase) parts.push(`dropped database ${r.droppedDatabase}`);
+  if (r.purged) parts.push('state dir removed');
+  out(`test bed ${r.id} down: ${parts.join('; ')}${r.purged ? '' : ` (logs in ${r.stateDir})`}`);
+  for (const p of r.problems) out(`  problem: ${p}`);
+}
+
+const listCommand: CommandModule<object, { json: boolean }> = {
+  command: 'list',
+  describe: `test beds under ${stateRoot()}, newest first`,
+  builder: (y: Argv) => y.option('json', { type: 'boolean', default: false }),
+  handler: (a) => {
+    const all = listTestbeds().map((t) => ({ id: t.state.id, phase: t.state.phase, startedAt: t.state.startedAt, stateDir: t.stateDir }));
+    if (a.json) out(JSON.stringify(all, null, 2));
+    else if (all.length === 0) out(`no test beds under ${stateRoot()}`);
+    else for (const t of all) out(`${t.id}  ${t.phase.padEnd(8)}  ${t.startedAt}  ${t.stateDir}`);
+  },
+};
+
+export const testbedCommand: CommandModule = {
+  command: 'testbed',
+  describe: 'start, inspect and stop the local test bed',
+  builder: (y: Argv) =>
+    y
+      .command(upCommand)
+      .command(statusCommand)
+      .command(downCommand)
+      .command(listCommand)
+      .demandCommand(1, 'name a testbed command: up, status, down or list'),
+  handler: () => {},
+};

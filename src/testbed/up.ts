@@ -1,0 +1,683 @@
+// `clawstorm testbed up`: the whole local test bed on free loopback ports.
+//
+// Order: redis ∥ audit store (→ migrate) → upstreams ∥ N×(policy sidecar, gateway) → HAProxy ∥
+// exporters → HAProxy sees every gateway healthy → Prometheus → every target up == 1.
+// Every pid goes into the state file the moment it exists, so a failed or interrupted `up` is
+// cleaned by `down` (which `up` itself runs on failure).
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import YAML from 'yaml';
+import type { z } from 'zod';
+import type { GatewayConfigSchema } from '../../harness/gateway/config.ts';
+import type { PolicySidecarConfigSchema } from '../../harness/policy/config.ts';
+import type { UpstreamsConfigSchema } from '../../harness/upstreams/config.ts';
+import { startHaproxy, showServersState, type ServerState } from '../../harness/launch/haproxy.ts';
+import { startRedis } from '../../harness/launch/redis.ts';
+import {
+  startNodeExporter,
+  startPostgresExporter,
+  startRedisExporter,
+  type ExporterInstance,
+  type ExporterResult,
+} from '../../harness/launch/exporters.ts';
+import { startPrometheus, waitForTargetsUp, type PrometheusInstance, type ScrapeJob } from '../../harness/launch/prometheus.ts';
+import { migrate } from '../../harness/db/migrate.ts';
+import { pgliteUrl, type PgliteServerConfig } from '../../harness/db/pglite-config.ts';
+import { freePort, freePorts } from '../util/ports.ts';
+import { requireBinary, type StartedProcess } from '../util/proc.ts';
+import { redact } from '../util/redact.ts';
+import { waitFor } from '../util/wait.ts';
+import {
+  checkDatabaseUrl,
+  createDatabase,
+  displayUrl,
+  pgReady,
+  testbedDatabaseName,
+} from './database.ts';
+import { SCRIPTS } from './paths.ts';
+import { startNodeService, writeConfigFile } from './services.ts';
+import {
+  linkIntoRoot,
+  newTestbedId,
+  readState,
+  stateFilePath,
+  stateRoot,
+  writeState,
+  type ProcessRole,
+  type TestbedProcess,
+  type TestbedState,
+} from './state.ts';
+import { stopTestbed } from './down.ts';
+import { LaunchError } from './supervise.ts';
+import { createTokens, type Tokens } from './tokens.ts';
+import type { TestbedEndpoints } from './types.ts';
+
+export interface ProgressEvent {
+  /** What was being started: `redis`, `gw-2`, `prometheus targets` … */
+  step: string;
+  status: 'ok' | 'skipped' | 'failed' | 'cancelled' | 'info';
+  detail?: string;
+  ms?: number;
+}
+
+export interface StartTestbedOptions {
+  /** Gateways (each with its policy sidecar); default 3. */
+  replicas?: number;
+  /** Exact directory for this bed; default `<state root>/<id>`. */
+  stateDir?: string;
+  /** A loopback PostgreSQL to create the bed's database on; default env DATABASE_URL, else PGlite. */
+  databaseUrl?: string;
+  /** Progress lines as JSON objects (`onProgress` receives the JSON text). */
+  json?: boolean;
+  onProgress?: (line: string, event: ProgressEvent) => void;
+  /** Aborting stops the start-up between steps and cleans up like a failure. */
+  signal?: AbortSignal;
+  /** Leave what started running when `up` fails (debugging); default false: clean up. */
+  keepOnFailure?: boolean;
+  /** Per process health deadline; default 30 s. */
+  healthTimeoutMs?: number;
+  /** Deadline for every Prometheus target to be up; default 60 s. */
+  targetsTimeoutMs?: number;
+  /** Tenant of gateways and sidecars; default `acme`. */
+  tenantId?: string;
+}
+
+const GATEWAY_DRAIN_MS = 2_000;
+
+export async function startTestbed(opts: StartTestbedOptions = {}): Promise<TestbedEndpoints> {
+  const replicas = opts.replicas ?? 3;
+  if (!Number.isInteger(replicas) || replicas < 1 || replicas > 32) {
+    throw new RangeError(`replicas must be an integer 1–32 (got ${replicas})`);
+  }
+  // Hard requirements first, before anything starts: one line naming the Debian package.
+  requireBinary('redis-server', 'redis-server', 'REDIS_SERVER_BIN');
+  requireBinary('haproxy', 'haproxy', 'HAPROXY_BIN');
+  requireBinary('prometheus', 'prometheus', 'PROMETHEUS_BIN');
+  const databaseUrl = opts.databaseUrl ?? process.env.DATABASE_URL ?? undefined;
+  if (databaseUrl) checkDatabaseUrl(databaseUrl);
+
+  const id = newTestbedId();
+  const stateDir = path.resolve(opts.stateDir ?? path.join(stateRoot(), id));
+  prepareStateDir(stateDir);
+
+  const state: TestbedState = {
+    version: 1,
+    id,
+    stateDir,
+    startedAt: new Date().toISOString(),
+    phase: 'starting',
+    processes: [],
+    sockets: [],
+    notes: [],
+  };
+  writeState(state);
+  linkIntoRoot(id, stateDir);
+
+  // One abort for the whole start-up: the first failing part (or Ctrl-C) calls off the others,
+  // and cleanup waits until every part in flight has settled, so nothing spawns after `down`.
+  const ctl = new AbortController();
+  const onUserAbort = () => ctl.abort(opts.signal?.reason ?? new Error('start-up aborted'));
+  if (opts.signal?.aborted) onUserAbort();
+  opts.signal?.addEventListener('abort', onUserAbort, { once: true });
+  const inflight = new Set<Promise<unknown>>();
+  try {
+    const endpoints = await bringUp(state, replicas, opts, ctl, inflight);
+    state.endpoints = endpoints;
+    state.phase = 'up';
+    writeState(state);
+    return endpoints;
+  } catch (err) {
+    if (!ctl.signal.aborted) ctl.abort(err);
+    await Promise.allSettled([...inflight]);
+    const cause = opts.signal?.aborted ? (opts.signal.reason as Error) : err;
+    state.phase = 'failed';
+    state.error = redact((cause as Error).message);
+    writeState(state);
+    if (!opts.keepOnFailure) {
+      await stopTestbed(stateDir).catch(() => {});
+      // Keep the failure visible to `status`.
+      try {
+        const after = readState(stateDir);
+        after.error = state.error;
+        writeState(after);
+      } catch {
+        // state dir gone
+      }
+    }
+    throw cause;
+  } finally {
+    opts.signal?.removeEventListener('abort', onUserAbort);
+  }
+}
+
+function prepareStateDir(stateDir: string): void {
+  if (fs.existsSync(stateFilePath(stateDir))) {
+    let phase = 'unknown';
+    try {
+      phase = readState(stateDir).phase;
+    } catch {
+      // unreadable: treat as taken
+    }
+    if (phase !== 'down') throw new Error(`${stateDir} already holds a test bed (phase ${phase}); run 'clawstorm testbed down' first or pick another --state-dir`);
+    // A stopped bed's directory is reused: clear what would confuse the new one.
+    for (const sub of ['config', 'data', 'prometheus', 'haproxy', 'tokens', 'state.json']) fs.rmSync(path.join(stateDir, sub), { recursive: true, force: true });
+  }
+  fs.mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+  fs.chmodSync(stateDir, 0o700);
+  for (const sub of ['config', 'logs', 'data']) fs.mkdirSync(path.join(stateDir, sub), { recursive: true, mode: 0o700 });
+}
+
+async function bringUp(
+  state: TestbedState,
+  replicas: number,
+  opts: StartTestbedOptions,
+  ctl: AbortController,
+  inflight: Set<Promise<unknown>>,
+): Promise<TestbedEndpoints> {
+  const signal = ctl.signal;
+  const { stateDir, id } = state;
+  const healthTimeoutMs = opts.healthTimeoutMs ?? 30_000;
+  const tenantId = opts.tenantId ?? 'acme';
+  const logs = path.join(stateDir, 'logs');
+  const cfgDir = path.join(stateDir, 'config');
+  const dataDir = path.join(stateDir, 'data');
+  const checkAbort = () => signal.throwIfAborted();
+
+  const progress = (ev: ProgressEvent) => {
+    if (!opts.onProgress) return;
+    const line = opts.json
+      ? JSON.stringify({ t: new Date().toISOString(), ...ev })
+      : ev.status === 'info'
+        ? ev.step
+        : `starting ${ev.step}… ${ev.status}${detailOf(ev)}`;
+    opts.onProgress(line, ev);
+  };
+  const record = (role: ProcessRole, p: StartedProcess, extra: Partial<TestbedProcess> = {}) => {
+    state.processes.push({
+      name: p.name,
+      pid: p.pid,
+      command: p.command,
+      args: p.args,
+      logFile: p.logFile,
+      role,
+      ports: [],
+      startedAt: new Date().toISOString(),
+      ...extra,
+    });
+    writeState(state);
+  };
+  /** Replace the record of a process that was restarted on a new port. */
+  const forget = (pid: number) => {
+    state.processes = state.processes.filter((x) => x.pid !== pid);
+    writeState(state);
+  };
+  const note = (text: string) => {
+    state.notes.push(text);
+    writeState(state);
+  };
+  /** One tracked part of the start-up: progress line, fail-fast abort, in-flight bookkeeping. */
+  function step<T>(name: string, fn: () => Promise<T>, detail: (v: T) => string | { skipped: string }): Promise<T> {
+    const run = (async () => {
+      checkAbort();
+      const t0 = Date.now();
+      try {
+        const v = await fn();
+        const d = detail(v);
+        if (typeof d === 'string') progress({ step: name, status: 'ok', detail: d, ms: Date.now() - t0 });
+        else progress({ step: name, status: 'skipped', detail: d.skipped });
+        return v;
+      } catch (err) {
+        if (signal.aborted) {
+          progress({ step: name, status: 'cancelled', ms: Date.now() - t0 });
+        } else {
+          ctl.abort(err);
+          progress({ step: name, status: 'failed', detail: redact((err as Error).message.split('\n')[0] ?? ''), ms: Date.now() - t0 });
+        }
+        throw err;
+      }
+    })();
+    inflight.add(run);
+    run.then(
+      () => inflight.delete(run),
+      () => inflight.delete(run),
+    );
+    return run;
+  }
+
+  progress({ step: `test bed ${id} in ${stateDir}`, status: 'info' });
+  const { files: tokenFiles, tokens } = createTokens(stateDir);
+  const skillHash = crypto.createHash('sha256').update(`clawstorm-skills:${id}`).digest('hex');
+
+  // ── redis ∥ audit store ────────────────────────────────────────────────────
+  const databaseUrlOpt = opts.databaseUrl ?? process.env.DATABASE_URL ?? undefined;
+  const [redis, database] = await Promise.all([
+    step(
+      'redis',
+      async () => {
+        const r = await startRedis({ dir: dataDir, logFile: path.join(logs, 'redis.log'), readyTimeoutMs: 10_000, onSpawn: (p) => record('redis', p), signal });
+        patchRecord(state, 'redis', { ports: [r.port] });
+        return r;
+      },
+      (r) => `port ${r.port}`,
+    ),
+    databaseUrlOpt
+      ? step('database', () => createOwnDatabase(state, databaseUrlOpt), (d) => `${d.name} on ${displayUrl(d.adminUrl)}`).then((d) => ({ kind: 'postgres' as const, url: d.url }))
+      : step('pglite', () => startPglite(), (d) => `port ${d.port}`).then((d) => ({ kind: 'pglite' as const, url: d.url })),
+  ]);
+  await step('migrations', () => runMigrations(database.url), () => database.kind);
+
+  async function startPglite(): Promise<{ url: string; port: number }> {
+    for (let attempt = 1; ; attempt++) {
+      const port = await freePort();
+      const configFile = path.join(cfgDir, 'pglite.json');
+      const config: PgliteServerConfig = {
+        host: '127.0.0.1',
+        port,
+        dataDir: path.join(dataDir, 'pglite'),
+        maxConnections: pgliteMaxConnections(replicas),
+        migrate: true,
+        idleTimeoutMs: 0,
+      };
+      writeConfigFile(configFile, config);
+      const url = pgliteUrl(config);
+      try {
+        await startNodeService({
+          name: 'pglite',
+          script: SCRIPTS.pglite,
+          configFile,
+          logFile: path.join(logs, 'pglite.log'),
+          ready: () => pgReady(url, 1_000),
+          timeoutMs: healthTimeoutMs,
+          onSpawn: (p) => record('pglite', p, { configFile, ports: [port] }),
+          signal,
+        });
+        return { url, port };
+      } catch (err) {
+        if (retryable(err, attempt)) continue;
+        throw err;
+      }
+    }
+  }
+
+  // ── upstreams ∥ sidecars ∥ gateways ──────────────────────────────────────────
+  checkAbort();
+  const dbPoolMax = database.kind === 'pglite' ? 4 : 10;
+  const upstreams = { port: 0, url: '' };
+  const sidecars = Array.from({ length: replicas }, (_, i) => ({ id: `policy-${i + 1}`, gateway: `gw-${i + 1}`, port: 0, url: '' }));
+  const gateways = Array.from({ length: replicas }, (_, i) => ({
+    id: `gw-${i + 1}`,
+    az: i % 2 === 0 ? 'az-a' : 'az-b',
+    port: 0,
+    url: '',
+    configFile: path.join(cfgDir, `gw-${i + 1}.json`),
+  }));
+  const initialPorts = await freePorts(1 + 2 * replicas);
+  // The notifier (failure digests, harness/notifier): gateways post failure events to it.
+  const notifierPort = await freePort();
+  const notifier = { port: notifierPort, url: `http://127.0.0.1:${notifierPort}` };
+  const notifierFiles = { digestFile: path.join(dataDir, 'notifier', 'digests.jsonl'), fallbackFile: path.join(dataDir, 'notifier', 'fallback.json') };
+  upstreams.port = initialPorts[0]!;
+  upstreams.url = `http://127.0.0.1:${upstreams.port}`;
+  sidecars.forEach((s, i) => {
+    s.port = initialPorts[1 + i]!;
+    s.url = `http://127.0.0.1:${s.port}`;
+  });
+  gateways.forEach((g, i) => {
+    g.port = initialPorts[1 + replicas + i]!;
+    g.url = `http://127.0.0.1:${g.port}`;
+  });
+
+  /** Start one node service; on a port taken meanwhile, once more on a fresh port. */
+  async function startService(
+    role: ProcessRole,
+    name: string,
+    script: string,
+    slot: { port: number; url: string },
+    configFor: (port: number) => unknown,
+    healthPath: string,
+  ): Promise<void> {
+    const configFile = path.join(cfgDir, `${name}.json`);
+    for (let attempt = 1; ; attempt++) {
+      writeConfigFile(configFile, configFor(slot.port));
+      const healthUrl = `${slot.url}${healthPath}`;
+      let spawned: number | undefined;
+      try {
+        await startNodeService({
+          name,
+          script,
+          configFile,
+          logFile: path.join(logs, `${name}.log`),
+          healthUrl,
+          timeoutMs: healthTimeoutMs,
+          onSpawn: (p) => {
+            spawned = p.pid;
+            record(role, p, { configFile, ports: [slot.port], healthUrl });
+          },
+          signal,
+        });
+        return;
+      } catch (err) {
+        if (!retryable(err, attempt)) throw err;
+        if (spawned !== undefined) forget(spawned);
+        slot.port = await freePort();
+        slot.url = `http://127.0.0.1:${slot.port}`;
+      }
+    }
+  }
+
+  // Exporters need only redis and the database: start them now, collect them before Prometheus.
+  const exportersStarting = Promise.all([
+    startExporterStep('node', () => startNodeExporter({ dir: logs, onSpawn: (p) => record('exporter', p), signal })),
+    startExporterStep('redis', () => startRedisExporter(redis.url, { dir: logs, onSpawn: (p) => record('exporter', p), signal })),
+    ...(database.kind === 'postgres'
+      ? [startExporterStep('postgres', () => startPostgresExporter(database.url, { dir: logs, onSpawn: (p) => record('exporter', p), signal }))]
+      : []),
+  ]);
+  // Awaited below; a rejection meanwhile already aborted the start-up through step().
+  exportersStarting.catch(() => {});
+
+  // Sidecars and upstreams before the gateways: a gateway's config names its sidecar's port,
+  // which is final only once the sidecar listens (a port taken meanwhile means a new one).
+  const t0 = Date.now();
+  await Promise.all([
+    step(
+      'upstreams',
+      () =>
+        startService('upstreams', 'upstreams', SCRIPTS.upstreams, upstreams, (port) => ({ host: '127.0.0.1', port, adminToken: tokens.admin }) satisfies z.input<typeof UpstreamsConfigSchema>, '/healthz'),
+      () => `port ${upstreams.port}`,
+    ),
+    step(
+      'notifier',
+      () =>
+        startService(
+          'notifier',
+          'notifier',
+          SCRIPTS.notifier,
+          notifier,
+          (port) => ({ host: '127.0.0.1', port, windowMs: 60_000, sink: { kind: 'file', path: notifierFiles.digestFile }, fallbackFile: notifierFiles.fallbackFile, adminToken: tokens.admin }),
+          '/healthz',
+        ),
+      () => `port ${notifier.port}`,
+    ),
+    ...sidecars.map((s) =>
+      step(
+        s.id,
+        () =>
+          startService(
+            'policy',
+            s.id,
+            SCRIPTS.policy,
+            s,
+            (port) => ({ id: s.id, host: '127.0.0.1', port, databaseUrl: database.url, redisUrl: redis.url, tenantId }) satisfies z.input<typeof PolicySidecarConfigSchema>,
+            '/health',
+          ),
+        () => `port ${s.port}`,
+      ),
+    ),
+  ]);
+  await Promise.all(
+    gateways.map((g, i) =>
+      step(
+        g.id,
+        () =>
+          startService(
+            'gateway',
+            g.id,
+            SCRIPTS.gateway,
+            g,
+            (port) => ({
+              ...gatewayConfig({
+                id: g.id,
+                az: g.az,
+                port,
+                skillHash,
+                tenantId,
+                tokens,
+                redisUrl: redis.url,
+                databaseUrl: database.url,
+                dbPoolMax,
+                policyUrl: sidecars[i]!.url,
+                upstreamUrl: upstreams.url,
+                dataDir: path.join(dataDir, g.id),
+              }),
+              notifierUrl: notifier.url,
+              // One gateway of the 2 TB tier (yellow disk gate 78% instead of 82%), so the disk
+              // watermark drill sees both tiers of SPEC §4.
+              ...(i === 2 ? { diskCapacityBytes: 2e12 } : {}),
+            }),
+            '/healthz',
+          ),
+        () => `${g.az}, port ${g.port}`,
+      ),
+    ),
+  );
+  progress({ step: `fleet of ${replicas} gateway(s) with sidecars healthy in ${((Date.now() - t0) / 1000).toFixed(1)} s`, status: 'info' });
+
+  // ── HAProxy ─────────────────────────────────────────────────────────────────
+  checkAbort();
+  const haproxyDir = path.join(stateDir, 'haproxy');
+  const lb = await step(
+    'haproxy',
+    async () => {
+      // Unix socket paths are short (108 bytes); a deep state dir falls back to the temp dir.
+      const inDir = path.join(haproxyDir, 'haproxy.sock');
+      const socket = Buffer.byteLength(inDir) <= 100 ? inDir : path.join(os.tmpdir(), `clawstorm-${id}.sock`);
+      state.sockets.push(socket);
+      writeState(state);
+      const h = await startHaproxy({
+        dir: haproxyDir,
+        socket,
+        servers: gateways.map((g) => ({ name: g.id, port: g.port, weight: 100 })),
+        probeToken: tokens.probe,
+        onSpawn: (p) => record('haproxy', p, { configFile: path.join(haproxyDir, 'haproxy.cfg') }),
+        signal,
+      });
+      patchRecord(state, 'haproxy', { ports: [h.frontendPort, h.statsPort], healthUrl: h.metricsUrl });
+      return h;
+    },
+    (h) => `lb port ${h.frontendPort}, stats port ${h.statsPort}`,
+  );
+  const exporterResults = await exportersStarting;
+  const exporters = exporterResults.filter((e): e is ExporterInstance => e !== undefined);
+
+  async function startExporterStep(job: string, fn: () => Promise<ExporterResult>): Promise<ExporterInstance | undefined> {
+    const r = await step(
+      `${job} exporter`,
+      async () => {
+        const res = await fn();
+        if (!res.ok) note(res.skipped.note);
+        else patchRecord(state, res.exporter.name, { ports: [res.exporter.port], healthUrl: res.exporter.url });
+        return res;
+      },
+      (res) => (res.ok ? `port ${res.exporter.port}` : { skipped: res.skipped.note }),
+    );
+    return r.ok ? r.exporter : undefined;
+  }
+
+  await step('haproxy health checks', () => waitAllServersUp(lb, gateways.map((g) => g.id), 20_000), (s) => `${s.length} server(s) UP`);
+
+  // ── Prometheus ──────────────────────────────────────────────────────────────
+  checkAbort();
+  const jobs: ScrapeJob[] = [
+    // gateway and policy targets carry per-target labels; they are filled in by labelTargets().
+    { name: 'gateway', targets: [] },
+    { name: 'policy', targets: [] },
+    { name: 'upstreams', targets: [hostPort(upstreams.url)] },
+    { name: 'haproxy', targets: [`127.0.0.1:${lb.statsPort}`], metricsPath: '/metrics' },
+    ...exporters.map((e) => ({ name: e.job, targets: [e.target] })),
+  ];
+  const prom = await step(
+    'prometheus',
+    async () => {
+      const p = await startPrometheus({ dir: path.join(stateDir, 'prometheus'), jobs, scrapeInterval: '1s', detached: true });
+      record('prometheus', { name: p.name, pid: p.pid, command: p.command, args: p.args, logFile: p.logFile }, {
+        configFile: p.configFile,
+        ports: [p.port],
+        healthUrl: `${p.url}/-/ready`,
+      });
+      await labelTargets(p, {
+        gateway: gateways.map((g) => ({ target: hostPort(g.url), labels: { gateway: g.id, az: g.az } })),
+        policy: sidecars.map((s, i) => ({ target: hostPort(s.url), labels: { gateway: s.gateway, az: gateways[i]!.az } })),
+      });
+      return p;
+    },
+    (p) => `port ${p.port}`,
+  );
+  const targetsTimeoutMs = opts.targetsTimeoutMs ?? 60_000;
+  await step(
+    'prometheus targets',
+    () => waitForTargetsUp(prom.url, { jobs: jobs.map((j) => j.name), timeoutMs: targetsTimeoutMs }),
+    () => `${jobs.map((j) => j.name).join(', ')} all up`,
+  );
+
+  const endpoints: TestbedEndpoints = {
+    id,
+    stateDir,
+    startedAt: state.startedAt,
+    lb: { url: lb.url },
+    haproxy: { statsUrl: lb.statsUrl, metricsUrl: lb.metricsUrl, socket: lb.socket, backend: lb.backend },
+    prometheus: { url: prom.url },
+    gateways: gateways.map((g) => ({ id: g.id, az: g.az, url: g.url, server: g.id, configFile: g.configFile })),
+    policies: sidecars.map((s) => ({ id: s.id, gateway: s.gateway, url: s.url })),
+    upstreams: { url: upstreams.url },
+    redis: { url: redis.url },
+    database,
+    tokenFiles,
+    exporters: exporters.map((e) => ({ job: e.job, url: e.url })),
+    skillHash,
+    tenantId,
+    notifier: { url: notifier.url, ...notifierFiles },
+  };
+  return endpoints;
+}
+
+function detailOf(ev: ProgressEvent): string {
+  const parts = [ev.detail, ev.ms !== undefined ? `${ev.ms} ms` : undefined].filter(Boolean);
+  return parts.length ? ` (${parts.join(', ')})` : '';
+}
+
+function retryable(err: unknown, attempt: number): boolean {
+  return err instanceof LaunchError && err.addressInUse && attempt === 1;
+}
+
+function hostPort(url: string): string {
+  return new URL(url).host;
+}
+
+/** Complete a record once the process is up (its ports and health URL are known then). */
+function patchRecord(state: TestbedState, name: string, patch: Partial<Pick<TestbedProcess, 'ports' | 'healthUrl'>>): void {
+  const p = state.processes.find((x) => x.name === name);
+  if (p) {
+    Object.assign(p, patch);
+    writeState(state);
+  }
+}
+
+/** PGlite serves one session at a time behind the wire server; leave headroom over the pools. */
+function pgliteMaxConnections(replicas: number): number {
+  return replicas * (4 + 4) + 8;
+}
+
+interface GatewayConfigInput {
+  id: string;
+  az: string;
+  port: number;
+  skillHash: string;
+  tenantId: string;
+  tokens: Tokens;
+  redisUrl: string;
+  databaseUrl: string;
+  dbPoolMax: number;
+  policyUrl: string;
+  upstreamUrl: string;
+  dataDir: string;
+}
+
+/** The gateway's config file (validated by harness/gateway/config.ts when it starts). */
+function gatewayConfig(c: GatewayConfigInput): z.input<typeof GatewayConfigSchema> {
+  fs.mkdirSync(c.dataDir, { recursive: true, mode: 0o700 });
+  return {
+    id: c.id,
+    az: c.az,
+    host: '127.0.0.1',
+    port: c.port,
+    skillHash: c.skillHash,
+    tenantId: c.tenantId,
+    tokens: { gateway: [c.tokens.gateway], hook: c.tokens.hook, admin: c.tokens.admin, probe: c.tokens.probe },
+    redisUrl: c.redisUrl,
+    databaseUrl: c.databaseUrl,
+    dbPoolMax: c.dbPoolMax,
+    policyUrl: c.policyUrl,
+    upstreamUrl: c.upstreamUrl,
+    dataDir: c.dataDir,
+    drainGraceMs: GATEWAY_DRAIN_MS,
+  };
+}
+
+async function createOwnDatabase(state: TestbedState, adminUrl: string): Promise<{ name: string; adminUrl: string; url: string }> {
+  checkDatabaseUrl(adminUrl);
+  const name = testbedDatabaseName(state.id);
+  // Recorded before it exists: an interrupted `up` still gets it dropped (DROP … IF EXISTS).
+  state.createdDatabase = { name, adminUrl };
+  writeState(state);
+  const url = await createDatabase(adminUrl, name);
+  return { name, adminUrl, url };
+}
+
+async function runMigrations(databaseUrl: string): Promise<void> {
+  try {
+    await migrate(databaseUrl);
+  } catch (err) {
+    throw new Error(`migrations failed on ${displayUrl(databaseUrl)}: ${redact((err as Error).message)}`);
+  }
+}
+
+/** Wait until HAProxy has every named server UP on a passed check (L7OK). */
+async function waitAllServersUp(rt: { socket: string; backend: string }, names: string[], timeoutMs: number): Promise<ServerState[]> {
+  let last: ServerState[] = [];
+  try {
+    return await waitFor(
+      async () => {
+        last = await showServersState(rt);
+        const good = names.every((n) => last.some((s) => s.name === n && s.opState === 'UP' && s.checkStatus === 'L7OK'));
+        return good ? last : undefined;
+      },
+      { timeoutMs, intervalMs: 200, what: 'HAProxy to see every gateway pass its health check' },
+    );
+  } catch (err) {
+    const bad = names
+      .map((n) => last.find((s) => s.name === n))
+      .filter((s): s is ServerState => s !== undefined && !(s.opState === 'UP' && s.checkStatus === 'L7OK'))
+      .map((s) => `${s.name} ${s.status} (check ${s.checkStatus})`);
+    throw new Error(`${(err as Error).message}; not passing: ${bad.join(', ') || 'no answer from the runtime socket'}`);
+  }
+}
+
+interface LabelledTarget {
+  target: string;
+  labels: Record<string, string>;
+}
+
+/**
+ * Give each gateway/sidecar target its own `gateway` and `az` labels. The launcher's ScrapeJob
+ * carries job-wide labels only, so the config is completed here and reloaded (`/-/reload`)
+ * before those jobs have any target: no series ever exists without the labels. `honor_labels`
+ * keeps the gateways' own `gateway`/`az` labels (same values) unprefixed.
+ */
+async function labelTargets(prom: PrometheusInstance, byJob: Record<string, LabelledTarget[]>): Promise<void> {
+  const doc: unknown = YAML.parse(fs.readFileSync(prom.configFile, 'utf8'));
+  const configs = (doc as { scrape_configs?: Array<Record<string, unknown>> }).scrape_configs;
+  if (!Array.isArray(configs)) throw new Error(`${prom.configFile}: no scrape_configs`);
+  for (const [job, targets] of Object.entries(byJob)) {
+    const c = configs.find((x) => x.job_name === job);
+    if (!c) throw new Error(`${prom.configFile}: no job ${job}`);
+    c.static_configs = targets.map((t) => ({ targets: [t.target], labels: t.labels }));
+    c.honor_labels = true;
+  }
+  fs.writeFileSync(prom.configFile, YAML.stringify(doc), { mode: 0o600 });
+  const res = await fetch(`${prom.url}/-/reload`, { method: 'POST', signal: AbortSignal.timeout(10_000) });
+  const body = await res.text();
+  if (res.status !== 200) throw new Error(`prometheus at ${prom.url} refused the labelled config (${prom.configFile}): HTTP ${res.status} ${body.slice(0, 200)}`);
+}
