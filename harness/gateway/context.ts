@@ -12,6 +12,7 @@ export interface FaultState {
   degraded: boolean;
   skillHash: string;
   draining: boolean;
+  auditDropRate: number;
 }
 
 export const POLICY_DOMAINS = ['actions', 'models', 'integrations', 'agent_exchange', 'features', 'data', 'audit'] as const;

@@ -16,6 +16,8 @@ export const FaultPatchSchema = z.strictObject({
   degraded: z.boolean().optional(),
   skillHash: z.string().min(4).max(128).optional(),
   draining: z.boolean().optional(),
+  /** Share of audit writes acknowledged but never stored: a broken writer the harness must catch. */
+  auditDropRate: z.number().min(0).max(1).optional(),
 });
 export type FaultPatch = z.infer<typeof FaultPatchSchema>;
 
@@ -31,6 +33,7 @@ export function defaultFaults(ctx: Pick<GatewayContext, 'config'>): FaultState {
     degraded: false,
     skillHash: ctx.config.skillHash,
     draining: false,
+    auditDropRate: 0,
   };
 }
 
@@ -44,6 +47,7 @@ export function applyFaults(ctx: GatewayContext, patch: FaultPatch): FaultState 
   if (patch.degraded !== undefined) f.degraded = patch.degraded;
   if (patch.skillHash !== undefined) f.skillHash = patch.skillHash;
   if (patch.draining !== undefined) f.draining = patch.draining;
+  if (patch.auditDropRate !== undefined) f.auditDropRate = patch.auditDropRate;
   ctx.metrics.diskUsedRatio.set(ctx.faults.diskUsedRatio);
   if (ctx.faults.skillHash !== before) {
     setBuildInfo(ctx.metrics, {

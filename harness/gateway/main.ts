@@ -9,6 +9,23 @@ import { createPolicyClient } from './policy-client.ts';
 import { createAuditWriter } from './audit.ts';
 import { createConnectorClient } from './connectors.ts';
 import { startWebhookWorkers } from './hooks.ts';
+import { defaultFaults } from './faults.ts';
+import type { AuditWriter, FaultState } from './context.ts';
+
+/**
+ * The `auditDropRate` fault: acknowledge a share of audit writes without storing them, as a
+ * writer that buffers and loses would. Exists so tests can prove the harness's lookup catches it.
+ */
+function withAuditDropFault(inner: AuditWriter, faults: FaultState): AuditWriter {
+  return {
+    write: async (entry) => {
+      if (faults.auditDropRate > 0 && Math.random() < faults.auditDropRate) {
+        return { id: crypto.randomUUID(), timestamp: new Date().toISOString() };
+      }
+      return inner.write(entry);
+    },
+  };
+}
 
 const config = loadConfigFile(GatewayConfigSchema);
 const log = createLogger(`gateway:${config.id}`);
@@ -28,14 +45,14 @@ const partial = {
   db,
   metrics,
   log,
-  faults: { latencyMs: 0, errorRate: 0, diskUsedRatio: 0.42, degraded: false, skillHash: config.skillHash, draining: false },
+  faults: defaultFaults({ config }),
   startedAt: Date.now(),
   onClose: [],
 } satisfies Omit<GatewayContext, 'policy' | 'audit' | 'connectors'>;
 const ctx: GatewayContext = {
   ...partial,
   policy: createPolicyClient(partial),
-  audit: createAuditWriter(partial),
+  audit: withAuditDropFault(createAuditWriter(partial), partial.faults),
   connectors: createConnectorClient(partial),
 };
 

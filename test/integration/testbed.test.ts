@@ -91,15 +91,11 @@ describe('the local test bed', () => {
       const res = await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(5_000) });
       expect(res.status).toBe(200);
       const { code, output } = await promtool(await res.text());
-      // promtool exits 1 on a parse error, 3 on lint problems only.
-      expect(code, `${url}/metrics: ${output}`).not.toBe(1);
+      // promtool exits 1 on a parse error, 3 on lint problems; clean is 0 with nothing said.
+      expect(code, `${url}/metrics: ${output}`).toBe(0);
       for (const line of output.split('\n').filter(Boolean)) findings.push(`${url}: ${line}`);
     }
-    // The contract's own metrics must lint clean; prom-client's default metrics
-    // (nodejs_active_*_total gauges) are reported, not failed: they are the library's names.
-    const ours = findings.filter((f) => /openclaw_|policy_sidecar_/.test(f));
-    expect(ours).toEqual([]);
-    if (findings.length > 0) console.warn(`promtool lint (prom-client defaults):\n  ${findings.join('\n  ')}`);
+    expect(findings).toEqual([]);
   });
 
   it('HAProxy takes a draining gateway out of rotation and back after reset', async () => {

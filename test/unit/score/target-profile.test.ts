@@ -32,10 +32,14 @@ function problems(text: string, file = 'profiles/staging.yaml'): string[] {
 afterEach(() => clearSecrets());
 
 describe('target profiles', () => {
-  it('profiles/local.yaml loads, is a chaos-allowed testbed profile, and its metrics are exactly the defaults', () => {
+  it('profiles/local.yaml loads, is a chaos-allowed testbed profile, and its metrics are the defaults but for two local rows', () => {
     const p = loadTargetProfile(path.join(repo, 'profiles/local.yaml'));
     expect(p).toMatchObject({ name: 'local', testbed: true, allowChaos: true });
-    expect(p.metrics).toEqual(DEFAULT_METRICS);
+    expect(p.metrics.map((m) => m.metric)).toEqual(DEFAULT_METRICS.map((m) => m.metric));
+    // Local deviations: throughput is shown but not gated; active connections from the pools (no postgres_exporter on PGlite).
+    const differing = p.metrics.filter((m, i) => JSON.stringify(m) !== JSON.stringify(DEFAULT_METRICS[i])).map((m) => m.metric);
+    expect(differing).toEqual(['Request throughput (req/s)', 'DB active connections']);
+    expect(p.metrics.find((m) => m.metric === 'Request throughput (req/s)')?.gate).toBe(false);
     expect(p.metrics.map((m) => m.metric)).toContain('DB active connections');
   });
 
