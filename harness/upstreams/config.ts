@@ -25,32 +25,31 @@ export type ProviderLimits = z.output<typeof ProviderLimitsSchema>;
  * Default limits, and how they were scaled from the real providers for one machine.
  *
  * The shape of every real limit is kept (who shares a budget, what a call costs, bursts then a
- * steady refill); the shared budgets are scaled so that the local test bed reaches them with the
- * load one machine generates, while a 500-user briefing spike (500 reads per provider within
- * seconds) still drains through them without 429s. Scenarios that must see 429s (connector burst)
- * lower them with `PUT /admin/config` or the config file.
+ * steady refill). Per-user budgets are the real ones. The shared budget of each provider (OAuth
+ * app / GitHub installation / Cloud project) is scaled to what one machine's fleet sees: a burst
+ * of 50 reads, then about 100 reads/s. So the plan's connector burst (100 users reading all five
+ * connectors at once) meets real 429s with Retry-After and has to queue and retry, and a
+ * 500-user briefing spike drains through in seconds rather than being refused.
  *
- * - Gmail: 250 quota units per user per second, messages.list / messages.get cost 5 units. Per
- *   user kept as is (250 units/s = 50 reads/s). Per project the real 1,200,000 units/min
- *   (20,000 units/s) is scaled ÷8 to 2,500 units/s (500 reads/s), burst one second.
- * - GitHub: 5,000 requests per hour per token. Per user token kept as is (burst 5,000, refill
- *   5,000/3,600 s). The installation-wide budget compresses the hour to 60 s (×60): 5,000 per
- *   minute ≈ 83/s, burst 500.
- * - Calendar: 600 requests per user per minute (10/s) kept; project budget scaled to 200/s, burst 400.
- * - Jira Cloud: ~10 requests/s per user token kept; app budget 200/s, burst 400.
- * - Drive: 12,000 requests per user per minute (200/s) kept; project budget scaled to 200/s, burst 400.
+ * - Gmail: 250 quota units per user per second, messages.list / messages.get cost 5 units (per
+ *   user kept: 50 reads/s). Project budget: 250 units burst, 500 units/s (50 reads, 100 reads/s).
+ * - GitHub: 5,000 requests per hour per token (per user kept). Installation budget: the hour
+ *   compressed to 60 s (5,000/min ≈ 83/s), burst 50.
+ * - Calendar: 600 requests per user per minute (10/s) kept; project budget burst 50, 100/s.
+ * - Jira Cloud: ~10 requests/s per user token kept; app budget burst 50, 100/s.
+ * - Drive: 12,000 requests per user per minute (200/s) kept; project budget burst 50, 100/s.
  * - Global (all providers, the shared egress of the test bed): 2,000/s, burst 2,000.
  */
 export const DEFAULT_LIMITS: Record<Provider, ProviderLimits> = {
-  gmail: { costPerRequest: 5, perUser: { capacity: 250, refillPerSec: 250 }, perApp: { capacity: 2_500, refillPerSec: 2_500 } },
+  gmail: { costPerRequest: 5, perUser: { capacity: 250, refillPerSec: 250 }, perApp: { capacity: 250, refillPerSec: 500 } },
   github: {
     costPerRequest: 1,
     perUser: { capacity: 5_000, refillPerSec: 5_000 / 3_600 },
-    perApp: { capacity: 500, refillPerSec: 5_000 / 60 },
+    perApp: { capacity: 50, refillPerSec: 5_000 / 60 },
   },
-  calendar: { costPerRequest: 1, perUser: { capacity: 10, refillPerSec: 10 }, perApp: { capacity: 400, refillPerSec: 200 } },
-  jira: { costPerRequest: 1, perUser: { capacity: 10, refillPerSec: 10 }, perApp: { capacity: 400, refillPerSec: 200 } },
-  gdrive: { costPerRequest: 1, perUser: { capacity: 200, refillPerSec: 200 }, perApp: { capacity: 400, refillPerSec: 200 } },
+  calendar: { costPerRequest: 1, perUser: { capacity: 10, refillPerSec: 10 }, perApp: { capacity: 50, refillPerSec: 100 } },
+  jira: { costPerRequest: 1, perUser: { capacity: 10, refillPerSec: 10 }, perApp: { capacity: 50, refillPerSec: 100 } },
+  gdrive: { costPerRequest: 1, perUser: { capacity: 200, refillPerSec: 200 }, perApp: { capacity: 50, refillPerSec: 100 } },
 };
 export const DEFAULT_GLOBAL: BucketLimits = { capacity: 2_000, refillPerSec: 2_000 };
 
