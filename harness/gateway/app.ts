@@ -7,16 +7,16 @@ import { registerTools } from './tools/route.ts';
 import { registerHooks } from './hooks.ts';
 import { registerApi } from './api/index.ts';
 import { registerWebSocket } from './ws.ts';
+import { registerNotifier } from './notify.ts';
 
 export async function buildApp(ctx: GatewayContext): Promise<FastifyInstance> {
   const app = Fastify({ logger: false, trustProxy: true, bodyLimit: 1_048_576 });
 
   app.addHook('onResponse', async (req, reply) => {
     const route = req.routeOptions.url ?? 'unmatched';
-    ctx.metrics.httpDuration.observe(
-      { route, method: req.method, status_class: statusClass(reply.statusCode) },
-      reply.elapsedTime / 1000,
-    );
+    const cls = statusClass(reply.statusCode);
+    ctx.metrics.httpDuration.observe({ route, method: req.method, status_class: cls }, reply.elapsedTime / 1000);
+    ctx.metrics.httpResponses.inc({ status_class: cls });
   });
 
   // Errors leave in the Enterprise API's shape {error, message, detail?}; internals stay in the log.
@@ -44,5 +44,6 @@ export async function buildApp(ctx: GatewayContext): Promise<FastifyInstance> {
   registerHooks(app, ctx);
   registerApi(app, ctx);
   registerWebSocket(app, ctx);
+  registerNotifier(app, ctx);
   return app;
 }

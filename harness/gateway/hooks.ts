@@ -75,6 +75,72 @@ return {1, ARGV[1]}
 
 const AdmitResultSchema = z.tuple([z.union([z.literal(0), z.literal(1)]), z.string()]);
 
+// Admission control (a gateway under a stampede sheds load at the door instead of growing its
+// queue without bound): above `queueLimit` pending jobs on the fleet-wide queue, or `maxInFlight`
+// admissions in progress on this gateway, a new delivery gets 429 + Retry-After and nothing is
+// acknowledged, so the sender retries. A replay of a key already admitted is still answered with
+// its runId: it adds nothing to the queue. The check and the enqueue are one Lua script, so the
+// bound holds under concurrency. Defaults sit far above what the load scenarios reach; storms
+// tighten them (and `workMs`, the stand-in agent run time) with PUT /admin/hooks and put them back
+// afterwards; a restart restores the defaults.
+export const AdmissionSchema = z.strictObject({
+  queueLimit: z.number().int().min(1).max(10_000_000),
+  maxInFlight: z.number().int().min(1).max(100_000),
+  retryAfterS: z.number().int().min(1).max(3_600),
+  workMs: z.number().int().min(0).max(60_000),
+});
+export type Admission = z.infer<typeof AdmissionSchema>;
+export const DEFAULT_ADMISSION: Readonly<Admission> = Object.freeze({ queueLimit: 100_000, maxInFlight: 10_000, retryAfterS: 1, workMs: 2 });
+const admissions = new WeakMap<GatewayContext, Admission & { inFlight: number }>();
+
+export function admissionFor(ctx: GatewayContext): Admission & { inFlight: number } {
+  let a = admissions.get(ctx);
+  if (a === undefined) {
+    a = { ...DEFAULT_ADMISSION, inFlight: 0 };
+    admissions.set(ctx, a);
+  }
+  return a;
+}
+
+// KEYS[1] idempotency key, KEYS[2] queue; ARGV[1] runId, ARGV[2] job, ARGV[3] ttl s, ARGV[4] queue limit.
+// {1, runId} admitted, {0, existingRunId} replay, {2, ''} queue full (nothing stored).
+const ADMIT_BOUNDED_LUA = `
+local existing = redis.call('GET', KEYS[1])
+if existing then return {0, existing} end
+if redis.call('LLEN', KEYS[2]) >= tonumber(ARGV[4]) then return {2, ''} end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', tonumber(ARGV[3]))
+redis.call('LPUSH', KEYS[2], ARGV[2])
+return {1, ARGV[1]}
+`;
+// KEYS[1] queue; ARGV[1] job, ARGV[2] queue limit. 1 admitted, 2 queue full.
+const ENQUEUE_BOUNDED_LUA = `
+if redis.call('LLEN', KEYS[1]) >= tonumber(ARGV[2]) then return 2 end
+redis.call('LPUSH', KEYS[1], ARGV[1])
+return 1
+`;
+const BoundedResultSchema = z.tuple([z.union([z.literal(0), z.literal(1), z.literal(2)]), z.string()]);
+
+/** admit() under a queue bound: `overloaded` when the queue was full (nothing stored, no runId). */
+export async function admitBounded(
+  ctx: GatewayContext,
+  hook: HookName,
+  key: string | null,
+  body: Record<string, unknown>,
+  queueLimit: number,
+): Promise<{ runId: string; replayed: boolean; overloaded: boolean }> {
+  const runId = crypto.randomUUID();
+  const job: WebhookJob = { runId, hook, key, receivedAt: new Date().toISOString(), gateway: ctx.config.id, body };
+  const raw = JSON.stringify(job);
+  if (key === null) {
+    const r = z.union([z.literal(1), z.literal(2)]).parse(await ctx.redis.eval(ENQUEUE_BOUNDED_LUA, 1, WEBHOOK_QUEUE, raw, queueLimit));
+    return { runId, replayed: false, overloaded: r === 2 };
+  }
+  const res = BoundedResultSchema.parse(
+    await ctx.redis.eval(ADMIT_BOUNDED_LUA, 2, `idem:${hook}:${key}`, WEBHOOK_QUEUE, runId, raw, IDEMPOTENCY_TTL_S, queueLimit),
+  );
+  return { runId: res[1], replayed: res[0] === 0, overloaded: res[0] === 2 };
+}
+
 /** Admit one delivery: returns the runId and whether it was a replay of an earlier key. */
 export async function admit(
   ctx: GatewayContext,
@@ -130,7 +196,7 @@ export function registerHooks(app: FastifyInstance, ctx: GatewayContext): void {
     if (n !== null) ctx.metrics.queueDepth.set({ queue: 'webhooks' }, n);
   });
 
-  const reject = (hook: HookName, reason: 'auth' | 'throttled' | 'invalid' | 'draining' | 'error') =>
+  const reject = (hook: HookName, reason: 'auth' | 'throttled' | 'invalid' | 'draining' | 'error' | 'overloaded') =>
     ctx.metrics.webhooksRejected.inc({ hook, reason });
 
   // Body parse failures (bad JSON, wrong content type, too large) answer in the hooks' own shape.
@@ -177,7 +243,23 @@ export function registerHooks(app: FastifyInstance, ctx: GatewayContext): void {
       const msg = body.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ');
       return reply.code(400).send({ ok: false, error: msg });
     }
-    const { runId, replayed } = await admit(ctx, hook, key, body.data);
+    const adm = admissionFor(ctx);
+    if (adm.inFlight >= adm.maxInFlight) {
+      reject(hook, 'overloaded');
+      return reply.code(429).header('Retry-After', String(adm.retryAfterS)).send({ ok: false, error: 'too many deliveries in flight; retry later', reason: 'overloaded' });
+    }
+    adm.inFlight += 1;
+    let admitted: { runId: string; replayed: boolean; overloaded: boolean };
+    try {
+      admitted = await admitBounded(ctx, hook, key, body.data, adm.queueLimit);
+    } finally {
+      adm.inFlight -= 1;
+    }
+    const { runId, replayed } = admitted;
+    if (admitted.overloaded) {
+      reject(hook, 'overloaded');
+      return reply.code(429).header('Retry-After', String(adm.retryAfterS)).send({ ok: false, error: 'webhook queue full; retry later', reason: 'overloaded' });
+    }
     if (replayed) {
       ctx.metrics.webhooksReplayed.inc({ hook });
       return reply.send({ ok: true, runId, replayed: true });
@@ -187,6 +269,23 @@ export function registerHooks(app: FastifyInstance, ctx: GatewayContext): void {
 
   app.post('/hooks/agent', { errorHandler: errorHandler('agent') }, handler('agent', AgentBodySchema));
   app.post('/hooks/wake', { errorHandler: errorHandler('wake') }, handler('wake', WakeBodySchema));
+
+  // Admission settings (see AdmissionSchema): read and changed by storms, put back afterwards.
+  const adminGuard = async (req: FastifyRequest, reply: FastifyReply) => {
+    if (!(await authorize(ctx, 'admin', req, reply))) return reply;
+  };
+  const admissionView = () => {
+    const { inFlight, ...settings } = admissionFor(ctx);
+    return { ...settings, inFlight };
+  };
+  app.get('/admin/hooks', { preHandler: adminGuard }, async () => admissionView());
+  app.put('/admin/hooks', { preHandler: adminGuard }, async (req, reply) => {
+    const parsed = AdmissionSchema.partial().safeParse(req.body ?? {});
+    if (!parsed.success) return reply.code(400).send({ error: 'BAD_REQUEST', message: z.prettifyError(parsed.error) });
+    Object.assign(admissionFor(ctx), parsed.data);
+    ctx.log.info('webhook admission changed', { patch: parsed.data });
+    return admissionView();
+  });
 
   // Accounting for storms and drills: how often each acknowledged run was processed, read through
   // the gateway so the harness needs no Redis access of its own.
@@ -222,10 +321,10 @@ export function registerHooks(app: FastifyInstance, ctx: GatewayContext): void {
 }
 
 /** Stand-in for the agent run a delivery triggers: a little CPU and a little waiting. */
-async function work(job: WebhookJob): Promise<void> {
+async function work(job: WebhookJob, waitMs: number): Promise<void> {
   let h = JSON.stringify(job.body);
   for (let i = 0; i < 256; i++) h = crypto.createHash('sha256').update(h).digest('hex');
-  await new Promise((r) => setTimeout(r, 2));
+  await new Promise((r) => setTimeout(r, waitMs));
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -289,7 +388,7 @@ export function startWebhookWorkers(ctx: GatewayContext): void {
         continue;
       }
       try {
-        await work(parsed.data);
+        await work(parsed.data, admissionFor(ctx).workMs);
         await record(conn, ctx, parsed.data, raw);
         ctx.metrics.webhooksProcessed.inc({ hook: parsed.data.hook });
       } catch (err) {

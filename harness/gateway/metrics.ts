@@ -34,6 +34,12 @@ export function createGatewayMetrics(labels: { gateway: string; az: string; vers
       buckets: [...LATENCY_BUCKETS],
       registers: r,
     }),
+    httpResponses: new client.Counter({
+      name: 'openclaw_http_responses_total',
+      help: 'HTTP responses by status class (every class exists from start-up, so increase() sees the first 5xx).',
+      labelNames: ['status_class'] as const,
+      registers: r,
+    }),
     toolInvocations: new client.Counter({
       name: 'openclaw_tool_invocations_total',
       help: 'Tool invocations by tool and outcome (ok, denied, error).',
@@ -182,6 +188,30 @@ export function createGatewayMetrics(labels: { gateway: string; az: string; vers
 }
 
 export type GatewayMetrics = ReturnType<typeof createGatewayMetrics>;
+
+/**
+ * Create the labelled series a check counts on at zero, at start-up. A series born at its
+ * first event makes increase() blind to that event (there is no earlier sample to difference
+ * against), so a burst of 49 errors inside one scrape interval would read as 0.
+ */
+export function zeroInitialise(m: GatewayMetrics, known: { tools: readonly string[]; connectors: readonly string[]; policyDomains: readonly string[] }): void {
+  for (const c of ['1xx', '2xx', '3xx', '4xx', '5xx']) m.httpResponses.inc({ status_class: c }, 0);
+  for (const tool of known.tools) for (const outcome of ['ok', 'denied', 'error']) m.toolInvocations.inc({ tool, outcome }, 0);
+  for (const connector of known.connectors) {
+    for (const outcome of ['ok', 'error']) m.connectorRequests.inc({ connector, outcome }, 0);
+    m.connector429.inc({ connector }, 0);
+    m.connectorRetries.inc({ connector }, 0);
+    m.connectorQueued.set({ connector }, 0);
+  }
+  for (const domain of known.policyDomains) for (const result of ['allow', 'deny', 'error']) m.policyEvaluations.inc({ domain, result }, 0);
+  for (const hook of ['agent', 'wake']) {
+    m.webhooksReceived.inc({ hook }, 0);
+    m.webhooksReplayed.inc({ hook }, 0);
+    m.webhooksProcessed.inc({ hook }, 0);
+    for (const reason of ['auth', 'throttled', 'invalid', 'draining']) m.webhooksRejected.inc({ hook, reason }, 0);
+  }
+  for (const surface of ['tools', 'hooks', 'ws', 'api', 'admin', 'probe']) m.authFailures.inc({ surface }, 0);
+}
 
 /** Re-label build info when the skill hash changes (fault control), so only one series is 1. */
 export function setBuildInfo(m: GatewayMetrics, labels: { gateway: string; az: string; version: string; skillHash: string }): void {

@@ -15,6 +15,7 @@ import { fillFile, TemplateFillError } from '../report/fill.ts';
 import { startTestbed, stopTestbed, type TestbedEndpoints } from '../testbed/index.ts';
 import { isLoopbackHost } from '../util/ports.ts';
 import { runScenario } from './scenario-run.ts';
+import { runChaosSuite, type ChaosSuiteOptions } from '../chaos/suite.ts';
 
 export const LOCAL_PROFILE = path.resolve(import.meta.dirname, '../../profiles/local.yaml');
 
@@ -33,6 +34,10 @@ export interface GateOptions {
   /** Plain status lines (CI logs, and the terminal between progress displays). */
   log: (line: string) => void;
   onProgress?: (scenario: string, p: EngineProgress) => void;
+  /** Also run the chaos drills and the webhook storm after the scenarios (`gate --with-drills`). */
+  withDrills?: boolean;
+  /** Which drills, drill options and storm settings, when withDrills. */
+  chaos?: ChaosSuiteOptions;
 }
 
 export interface GateOutcome {
@@ -163,7 +168,15 @@ export async function runGate(opts: GateOptions): Promise<GateOutcome> {
     for (const m of metrics) opts.log(`  ${m.gate ? '' : '(not gated) '}${m.verdict === 'pass' ? 'ok  ' : m.verdict === 'fail' ? 'FAIL' : 'NODATA'} ${m.group} / ${m.metric}: ${m.detail}`);
 
     const all: Array<Pick<ThresholdResult, 'verdict' | 'source' | 'name'>> = scenarios.flatMap((s) => s.thresholds);
-    for (const m of metrics) if (m.gate) all.push({ verdict: m.verdict, source: 'promql', name: m.metric });
+    // The whole plan exercises every row of the table, so there a row without data fails closed
+    // (SPEC §3). A run of chosen scenarios may not touch a row at all (a policy-only run makes no
+    // connector reads: 0/0): the row is reported as no data but does not decide the verdict.
+    const wholePlan = TEMPLATE_SCENARIOS.every((t) => files.some((f) => f.name === t.name));
+    for (const m of metrics) if (m.gate && (wholePlan || m.verdict !== 'no_data')) all.push({ verdict: m.verdict, source: 'promql', name: m.metric });
+    // Drills and the storm run after the metrics window closed, so their faults stay out of it.
+    const drills = opts.withDrills && !aborted ? await runChaosSuite({ ...opts.chaos, bound: { profile, tokens: bound.tokens, testbed: bound.testbed }, profile: opts.profile, signal: opts.signal, log: opts.log }) : [];
+    for (const d of drills) all.push(...(d.thresholds ?? []));
+    if (opts.signal.aborted) aborted = true;
     const verdict = overallVerdict({ thresholds: all, saturated, aborted });
     const results: ResultsInput = {
       schema: RESULTS_SCHEMA,
@@ -181,7 +194,7 @@ export async function runGate(opts: GateOptions): Promise<GateOutcome> {
       thresholds: [],
       metrics,
       generator: { saturated, reasons: saturation, figures: {} },
-      drills: [],
+      drills,
     };
     const reports = writeReports(opts.outDir, results);
     opts.log(`reports: ${reports.json}, ${reports.markdown}, ${reports.junit}, ${reports.html}`);

@@ -5,7 +5,7 @@ import { SampleSink, type GroupSummary, type StepSummary } from '../load/samples
 import type { MonitorThresholds } from '../load/monitor.ts';
 import type { ScenarioFile, ScenarioClientThreshold } from '../config/scenario.ts';
 import type { PromClient } from '../prom/client.ts';
-import { evaluatePromThresholds, substitutePlaceholders, settle } from '../score/promql.ts';
+import { evaluatePromThresholds, instantWindow, substitutePlaceholders, settle } from '../score/promql.ts';
 import { evaluateClientThreshold, errorSummary, latencySummary, type MetricSummary } from '../score/threshold.ts';
 import type { ThresholdResult } from '../score/types.ts';
 import { overallVerdict } from '../score/verdict.ts';
@@ -86,11 +86,11 @@ export async function runScenario(s: ScenarioFile, opts: ScenarioRunOptions): Pr
 
   if (opts.prom && s.figures.length > 0) {
     await settle(end, opts.scrapeIntervalSeconds);
-    const range = Math.max(1, Math.ceil((engine.endedAt - engine.startedAt) / 1000));
+    const { at, rangeS: range } = instantWindow({ start, end, scrapeIntervalSeconds: opts.scrapeIntervalSeconds });
     for (const f of s.figures) {
       const q = substitutePlaceholders(f.query, { range, interval: range, rateInterval: Math.max(range, 4 * opts.scrapeIntervalSeconds) });
       try {
-        const r = await opts.prom.instant(q, end);
+        const r = await opts.prom.instant(q, at);
         figures[f.name] = r.type === 'vector' ? (r.series.length === 0 ? null : r.series.reduce((a, x) => a + x.v, 0)) : r.type === 'scalar' ? r.v : null;
       } catch {
         figures[f.name] = null;

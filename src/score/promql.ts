@@ -124,6 +124,19 @@ export function substitutePlaceholders(query: string, p: Placeholders): string {
 
 // ── evaluation ───────────────────────────────────────────────────────────────
 
+/**
+ * Where an instant query over the run is evaluated, and how far back it looks: from one scrape
+ * before the start (so increase() has a sample from before the first event) to two scrapes
+ * after the end (so the events of the last moments have been scraped; settle() waits for that).
+ * Evaluating at the end over exactly the run's length misses both, and a burst shorter than a
+ * scrape interval would read as zero.
+ */
+export function instantWindow(w: Pick<RunWindow, 'start' | 'end' | 'scrapeIntervalSeconds'>): { at: Date; rangeS: number } {
+  const scrape = w.scrapeIntervalSeconds ?? 15;
+  const durationS = Math.max(1, Math.ceil((w.end.getTime() - w.start.getTime()) / 1000));
+  return { at: new Date(w.end.getTime() + 2 * scrape * 1000), rangeS: durationS + 3 * scrape };
+}
+
 export async function evaluatePromThreshold(client: PromClient, t: PromThreshold, w: RunWindow): Promise<ThresholdResult> {
   const scrape = w.scrapeIntervalSeconds ?? 15;
   const durationS = Math.max(1, Math.ceil((w.end.getTime() - w.start.getTime()) / 1000));
@@ -131,8 +144,9 @@ export async function evaluatePromThreshold(client: PromClient, t: PromThreshold
 
   let result: ThresholdResult;
   if (t.mode === 'instant') {
-    const query = substitutePlaceholders(t.query, { range: durationS, interval: durationS, rateInterval: Math.max(durationS, 4 * scrape) });
-    result = await instantVerdict(client, t, query, w.end);
+    const { at, rangeS } = instantWindow(w);
+    const query = substitutePlaceholders(t.query, { range: rangeS, interval: rangeS, rateInterval: Math.max(rangeS, 4 * scrape) });
+    result = await instantVerdict(client, t, query, at);
   } else {
     const window = t.window!;
     const step = Math.max(window.step, Math.ceil(durationS / MAX_POINTS));
@@ -287,9 +301,9 @@ function combineTwo(a: Verdict, b: Verdict): Verdict {
   return 'pass';
 }
 
-/** Wait until the run's last samples have had two scrape intervals to land. */
+/** Wait until the run's last samples have had two scrape intervals (and a little) to land. */
 export async function settle(end: Date, scrapeSeconds: number): Promise<void> {
-  const cap = 2 * scrapeSeconds * 1000;
+  const cap = 2 * scrapeSeconds * 1000 + 250;
   const waitMs = Math.min(cap, end.getTime() + cap - Date.now());
   if (waitMs > 0) await new Promise((r) => setTimeout(r, waitMs));
 }

@@ -32,6 +32,8 @@ export interface HttpDriverOptions {
   /** Longest wait for the response headers, and for each body chunk. Default 30 s. */
   timeoutMs?: number;
   keepAliveTimeoutMs?: number;
+  /** Source address of the connections (a 127.x.y.z of its own, so auth throttling per client address hits nobody else). */
+  localAddress?: string;
 }
 
 /** The slice of an iteration's context a journey needs (IterationContext fits). */
@@ -118,6 +120,7 @@ export class HttpDriver {
       connections: opts.connections ?? null,
       pipelining: opts.pipelining ?? 1,
       keepAliveTimeout: opts.keepAliveTimeoutMs ?? 30_000,
+      ...(opts.localAddress !== undefined ? { localAddress: opts.localAddress } : {}),
       // Set per request from timeoutMs.
       headersTimeout: 0,
       bodyTimeout: 0,
