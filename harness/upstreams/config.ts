@@ -27,29 +27,29 @@ export type ProviderLimits = z.output<typeof ProviderLimitsSchema>;
  * The shape of every real limit is kept (who shares a budget, what a call costs, bursts then a
  * steady refill). Per-user budgets are the real ones. The shared budget of each provider (OAuth
  * app / GitHub installation / Cloud project) is scaled to what one machine's fleet sees: a burst
- * of 50 reads, then about 100 reads/s. So the plan's connector burst (100 users reading all five
+ * of 10 reads, then about 100 reads/s. So the plan's connector burst (100 users reading all five
  * connectors at once) meets real 429s with Retry-After and has to queue and retry, and a
  * 500-user briefing spike drains through in seconds rather than being refused.
  *
  * - Gmail: 250 quota units per user per second, messages.list / messages.get cost 5 units (per
- *   user kept: 50 reads/s). Project budget: 250 units burst, 500 units/s (50 reads, 100 reads/s).
+ *   user kept: 50 reads/s). Project budget: 50 units burst, 500 units/s (10 reads, 100 reads/s).
  * - GitHub: 5,000 requests per hour per token (per user kept). Installation budget: the hour
- *   compressed to 60 s (5,000/min ≈ 83/s), burst 50.
- * - Calendar: 600 requests per user per minute (10/s) kept; project budget burst 50, 100/s.
- * - Jira Cloud: ~10 requests/s per user token kept; app budget burst 50, 100/s.
- * - Drive: 12,000 requests per user per minute (200/s) kept; project budget burst 50, 100/s.
+ *   compressed to 60 s (5,000/min ≈ 83/s), burst 10.
+ * - Calendar: 600 requests per user per minute (10/s) kept; project budget burst 10, 100/s.
+ * - Jira Cloud: ~10 requests/s per user token kept; app budget burst 10, 100/s.
+ * - Drive: 12,000 requests per user per minute (200/s) kept; project budget burst 10, 100/s.
  * - Global (all providers, the shared egress of the test bed): 2,000/s, burst 2,000.
  */
 export const DEFAULT_LIMITS: Record<Provider, ProviderLimits> = {
-  gmail: { costPerRequest: 5, perUser: { capacity: 250, refillPerSec: 250 }, perApp: { capacity: 250, refillPerSec: 500 } },
+  gmail: { costPerRequest: 5, perUser: { capacity: 250, refillPerSec: 250 }, perApp: { capacity: 50, refillPerSec: 500 } },
   github: {
     costPerRequest: 1,
     perUser: { capacity: 5_000, refillPerSec: 5_000 / 3_600 },
-    perApp: { capacity: 50, refillPerSec: 5_000 / 60 },
+    perApp: { capacity: 10, refillPerSec: 5_000 / 60 },
   },
-  calendar: { costPerRequest: 1, perUser: { capacity: 10, refillPerSec: 10 }, perApp: { capacity: 50, refillPerSec: 100 } },
-  jira: { costPerRequest: 1, perUser: { capacity: 10, refillPerSec: 10 }, perApp: { capacity: 50, refillPerSec: 100 } },
-  gdrive: { costPerRequest: 1, perUser: { capacity: 200, refillPerSec: 200 }, perApp: { capacity: 50, refillPerSec: 100 } },
+  calendar: { costPerRequest: 1, perUser: { capacity: 10, refillPerSec: 10 }, perApp: { capacity: 10, refillPerSec: 100 } },
+  jira: { costPerRequest: 1, perUser: { capacity: 10, refillPerSec: 10 }, perApp: { capacity: 10, refillPerSec: 100 } },
+  gdrive: { costPerRequest: 1, perUser: { capacity: 200, refillPerSec: 200 }, perApp: { capacity: 10, refillPerSec: 100 } },
 };
 export const DEFAULT_GLOBAL: BucketLimits = { capacity: 2_000, refillPerSec: 2_000 };
 

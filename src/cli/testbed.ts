@@ -18,7 +18,7 @@ function pickBed(bed: string | undefined, stateDir: string | undefined): string 
   return latestTestbed()?.stateDir;
 }
 
-const upCommand: CommandModule<object, { replicas: number; json: boolean; 'state-dir'?: string; 'database-url'?: string; 'keep-on-failure': boolean }> = {
+const upCommand: CommandModule<object, { replicas: number; json: boolean; 'state-dir'?: string; 'database-url'?: string; 'keep-on-failure': boolean; pglite: boolean }> = {
   command: 'up',
   describe: 'start a test bed (redis, audit store, upstreams, N gateways with policy sidecars, HAProxy, exporters, Prometheus) and leave it running',
   builder: (y: Argv) =>
@@ -31,6 +31,7 @@ const upCommand: CommandModule<object, { replicas: number; json: boolean; 'state
         describe: 'loopback PostgreSQL to create the bed database on (default env DATABASE_URL; else embedded PGlite)',
         defaultDescription: '$DATABASE_URL',
       })
+      .option('pglite', { type: 'boolean', default: false, describe: 'embedded PGlite audit store even when a loopback PostgreSQL answers (also CLAWSTORM_DATABASE=pglite)' })
       .option('keep-on-failure', { type: 'boolean', default: false, describe: 'leave started processes running when up fails (debugging)' })
       // A string (not a throw) makes it a usage error: exit 2.
       .check((a) => (Number.isInteger(a.replicas) && a.replicas >= 1 && a.replicas <= 32 ? true : '--replicas must be an integer 1–32')),
@@ -48,6 +49,7 @@ const upCommand: CommandModule<object, { replicas: number; json: boolean; 'state
         replicas: a.replicas,
         stateDir: a['state-dir'],
         databaseUrl: a['database-url'],
+        pglite: a.pglite,
         json: a.json,
         keepOnFailure: a['keep-on-failure'],
         signal: ac.signal,

@@ -6,6 +6,7 @@ import YAML from 'yaml';
 import { z } from 'zod';
 import { parseExecutorConfig, type ExecutorConfig, type ExecutorConfigInput } from '../load/executors/index.ts';
 import { parseDuration } from '../load/duration.ts';
+import { monitorThresholdsSchema } from '../load/monitor.ts';
 import { parseThresholdExpr } from '../score/expr.ts';
 import { PromQLSchema, PromThresholdSchema, type PromThreshold } from '../score/promql.ts';
 import { formatZodIssues, ProfileError } from './target.ts';
@@ -106,6 +107,12 @@ export const FigureSchema = z.strictObject({
   name: z.string().regex(/^[a-z0-9_]+$/),
   query: PromQLSchema,
   unit: z.string().optional(),
+  /**
+   * `delta`: the query is a counter sum (`sum(x_total)`), read at the end and at the start of the
+   * scenario window and subtracted: an exact count, where increase() extrapolates to the window's
+   * edges (5,000 writes read as 5,555).
+   */
+  mode: z.enum(['instant', 'delta']).default('instant'),
 });
 
 export const VerifySchema = z.strictObject({
@@ -127,6 +134,8 @@ export const ScenarioFileSchema = z.strictObject({
   promql: z.array(PromThresholdSchema).default([]),
   figures: z.array(FigureSchema).default([]),
   verify: z.array(VerifySchema).default([]),
+  /** Load-generator health bounds (src/load/monitor.ts) where the scenario's latency scale allows looser ones. */
+  generator: monitorThresholdsSchema.partial().optional(),
 });
 
 export interface ScenarioFile extends Omit<z.output<typeof ScenarioFileSchema>, 'profiles' | 'promql'> {

@@ -57,7 +57,7 @@ export async function runScenario(s: ScenarioFile, opts: ScenarioRunOptions): Pr
       sink,
       signal: opts.signal,
       ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
-      ...(opts.monitor ? { monitor: opts.monitor } : {}),
+      ...(opts.monitor || s.generator ? { monitor: { ...opts.monitor, ...s.generator } } : {}),
     });
   } finally {
     await built.close();
@@ -87,11 +87,22 @@ export async function runScenario(s: ScenarioFile, opts: ScenarioRunOptions): Pr
   if (opts.prom && s.figures.length > 0) {
     await settle(end, opts.scrapeIntervalSeconds);
     const { at, rangeS: range } = instantWindow({ start, end, scrapeIntervalSeconds: opts.scrapeIntervalSeconds });
+    const before = new Date(start.getTime() - opts.scrapeIntervalSeconds * 1000);
+    const read = async (q: string, t: Date): Promise<number | null> => {
+      const r = await opts.prom!.instant(q, t);
+      if (r.type === 'scalar') return r.v;
+      if (r.type !== 'vector' || r.series.length === 0) return null;
+      return r.series.reduce((a, x) => a + x.v, 0);
+    };
     for (const f of s.figures) {
       const q = substitutePlaceholders(f.query, { range, interval: range, rateInterval: Math.max(range, 4 * opts.scrapeIntervalSeconds) });
       try {
-        const r = await opts.prom.instant(q, at);
-        figures[f.name] = r.type === 'vector' ? (r.series.length === 0 ? null : r.series.reduce((a, x) => a + x.v, 0)) : r.type === 'scalar' ? r.v : null;
+        if (f.mode === 'delta') {
+          const [b, e] = await Promise.all([read(q, before), read(q, at)]);
+          figures[f.name] = b === null || e === null ? null : e - b;
+        } else {
+          figures[f.name] = await read(q, at);
+        }
       } catch {
         figures[f.name] = null;
       }

@@ -67,8 +67,13 @@ export interface StartTestbedOptions {
   replicas?: number;
   /** Exact directory for this bed; default `<state root>/<id>`. */
   stateDir?: string;
-  /** A loopback PostgreSQL to create the bed's database on; default env DATABASE_URL, else PGlite. */
+  /**
+   * A loopback PostgreSQL to create the bed's database on; default env DATABASE_URL, else a
+   * PostgreSQL answering at postgres://postgres@127.0.0.1:5432 (trust auth), else PGlite.
+   */
   databaseUrl?: string;
+  /** Use the embedded PGlite store even when a PostgreSQL server is reachable (env CLAWSTORM_DATABASE=pglite). */
+  pglite?: boolean;
   /** Progress lines as JSON objects (`onProgress` receives the JSON text). */
   json?: boolean;
   onProgress?: (line: string, event: ProgressEvent) => void;
@@ -86,6 +91,21 @@ export interface StartTestbedOptions {
 
 const GATEWAY_DRAIN_MS = 2_000;
 
+/** The loopback PostgreSQL a bed uses when none is named and one answers there. */
+export const DEFAULT_LOCAL_POSTGRES = 'postgres://postgres@127.0.0.1:5432/postgres';
+
+/**
+ * Which server the bed's audit database goes on: the one named, else a PostgreSQL answering on
+ * the loopback default (the bed creates a database of its own there and drops it on `down`, so
+ * it never shares tables with anyone), else none: embedded PGlite runs the same SQL. A real
+ * server is preferred because PGlite runs one statement at a time for every client.
+ */
+async function chooseDatabaseServer(named: string | undefined, forcePglite: boolean): Promise<string | undefined> {
+  if (named !== undefined) return named;
+  if (forcePglite) return undefined;
+  return (await pgReady(DEFAULT_LOCAL_POSTGRES, 1_500)) ? DEFAULT_LOCAL_POSTGRES : undefined;
+}
+
 export async function startTestbed(opts: StartTestbedOptions = {}): Promise<TestbedEndpoints> {
   const replicas = opts.replicas ?? 3;
   if (!Number.isInteger(replicas) || replicas < 1 || replicas > 32) {
@@ -97,6 +117,8 @@ export async function startTestbed(opts: StartTestbedOptions = {}): Promise<Test
   requireBinary('prometheus', 'prometheus', 'PROMETHEUS_BIN');
   const databaseUrl = opts.databaseUrl ?? process.env.DATABASE_URL ?? undefined;
   if (databaseUrl) checkDatabaseUrl(databaseUrl);
+  const serverUrl = await chooseDatabaseServer(databaseUrl, opts.pglite ?? process.env.CLAWSTORM_DATABASE === 'pglite');
+  if (serverUrl !== undefined) checkDatabaseUrl(serverUrl);
 
   const id = newTestbedId();
   const stateDir = path.resolve(opts.stateDir ?? path.join(stateRoot(), id));
@@ -123,7 +145,7 @@ export async function startTestbed(opts: StartTestbedOptions = {}): Promise<Test
   opts.signal?.addEventListener('abort', onUserAbort, { once: true });
   const inflight = new Set<Promise<unknown>>();
   try {
-    const endpoints = await bringUp(state, replicas, opts, ctl, inflight);
+    const endpoints = await bringUp(state, replicas, { ...opts, databaseUrl: serverUrl }, ctl, inflight);
     state.endpoints = endpoints;
     state.phase = 'up';
     writeState(state);
@@ -251,7 +273,8 @@ async function bringUp(
   const skillHash = crypto.createHash('sha256').update(`clawstorm-skills:${id}`).digest('hex');
 
   // ── redis ∥ audit store ────────────────────────────────────────────────────
-  const databaseUrlOpt = opts.databaseUrl ?? process.env.DATABASE_URL ?? undefined;
+  // Chosen by startTestbed (chooseDatabaseServer): a server, or undefined for PGlite.
+  const databaseUrlOpt = opts.databaseUrl;
   const [redis, database] = await Promise.all([
     step(
       'redis',
@@ -303,7 +326,7 @@ async function bringUp(
 
   // ── upstreams ∥ sidecars ∥ gateways ──────────────────────────────────────────
   checkAbort();
-  const dbPoolMax = database.kind === 'pglite' ? 4 : 10;
+  const dbPoolMax = database.kind === 'pglite' ? 4 : 20;
   const upstreams = { port: 0, url: '' };
   const sidecars = Array.from({ length: replicas }, (_, i) => ({ id: `policy-${i + 1}`, gateway: `gw-${i + 1}`, port: 0, url: '' }));
   const gateways = Array.from({ length: replicas }, (_, i) => ({
