@@ -2,14 +2,13 @@
 // one load scenario. Engines read them; nothing here knows a particular scenario.
 import fs from 'node:fs';
 import path from 'node:path';
-import YAML from 'yaml';
 import { z } from 'zod';
 import { parseExecutorConfig, type ExecutorConfig, type ExecutorConfigInput } from '../load/executors/index.ts';
 import { parseDuration } from '../load/duration.ts';
 import { monitorThresholdsSchema } from '../load/monitor.ts';
 import { parseThresholdExpr } from '../score/expr.ts';
 import { PromQLSchema, PromThresholdSchema, type PromThreshold } from '../score/promql.ts';
-import { formatZodIssues, ProfileError } from './target.ts';
+import { formatZodIssues, parseYamlFile, ProfileError } from './target.ts';
 
 const Name = z.string().regex(/^[a-z0-9][a-z0-9_.-]*$/, 'expected a lower-case name of letters, digits, ".", "_" or "-"');
 
@@ -148,17 +147,7 @@ export interface ScenarioFile extends Omit<z.output<typeof ScenarioFileSchema>, 
 }
 
 export function parseScenario(text: string, file: string): ScenarioFile {
-  const doc = YAML.parseDocument(text, { prettyErrors: true });
-  if (doc.errors.length > 0) {
-    throw new ProfileError(
-      file,
-      doc.errors.map((e) => {
-        const pos = e.linePos?.[0];
-        return `${file}${pos ? `:${pos.line}:${pos.col}` : ''}: invalid YAML: ${e.message.split('\n')[0] ?? e.message}`;
-      }),
-    );
-  }
-  const raw: unknown = doc.toJS();
+  const raw = parseYamlFile(text, file);
   const parsed = ScenarioFileSchema.safeParse(raw);
   if (!parsed.success) throw new ProfileError(file, formatZodIssues(file, parsed.error.issues, raw));
   const s = parsed.data;

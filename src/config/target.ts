@@ -316,19 +316,23 @@ export type TargetProfile = Omit<z.output<typeof TargetProfileSchema>, 'metrics'
 };
 
 /** Parse profile text. Relative token files resolve against the profile's directory. */
-export function parseTargetProfile(text: string, file: string): TargetProfile {
+/** YAML text → plain data; syntax errors as `FILE:LINE:COL: invalid YAML: …` lines (exit 2). */
+export function parseYamlFile(text: string, file: string): unknown {
   const doc = YAML.parseDocument(text, { prettyErrors: true });
   if (doc.errors.length > 0) {
     throw new ProfileError(
       file,
       doc.errors.map((e) => {
         const pos = e.linePos?.[0];
-        const firstLine = e.message.split('\n')[0] ?? e.message;
-        return `${file}${pos ? `:${pos.line}:${pos.col}` : ''}: invalid YAML: ${firstLine}`;
+        return `${file}${pos ? `:${pos.line}:${pos.col}` : ''}: invalid YAML: ${e.message.split('\n')[0] ?? e.message}`;
       }),
     );
   }
-  const raw: unknown = doc.toJS();
+  return doc.toJS() as unknown;
+}
+
+export function parseTargetProfile(text: string, file: string): TargetProfile {
+  const raw = parseYamlFile(text, file);
   const parsed = TargetProfileSchema.safeParse(raw);
   if (!parsed.success) throw new ProfileError(file, formatZodIssues(file, parsed.error.issues, raw));
   const dir = path.dirname(path.resolve(file));
