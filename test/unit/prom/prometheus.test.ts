@@ -193,7 +193,8 @@ describe('PromClient against a real Prometheus', () => {
     const rows = await evaluateMetricRows(
       client,
       ['Error rate', 'P95 response time', 'Audit entry completeness', 'Request throughput (req/s)'].map(pick),
-      { start: t0, end: new Date(), scrapeIntervalSeconds: 1, settle: false },
+      // settle: the instant window reaches two scrapes past the end, so wait for them to exist.
+      { start: t0, end: new Date(), scrapeIntervalSeconds: 1, settle: true },
     );
     const [errorRate, p95, audit, throughput] = rows;
     expect(errorRate, errorRate!.detail).toMatchObject({ verdict: 'pass', observed: 0 });

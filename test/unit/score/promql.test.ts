@@ -12,8 +12,8 @@ class ScriptedClient extends PromClient {
     this.onInstant = onInstant;
     this.onRange = onRange;
   }
-  override async instant(query: string): Promise<InstantResult> {
-    this.asked.push({ kind: 'instant', query });
+  override async instant(query: string, time?: Date | number): Promise<InstantResult> {
+    this.asked.push({ kind: 'instant', query, ...(time !== undefined ? { end: Number(time) } : {}) });
     return this.onInstant(query);
   }
   override async range(query: string, start: Date | number, end: Date | number, step: number): Promise<RangeSeries[]> {
@@ -39,11 +39,13 @@ describe('placeholders', () => {
     );
   });
 
-  it('instant mode uses the run duration, range mode the step; rate interval ≥ 4 scrapes', async () => {
+  it('instant mode covers the run plus one scrape before and two after, range mode the step; rate interval ≥ 4 scrapes', async () => {
     const c = new ScriptedClient(() => vec(0.5), () => [series([0.5])]);
     await evaluatePromThreshold(c, th({ query: 'rate(a[$__interval])' }), w);
     await evaluatePromThreshold(c, th({ query: 'rate(a[$__rate_interval])', mode: 'range', window: { step: 10, consecutive: 2 } }), w);
-    expect(c.asked[0]!.query).toBe('rate(a[600s])');
+    // 600 s run + 3 × 15 s scrapes, evaluated two scrapes after the end: the run's first and last
+    // events are inside the window, so a burst shorter than a scrape does not read as zero.
+    expect(c.asked[0]).toMatchObject({ query: 'rate(a[645s])', end: end.getTime() + 30_000 });
     expect(c.asked[1]).toMatchObject({ kind: 'range', query: 'rate(a[60s])', step: 10 });
     // No window reaches before the run starts.
     expect(c.asked[1]!.start).toBe(start.getTime() / 1000 + 10);
