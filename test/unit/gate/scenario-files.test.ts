@@ -141,8 +141,11 @@ describe('the shipped scenario files', () => {
     const briefing = full('briefing-generation');
     expect(briefing).toMatchObject({ executor: 'per-vu-iterations', vus: 500, iterations: 1, barrier: true });
 
+    // 500 users × 10 calls = 5,000 evaluations, arriving open-model at 500/s for 10 s.
     const policy = full('policy-evaluation');
-    expect(policy).toMatchObject({ executor: 'per-vu-iterations', vus: 500, iterations: 10 });
+    expect(policy).toMatchObject({ executor: 'constant-arrival-rate', rate: 500, timeUnit: 1_000, duration: 10_000, preAllocatedVUs: 500 });
+    if (policy.executor !== 'constant-arrival-rate') throw new Error('policy-evaluation full: not open model');
+    expect((policy.rate * policy.duration) / policy.timeUnit).toBe(5000);
 
     const audit = full('audit-write');
     if (audit.executor !== 'shared-iterations') throw new Error(`audit-write full: ${audit.executor}`);
