@@ -20,6 +20,7 @@ interface GateArgs {
   replicas: number;
   'testbed-state'?: string;
   scenarios?: string[];
+  'with-drills'?: boolean;
 }
 
 function defaultOutDir(): string {
@@ -105,6 +106,7 @@ async function gateHandler(a: GateArgs): Promise<void> {
     ...(a.target ? { targetFile: a.target } : {}),
     ...(a.fill ? { fill: a.fill } : {}),
     ...(a['testbed-state'] ? { testbedStateDir: a['testbed-state'] } : {}),
+    ...(a['with-drills'] ? { withDrills: true } : {}),
   };
   try {
     const outcome = await runGate(opts);
@@ -132,7 +134,12 @@ const common = (y: Argv) =>
 export const gateCommand: CommandModule<object, GateArgs> = {
   command: 'gate',
   describe: 'run the five load scenarios of the plan, score them (client + Prometheus), write every report; exit 0/1/2/3',
-  builder: (y: Argv) => common(y) as Argv<GateArgs>,
+  builder: (y: Argv) =>
+    common(y).option('with-drills', {
+      type: 'boolean',
+      default: false,
+      describe: 'after the scenarios, run the chaos drills (scenarios/drills/) and the webhook storm; the target must allow chaos',
+    }) as Argv<GateArgs>,
   handler: gateHandler,
 };
 

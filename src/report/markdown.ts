@@ -110,13 +110,63 @@ export function renderMarkdown(results: Results): string {
   lines.push('## Metrics to monitor', '');
   lines.push(...(results.metrics.length > 0 ? renderMetricsTable(results) : ['(no metric rows were scored)']), '');
   if (results.drills.length > 0) {
-    lines.push('## Drills', '');
-    for (const d of results.drills) {
-      const figures = Object.entries(d.figures).map(([k, v]) => `${k} ${String(v)}`);
-      lines.push(`- ${d.title}: **${d.status}**${figures.length ? ` — ${figures.join(', ')}` : ''}`);
-    }
-    lines.push('');
+    lines.push('## Drills', '', ...renderDrills(results), '');
   }
   lines.push('## Thresholds', '', ...renderThresholdList(results), '');
   return redact(lines.join('\n'));
+}
+
+type DrillRecord = Results['drills'][number];
+
+/**
+ * The drills and storms: one summary table (drill, status, thresholds), then per drill its
+ * figures as a table. Figures named `<column>.<row>` (a storm's `capped.requests`,
+ * `unbounded.requests`) are pivoted into one table with a column per prefix, so disciplines sit
+ * side by side; `opt_*` figures are the drill's options, listed on one line.
+ */
+export function renderDrills(results: Pick<Results, 'drills'>): string[] {
+  const lines = [tableRow(['Drill', 'Status', 'Thresholds passed', 'Failed', 'No data']), separatorRow(5)];
+  for (const d of results.drills) {
+    const n = (v: string) => String(d.thresholds.filter((t) => t.verdict === v).length);
+    lines.push(tableRow([d.title, d.status, n('pass'), n('fail'), n('no_data')]));
+  }
+  for (const d of results.drills) lines.push('', `### ${d.title}`, '', ...drillFigures(d));
+  return lines;
+}
+
+function figureCell(v: DrillRecord['figures'][string] | undefined): string {
+  if (v === undefined || v === null) return NONE;
+  if (typeof v === 'number') return Number.isInteger(v) ? String(v) : String(Math.round(v * 1000) / 1000);
+  return String(v);
+}
+
+function drillFigures(d: DrillRecord): string[] {
+  const entries = Object.entries(d.figures);
+  const options = entries.filter(([k]) => k.startsWith('opt_'));
+  const plain = entries.filter(([k]) => !k.startsWith('opt_') && !k.includes('.'));
+  const dotted = entries.filter(([k]) => !k.startsWith('opt_') && k.includes('.'));
+  const out: string[] = [];
+  if (options.length > 0) out.push(`Options: ${options.map(([k, v]) => `${k.slice(4)} ${figureCell(v)}`).join(', ')}`, '');
+  if (dotted.length > 0) {
+    const cols: string[] = [];
+    const rows: string[] = [];
+    for (const [k] of dotted) {
+      const i = k.indexOf('.');
+      const c = k.slice(0, i);
+      const r = k.slice(i + 1);
+      if (!cols.includes(c)) cols.push(c);
+      if (!rows.includes(r)) rows.push(r);
+    }
+    out.push(tableRow(['Figure', ...cols]), separatorRow(cols.length + 1));
+    for (const r of rows) out.push(tableRow([r, ...cols.map((c) => figureCell(d.figures[`${c}.${r}`]))]));
+    out.push('');
+  }
+  if (plain.length > 0) {
+    out.push(tableRow(['Figure', 'Value']), separatorRow(2));
+    for (const [k, v] of plain) out.push(tableRow([k, figureCell(v)]));
+    out.push('');
+  }
+  if (out.length === 0) out.push('(no figures)', '');
+  if (out[out.length - 1] === '') out.pop();
+  return out;
 }

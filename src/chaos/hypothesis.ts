@@ -1,0 +1,239 @@
+// The steady-state hypothesis: probes checked before the faults (once), continuously during them
+// (every interval; a probe deviates after more than `tolerance` failing checks in a row) and after
+// the rollbacks (polled until it holds, within a deadline). Each probe and phase becomes one
+// threshold result in the report.
+import { validateProbe } from '../../harness/gateway/probe-schema.ts';
+import { showServersState } from '../../harness/launch/haproxy.ts';
+import type { SecondBucket } from '../load/samples.ts';
+import { parseThresholdExpr } from '../score/expr.ts';
+import { evaluateClientThreshold, type MetricSummary } from '../score/threshold.ts';
+import { compare, worse, type ThresholdResult, type Verdict } from '../score/types.ts';
+import type { DrillLoad } from './load.ts';
+import type { Phase, Probe } from './schema.ts';
+import { gatewayOf, tokenOf, type ChaosTarget } from './target.ts';
+
+export interface Check {
+  /** true pass, false fail, null no data. */
+  ok: boolean | null;
+  observed: number | null;
+  detail: string;
+}
+
+const PROBE_TIMEOUT_MS = 1_500;
+
+/** Summary of the last `windowMs` of per-second buckets (the current second included). */
+export function windowSummary(buckets: readonly SecondBucket[], windowMs: number, nowMs = Date.now()): MetricSummary & { errors: number } {
+  const from = Math.floor((nowMs - windowMs) / 1000);
+  const inWin = buckets.filter((b) => b.t >= from);
+  const count = inWin.reduce((a, b) => a + b.count, 0);
+  const errors = inWin.reduce((a, b) => a + b.errors, 0);
+  const maxOf = (k: 'p50' | 'p95' | 'p99' | 'max') => {
+    const vs = inWin.map((b) => b[k]).filter((v): v is number => v !== null);
+    return vs.length === 0 ? undefined : Math.max(...vs);
+  };
+  return {
+    samples: count,
+    count: errors,
+    errors,
+    rate: count > 0 ? errors / count : 0,
+    max: maxOf('max'),
+    // Per-second percentiles cannot be merged exactly; the window takes its worst second, the
+    // conservative reading (a bad second is never averaged away).
+    percentile: (p) => (p <= 50 ? maxOf('p50') : p <= 95 ? maxOf('p95') : p <= 99 ? maxOf('p99') : maxOf('max')),
+  };
+}
+
+async function checkClient(p: Extract<Probe, { client: unknown }>, load: DrillLoad | undefined): Promise<Check> {
+  if (load === undefined) return { ok: null, observed: null, detail: 'the drill runs no load' };
+  const c = p.client;
+  const buckets = load.buckets(c.scenario);
+  const s = windowSummary(buckets, c.window);
+  let summary: MetricSummary;
+  if (c.metric === 'status') {
+    const nowSec = Math.floor(Date.now() / 1000);
+    const n = load.statuses.count(c.status ?? 0, c.scenario, nowSec - Math.ceil(c.window / 1000), nowSec);
+    summary = { samples: s.samples, count: n };
+  } else if (c.metric === 'errors') {
+    summary = { samples: s.samples, count: s.errors, rate: s.rate ?? 0 };
+  } else {
+    summary = s;
+  }
+  const r = evaluateClientThreshold({ name: p.name, metric: c.metric, expr: c.expr }, summary);
+  return { ok: r.verdict === 'no_data' ? null : r.verdict === 'pass', observed: r.observed, detail: r.detail };
+}
+
+async function checkPromql(p: Extract<Probe, { promql: unknown }>, t: ChaosTarget): Promise<Check> {
+  if (t.prom === undefined) return { ok: null, observed: null, detail: 'no Prometheus for this target' };
+  const q = p.promql;
+  try {
+    const r = await t.prom.instant(q.query);
+    const series = r.type === 'vector' ? r.series.map((s) => s.v) : r.type === 'scalar' ? [r.v] : [];
+    const measured = series.filter((v) => !Number.isNaN(v));
+    if (measured.length === 0) return { ok: null, observed: null, detail: 'no series (an absent series is not a zero)' };
+    let w = measured[0]!;
+    for (const v of measured) w = worse(w, v, q.op, q.value);
+    const ok = measured.every((v) => compare(v, q.op, q.value));
+    return { ok, observed: w, detail: `${ok ? 'worst' : 'observed'} ${w} ${ok ? 'meets' : 'violates'} ${q.op} ${q.value}` };
+  } catch (err) {
+    return { ok: null, observed: null, detail: `Prometheus: ${(err as Error).message}` };
+  }
+}
+
+async function checkCompositeProbe(p: Extract<Probe, { probe: unknown }>, t: ChaosTarget): Promise<Check> {
+  const g = gatewayOf(t, p.probe.gateway);
+  const probePath = t.profile.gateways.find((x) => x.name === g.name)?.probePath ?? '/keda/metrics';
+  let body: unknown;
+  try {
+    const res = await fetch(`${g.url}${probePath}`, { headers: { authorization: `Bearer ${tokenOf(t, 'probe')}` }, signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) });
+    body = await res.json();
+  } catch (err) {
+    return { ok: false, observed: 0, detail: `${g.name} composite probe did not answer: ${(err as Error).message}` };
+  }
+  const v = validateProbe(body);
+  if (!v.ok) return { ok: false, observed: 0, detail: `${g.name} composite probe off contract: ${v.errors.slice(0, 2).join('; ')}` };
+  const want = p.probe.expect;
+  const got = { status: v.value.status, degraded: v.value.degraded, disk_ok: v.value.gateway.disk_ok };
+  const off = (Object.keys(want) as Array<keyof typeof want>).filter((k) => want[k] !== undefined && want[k] !== got[k]);
+  return off.length === 0
+    ? { ok: true, observed: 1, detail: `${g.name}: ${JSON.stringify(got)}` }
+    : { ok: false, observed: 0, detail: `${g.name}: ${off.map((k) => `${k} ${String(got[k])} (want ${String(want[k])})`).join(', ')}` };
+}
+
+async function checkLb(p: Extract<Probe, { lb: unknown }>, t: ChaosTarget): Promise<Check> {
+  if (t.haproxy === undefined) return { ok: null, observed: null, detail: 'no load balancer runtime API for this target' };
+  try {
+    const s = (await showServersState(t.haproxy)).find((x) => x.name === p.lb.server);
+    if (s === undefined) return { ok: false, observed: 0, detail: `no server ${p.lb.server}` };
+    const up = s.opState === 'UP';
+    return { ok: up === p.lb.up, observed: up ? 1 : 0, detail: `${s.name} ${s.status} (check ${s.checkStatus}, admin ${s.adminState})` };
+  } catch (err) {
+    return { ok: null, observed: null, detail: `haproxy: ${(err as Error).message}` };
+  }
+}
+
+export async function checkProbe(p: Probe, t: ChaosTarget, load: DrillLoad | undefined): Promise<Check> {
+  const run = (): Promise<Check> => {
+    if ('client' in p) return checkClient(p, load);
+    if ('promql' in p) return checkPromql(p, t);
+    if ('probe' in p) return checkCompositeProbe(p, t);
+    return checkLb(p, t);
+  };
+  try {
+    return await run();
+  } catch (err) {
+    return { ok: null, observed: null, detail: (err as Error).message };
+  }
+}
+
+function sourceOf(p: Probe): 'client' | 'promql' {
+  return 'promql' in p ? 'promql' : 'client';
+}
+
+function exprOf(p: Probe): string {
+  if ('client' in p) return `${p.client.metric}${p.client.status !== undefined ? `:${p.client.status}` : ''} ${p.client.expr} over ${p.client.window / 1000}s`;
+  if ('promql' in p) return `${p.promql.query} ${p.promql.op} ${p.promql.value}`;
+  if ('probe' in p) return `${p.probe.gateway} probe ${JSON.stringify(p.probe.expect)}`;
+  return `${p.lb.server} ${p.lb.up ? 'UP' : 'not UP'} in the load balancer`;
+}
+
+function unitOf(p: Probe): string | undefined {
+  if (!('client' in p)) return undefined;
+  if (p.client.metric === 'latency') return 'ms';
+  const agg = parseThresholdExpr(p.client.expr).aggregation.kind;
+  return agg === 'rate' ? 'ratio' : 'count';
+}
+
+/** One probe's track through a phase. */
+export class ProbeTrack {
+  readonly probe: Probe;
+  readonly phase: Phase;
+  checks = 0;
+  fails = 0;
+  noData = 0;
+  streak = 0;
+  longest = 0;
+  worst: number | null = null;
+  firstDeviationAt: number | null = null;
+  lastDetail = '';
+  worstDetail = '';
+
+  constructor(probe: Probe, phase: Phase) {
+    this.probe = probe;
+    this.phase = phase;
+  }
+
+  add(c: Check, tSec: number): void {
+    this.checks += 1;
+    this.lastDetail = c.detail;
+    if (c.ok === null) {
+      this.noData += 1;
+      return;
+    }
+    if (c.observed !== null) {
+      const opv = this.opValue();
+      const prev = this.worst;
+      this.worst = prev === null || opv === undefined ? (prev ?? c.observed) : worse(prev, c.observed, opv.op, opv.value);
+      if (this.worst !== prev) this.worstDetail = c.detail;
+    }
+    if (c.ok) {
+      this.streak = 0;
+    } else {
+      this.fails += 1;
+      this.streak += 1;
+      this.longest = Math.max(this.longest, this.streak);
+      if (this.streak > this.probe.tolerance && this.firstDeviationAt === null) this.firstDeviationAt = tSec;
+      if (!this.worstDetail) this.worstDetail = c.detail;
+    }
+  }
+
+  private opValue(): { op: '<' | '<=' | '>' | '>=' | '==' | '!='; value: number } | undefined {
+    const p = this.probe;
+    if ('promql' in p) return { op: p.promql.op, value: p.promql.value };
+    if ('client' in p) {
+      const e = parseThresholdExpr(p.client.expr);
+      return { op: e.op, value: e.value };
+    }
+    return { op: '==', value: 1 };
+  }
+
+  verdict(): Verdict {
+    const measured = this.checks - this.noData;
+    if (measured === 0) return 'no_data';
+    const tolerance = this.phase === 'during' ? this.probe.tolerance : 0;
+    return this.longest > tolerance ? 'fail' : 'pass';
+  }
+
+  result(): ThresholdResult {
+    const v = this.verdict();
+    const measured = this.checks - this.noData;
+    let detail: string;
+    if (v === 'no_data') detail = `no data in ${this.checks} check(s): ${this.lastDetail}`;
+    else if (this.phase === 'during') {
+      detail =
+        v === 'fail'
+          ? `deviated at ${this.firstDeviationAt?.toFixed(1)} s: ${this.longest} failing checks in a row (tolerance ${this.probe.tolerance}); ${this.fails}/${measured} checks failed; worst: ${this.worstDetail}`
+          : `held: ${this.fails}/${measured} checks failed, longest run ${this.longest} (tolerance ${this.probe.tolerance}); worst: ${this.worstDetail || this.lastDetail}`;
+    } else detail = `${v === 'pass' ? 'held' : 'did not hold'}: ${v === 'pass' ? this.lastDetail : this.worstDetail || this.lastDetail}`;
+    const r: ThresholdResult = {
+      name: `${this.probe.name} (${this.phase})`,
+      source: sourceOf(this.probe),
+      expr: exprOf(this.probe),
+      observed: this.worst,
+      verdict: v,
+      detail,
+    };
+    const unit = unitOf(this.probe);
+    if (unit !== undefined) r.unit = unit;
+    return r;
+  }
+}
+
+/** Check every probe of a phase once, concurrently. */
+export async function checkAll(tracks: ProbeTrack[], t: ChaosTarget, load: DrillLoad | undefined, tSec: number): Promise<void> {
+  const results = await Promise.all(tracks.map((tr) => checkProbe(tr.probe, t, load)));
+  results.forEach((c, i) => tracks[i]!.add(c, tSec));
+}
+
+export function tracksFor(probes: readonly Probe[], phase: Phase): ProbeTrack[] {
+  return probes.filter((p) => p.phases.includes(phase)).map((p) => new ProbeTrack(p, phase));
+}

@@ -1,0 +1,128 @@
+// Running drills (and the storm) as a command or inside the gate: bind the target (a profile, the
+// newest running local test bed, or a test bed started for the run and stopped after), run, and
+// write the reports — results.json, results.md, junit.xml, report.html — with a `drills` entry per
+// drill and storm.
+import crypto from 'node:crypto';
+import { RESULTS_SCHEMA, type ResultsInput } from '../report/results.ts';
+import { writeReports, type WrittenReports } from '../report/write.ts';
+import { overallVerdict, type ExitCode } from '../score/verdict.ts';
+import type { ThresholdResult } from '../score/types.ts';
+import { startTestbed, stopTestbed } from '../testbed/index.ts';
+import { runDrill, type DrillOutcome, type DrillResult } from './engine.ts';
+import { resolveDrill, type OptionValue } from './schema.ts';
+import { findTestbed, resolveChaosTarget, type ChaosTarget } from './target.ts';
+
+export interface TargetChoice {
+  /** Target profile YAML; none → the local test bed. */
+  targetFile?: string;
+  /** A running local test bed (state dir or id); default the newest running one. */
+  testbedStateDir?: string;
+  /** With no running local test bed: start one for the run and stop it afterwards (default true). */
+  startTestbed?: boolean;
+  replicas?: number;
+}
+
+/** Run `fn` against the chosen target; a test bed started here is stopped afterwards. */
+export async function withChaosTarget<T>(
+  choice: TargetChoice & { what: string; chaos: boolean; signal?: AbortSignal; log?: (l: string) => void },
+  fn: (t: ChaosTarget) => Promise<T>,
+): Promise<T> {
+  const log = choice.log ?? (() => {});
+  let started: string | undefined;
+  if (choice.targetFile === undefined && choice.testbedStateDir === undefined && findTestbed() === undefined && choice.startTestbed !== false) {
+    log(`testbed: no running local test bed; starting one (${choice.replicas ?? 3} gateways) for this run`);
+    const t0 = Date.now();
+    const ep = await startTestbed({ replicas: choice.replicas ?? 3, ...(choice.signal ? { signal: choice.signal } : {}), onProgress: (line, ev) => ev.status === 'failed' && log(`testbed: ${line}`) });
+    started = ep.stateDir;
+    log(`testbed: up in ${((Date.now() - t0) / 1000).toFixed(1)} s (${ep.stateDir})`);
+  }
+  try {
+    const target = resolveChaosTarget({
+      ...(choice.targetFile !== undefined ? { targetFile: choice.targetFile } : {}),
+      ...(started !== undefined ? { testbedStateDir: started } : choice.testbedStateDir !== undefined ? { testbedStateDir: choice.testbedStateDir } : {}),
+      what: choice.what,
+      chaos: choice.chaos,
+    });
+    return await fn(target);
+  } finally {
+    if (started !== undefined) {
+      log('testbed: stopping the test bed started for this run');
+      await stopTestbed(started).catch((err: Error) => log(`testbed: stop failed: ${err.message}`));
+    }
+  }
+}
+
+export interface RunDrillsOptions {
+  drills: string[];
+  profile: string;
+  set?: Record<string, OptionValue>;
+  target: ChaosTarget;
+  signal?: AbortSignal;
+  log?: (line: string) => void;
+  /** Journal file of the (single) drill; several drills get one each in the journal dir. */
+  journalFile?: string;
+  onJournal?: (file: string) => void;
+}
+
+export interface DrillsOutcome {
+  results: DrillResult[];
+  outcomes: DrillOutcome[];
+  aborted: boolean;
+}
+
+/** Run drills one after another (every file validated first); stops early on abort. */
+export async function runDrills(opts: RunDrillsOptions): Promise<DrillsOutcome> {
+  const defs = opts.drills.map((d) => resolveDrill(d, { profile: opts.profile, ...(opts.set ? { set: opts.set } : {}) }));
+  const outcomes: DrillOutcome[] = [];
+  let aborted = false;
+  for (const def of defs) {
+    if (opts.signal?.aborted) {
+      aborted = true;
+      break;
+    }
+    const o = await runDrill(def, {
+      target: opts.target,
+      ...(opts.signal ? { signal: opts.signal } : {}),
+      ...(opts.log ? { log: opts.log } : {}),
+      ...(opts.journalFile !== undefined && defs.length === 1 ? { journalFile: opts.journalFile } : {}),
+      ...(opts.onJournal ? { onJournal: opts.onJournal } : {}),
+    });
+    outcomes.push(o);
+    if (o.aborted) {
+      aborted = true;
+      break;
+    }
+  }
+  return { results: outcomes.map((o) => o.result), outcomes, aborted };
+}
+
+/** results.json & co. for a run of drills/storms alone (the five scenarios show as Not run). */
+export function chaosResults(opts: { drills: DrillResult[]; profile: string; target: string; startedAt: Date; aborted: boolean; abortReason?: string }): { results: ResultsInput; exitCode: ExitCode } {
+  const all: Array<Pick<ThresholdResult, 'verdict' | 'source' | 'name'>> = opts.drills.flatMap((d) => d.thresholds ?? []);
+  const saturated = opts.drills.some((d) => d.figures?.generator_saturated === true);
+  const v = overallVerdict({ thresholds: all, saturated, aborted: opts.aborted });
+  const runId = `${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-${crypto.randomBytes(3).toString('hex')}`;
+  const results: ResultsInput = {
+    schema: RESULTS_SCHEMA,
+    runId,
+    startedAt: opts.startedAt.toISOString(),
+    endedAt: new Date().toISOString(),
+    profile: opts.profile,
+    target: opts.target,
+    verdict: v.verdict,
+    exitCode: v.exitCode,
+    aborted: opts.aborted,
+    ...(opts.aborted ? { abortReason: opts.abortReason ?? 'interrupted (SIGINT/SIGTERM): faults rolled back, partial results' } : {}),
+    reasons: v.reasons,
+    scenarios: [],
+    thresholds: [],
+    metrics: [],
+    generator: { saturated, reasons: saturated ? ['the drill load generator could not keep its schedule'] : [], figures: {} },
+    drills: opts.drills,
+  };
+  return { results, exitCode: v.exitCode };
+}
+
+export function writeChaosReports(outDir: string, results: ResultsInput): WrittenReports {
+  return writeReports(outDir, results);
+}

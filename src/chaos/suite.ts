@@ -1,0 +1,49 @@
+// The chaos part of the gate (`clawstorm gate --with-drills`): every drill, then the webhook
+// storm, against the gate's own bound target. Chaos must be allowed by the target profile.
+import { assertChaosAllowed, type TargetProfile } from '../config/target.ts';
+import type { TestbedEndpoints } from '../testbed/types.ts';
+import { defaultStormOptions, runStorm, type StormOptions } from '../storm/storm.ts';
+import type { DrillResult } from './engine.ts';
+import { runDrills } from './run.ts';
+import { listDrills, resolveDrill, type OptionValue } from './schema.ts';
+import { chaosTargetFrom } from './target.ts';
+
+export interface ChaosSuiteOptions {
+  /** Drill names or files; default every drill under scenarios/drills. */
+  drills?: string[];
+  /** Drill option overrides (`mode: 'hang'`), applied to the drills that have them. */
+  set?: Record<string, OptionValue>;
+  /** Storm settings over the profile's defaults; false: no storm. */
+  storm?: Partial<StormOptions> | false;
+}
+
+export interface ChaosSuiteInput extends ChaosSuiteOptions {
+  bound: { profile: TargetProfile; tokens: Record<string, string>; testbed?: TestbedEndpoints | undefined };
+  /** Run profile (smoke, full). */
+  profile: string;
+  signal: AbortSignal;
+  log: (line: string) => void;
+}
+
+export async function runChaosSuite(o: ChaosSuiteInput): Promise<DrillResult[]> {
+  assertChaosAllowed(o.bound.profile, 'gate --with-drills');
+  const target = chaosTargetFrom(o.bound);
+  const out: DrillResult[] = [];
+  for (const name of o.drills ?? listDrills()) {
+    if (o.signal.aborted) break;
+    o.log(`${name}: drill starts (${o.profile})`);
+    // Overrides go to the drills that declare them; the others ignore them.
+    const declared = Object.keys(resolveDrill(name, { profile: o.profile }).options);
+    const set = Object.fromEntries(Object.entries(o.set ?? {}).filter(([k]) => declared.includes(k)));
+    const r = await runDrills({ drills: [name], profile: o.profile, set, target, signal: o.signal, log: o.log });
+    out.push(...r.results);
+    for (const d of r.results) o.log(`${name}: ${d.status}`);
+  }
+  if (o.storm !== false && !o.signal.aborted) {
+    o.log('webhook storm starts');
+    const s = await runStorm(target, { ...defaultStormOptions(o.profile), ...(o.storm ?? {}) }, { signal: o.signal, log: o.log });
+    out.push(...s.results);
+    for (const d of s.results) o.log(`${d.name}: ${d.status}`);
+  }
+  return out;
+}

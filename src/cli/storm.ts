@@ -1,0 +1,104 @@
+// clawstorm storm webhooks
+import path from 'node:path';
+import type { Argv, CommandModule } from 'yargs';
+import { ProfileError } from '../config/target.ts';
+import { chaosResults, withChaosTarget, writeChaosReports } from '../chaos/run.ts';
+import { journalDir, JournalError } from '../chaos/journal.ts';
+import { ChaosTargetError } from '../chaos/target.ts';
+import { defaultStormOptions, runStorm, type StormFault } from '../storm/storm.ts';
+import type { Discipline } from '../storm/sender.ts';
+import { exitCodeForError } from '../score/verdict.ts';
+import { interruptible, printDrill } from './drill.ts';
+import { CliError, EXIT } from './errors.ts';
+
+const say = (s: string) => process.stderr.write(`${s}\n`);
+
+interface StormArgs {
+  senders: number;
+  deliveries?: number;
+  discipline: 'capped' | 'unbounded' | 'both';
+  fault: StormFault;
+  redeliver: number;
+  'bad-token': boolean;
+  'bad-token-senders': number;
+  'digest-sink-down': boolean;
+  target?: string;
+  'testbed-state'?: string;
+  out?: string;
+  profile: string;
+  journal?: string;
+}
+
+const webhooksCommand: CommandModule<object, StormArgs> = {
+  command: 'webhooks',
+  describe: 'a webhook retry storm: capped vs unbounded senders, a fault mid-storm, redeliveries; accepted / duplicated / lost, 429s, queue depth, digests',
+  builder: (y: Argv) =>
+    y
+      .option('senders', { type: 'number', default: 200, describe: 'concurrent senders (providers)' })
+      .option('deliveries', { type: 'number', describe: 'deliveries per sender', defaultDescription: 'smoke 5, full 25' })
+      .option('discipline', { type: 'string', choices: ['capped', 'unbounded', 'both'], default: 'both', describe: 'capped: 3 retries, exponential backoff + full jitter, honours Retry-After; unbounded: at once until success or a deadline' })
+      .option('fault', { type: 'string', choices: ['restart', 'crash', 'none'], default: 'restart', describe: 'what happens to one gateway in the middle of each storm' })
+      .option('redeliver', { type: 'number', default: 0.1, describe: 'share of acknowledged deliveries sent again with the same key (at-least-once providers)' })
+      .option('bad-token', { type: 'boolean', default: false, describe: 'also: senders with a wrong hook token, each from its own loopback address, until throttled (429)' })
+      .option('bad-token-senders', { type: 'number', default: 20, describe: 'senders of the bad-token storm' })
+      .option('digest-sink-down', { type: 'boolean', default: false, describe: "point the notifier's digest sink at nothing for the storm: its fallback counter must account for every failure" })
+      .option('target', { type: 'string', describe: 'target profile YAML (a fault needs allowChaos: true); default the newest running local test bed, or one started for the run' })
+      .option('testbed-state', { type: 'string', describe: 'a running local test bed (state dir or id)' })
+      .option('out', { type: 'string', describe: 'directory for the reports', defaultDescription: 'reports/runs/<time>-storm' })
+      .option('profile', { type: 'string', default: 'smoke', describe: 'smoke or full (storm length, digest window)' })
+      .option('journal', { type: 'string', describe: `journal file (default ${journalDir()}/<run>.json)` })
+      .check((a) => {
+        if (!Number.isInteger(a.senders) || a.senders < 1 || a.senders > 10_000) return '--senders must be an integer 1–10000';
+        if (a.deliveries !== undefined && (!Number.isInteger(a.deliveries) || a.deliveries < 1 || a.deliveries > 10_000)) return '--deliveries must be an integer 1–10000';
+        if (!(a.redeliver >= 0 && a.redeliver <= 1)) return '--redeliver must be between 0 and 1';
+        return true;
+      }) as Argv<StormArgs>,
+  handler: async (a) => {
+    const intr = interruptible(() => a.journal);
+    const startedAt = new Date();
+    const opts = defaultStormOptions(a.profile);
+    opts.senders = a.senders;
+    if (a.deliveries !== undefined) opts.deliveries = a.deliveries;
+    opts.disciplines = a.discipline === 'both' ? ['capped', 'unbounded'] : [a.discipline as Discipline];
+    opts.fault = a.fault;
+    opts.redeliver = a.redeliver;
+    opts.badToken = a['bad-token'];
+    opts.badTokenSenders = a['bad-token-senders'];
+    opts.digestSinkDown = a['digest-sink-down'];
+    try {
+      const out = await withChaosTarget(
+        {
+          ...(a.target !== undefined ? { targetFile: a.target } : {}),
+          ...(a['testbed-state'] !== undefined ? { testbedStateDir: a['testbed-state'] } : {}),
+          what: `webhook storm with fault ${a.fault}`,
+          // Load alone is allowed wherever the profile sends traffic; a fault is chaos (and the
+          // storm tightens the gateways' admission only where the profile allows chaos).
+          chaos: a.fault !== 'none',
+          signal: intr.signal,
+          log: say,
+        },
+        async (target) => ({ r: await runStorm(target, opts, { signal: intr.signal, log: say, ...(a.journal ? { journalFile: path.resolve(a.journal) } : {}) }), targetName: target.profile.name }),
+      );
+      for (const d of out.r.results) printDrill(d);
+      const { results, exitCode } = chaosResults({ drills: out.r.results, profile: a.profile, target: out.targetName, startedAt, aborted: out.r.aborted });
+      const reports = writeChaosReports(path.resolve(a.out ?? path.join('reports', 'runs', `${startedAt.toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-storm`)), results);
+      say(`reports: ${reports.json}, ${reports.markdown}, ${reports.junit}, ${reports.html}`);
+      say(`verdict: ${results.verdict} (exit ${exitCode})`);
+      process.exitCode = exitCode;
+    } catch (err) {
+      if (err instanceof CliError) throw err;
+      if (err instanceof ProfileError || err instanceof JournalError || err instanceof ChaosTargetError) throw new CliError(err.message, err.exitCode);
+      if (err instanceof RangeError) throw new CliError(err.message, EXIT.usage);
+      throw new CliError((err as Error).message, exitCodeForError(err));
+    } finally {
+      intr.release();
+    }
+  },
+};
+
+export const stormCommand: CommandModule = {
+  command: 'storm <kind>',
+  describe: 'retry storms against the fleet (storm webhooks)',
+  builder: (y: Argv) => y.command(webhooksCommand as unknown as CommandModule).demandCommand(1),
+  handler: () => {},
+};

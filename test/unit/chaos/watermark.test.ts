@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { gatesFor, ratioAt, watermarkPolicy, type GatewayDisk } from '../../../src/chaos/watermark.ts';
+
+const disk = (gateway: string, ratio: number, capacity: number): GatewayDisk => {
+  const g = gatesFor(capacity);
+  return { gateway, az: 'az-a', ratio, yellow: g.yellow, red: g.red, diskOk: ratio < g.yellow };
+};
+
+describe('disk watermark policy', () => {
+  it('gates per tier: yellow 82% on 1 TB, 78% on 2 TB, red 90% on both', () => {
+    expect(gatesFor(1e12)).toEqual({ yellow: 0.82, red: 0.9 });
+    expect(gatesFor(2e12)).toEqual({ yellow: 0.78, red: 0.9 });
+    expect(ratioAt('yellow', gatesFor(2e12))).toBe(0.78);
+    expect(ratioAt('below-yellow', gatesFor(1e12))).toBe(0.81);
+    expect(ratioAt('red', gatesFor(1e12))).toBe(0.9);
+    expect(ratioAt(0.5, gatesFor(1e12))).toBe(0.5);
+  });
+
+  it('below the gates: nothing happens', () => {
+    const s = watermarkPolicy([disk('gw-1', 0.81, 1e12), disk('gw-3', 0.77, 2e12)]);
+    expect(s).toMatchObject({ level: 'ok', blockScaleUp: false, broadcastDigest: false, scaleToMin: false, drainCanary: false, yellow: [] });
+  });
+
+  it('yellow on one tier only: 80% is yellow on 2 TB but not on 1 TB', () => {
+    const s = watermarkPolicy([disk('gw-1', 0.8, 1e12), disk('gw-3', 0.8, 2e12)]);
+    expect(s.level).toBe('yellow');
+    expect(s.yellow).toEqual(['gw-3']);
+    expect(s).toMatchObject({ blockScaleUp: true, stableLaneOnly: true, broadcastDigest: true, scaleToMin: false, drainCanary: false });
+  });
+
+  it('red on either tier: scale to minimum and drain the canary', () => {
+    const s = watermarkPolicy([disk('gw-1', 0.9, 1e12), disk('gw-3', 0.5, 2e12)]);
+    expect(s).toMatchObject({ level: 'red', red: ['gw-1'], scaleToMin: true, drainCanary: true, blockScaleUp: true });
+  });
+
+  it('a probe whose disk_ok disagrees with its own gate is named (and still counts as yellow)', () => {
+    const lying = { ...disk('gw-2', 0.5, 1e12), diskOk: false };
+    const s = watermarkPolicy([lying]);
+    expect(s.inconsistent).toEqual(['gw-2']);
+    expect(s.level).toBe('yellow');
+  });
+});
