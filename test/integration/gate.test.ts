@@ -8,6 +8,8 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { XMLParser } from 'fast-xml-parser';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { PromClient } from '../../src/prom/client.ts';
+import { waitFor } from '../../src/util/wait.ts';
 import YAML from 'yaml';
 import { z } from 'zod';
 import { readResults, type Results, type ScenarioResult } from '../../src/report/results.ts';
@@ -107,6 +109,19 @@ function notPassing(r: Results): string {
   return lines.join('\n');
 }
 
+/** Prometheus shows no database connection checked out on any gateway for the last 5 s. */
+async function waitForIdleFleet(): Promise<void> {
+  const prom = new PromClient({ url: tb.prometheus.url });
+  const inUse = 'max_over_time((sum(openclaw_db_pool_connections{job="gateway",state="total"}) - sum(openclaw_db_pool_connections{job="gateway",state="idle"}))[5s:1s])';
+  await waitFor(
+    async () => {
+      const r = await prom.instant(inUse);
+      return r.type === 'vector' && r.series.length === 1 && r.series[0]!.v === 0;
+    },
+    { timeoutMs: 60_000, intervalMs: 500, what: 'the shared test bed to go idle (no DB connection in use for 5 s)' },
+  );
+}
+
 // Whatever a test changed goes back, even when it failed half way.
 let upstreamSaved: unknown;
 beforeAll(async () => {
@@ -130,6 +145,9 @@ describe('a small policy-evaluation run', () => {
 
   beforeAll(async () => {
     fs.copyFileSync(FIXTURE, team);
+    // The bed is shared: the run's metric rows (pool utilisation, P95s) look one scrape before its
+    // start, so wait until the previous file's traffic has left the pools (condition, deadline).
+    await waitForIdleFleet();
     const t0 = Date.now();
     run = await clawstorm(['run', POLICY, '--fill', team]);
     process.stderr.write(`[gate.test] policy run: exit ${run.exitCode} in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
