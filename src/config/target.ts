@@ -170,7 +170,9 @@ const memShare = (job: string) =>
   `max(max_over_time(process_resident_memory_bytes{job="${job}"}[$__interval])) / scalar(sum(node_memory_MemTotal_bytes{job="node"}))`;
 
 /**
- * The default rows. Rates are averaged over the window; gauges take the window's peak. CPU is
+ * The default rows. Rates are averaged over the window; gauges take the window's peak, except
+ * pool utilisation, which is a utilisation (the share of the pool in use over the window, per
+ * gateway; its alert judges peaks that are sustained). CPU is
  * a fraction of one core (the reference processes are single-threaded Node); memory a fraction
  * of the host's memory (node_exporter). Error-ratio numerators get `or vector(0)` — a 5xx
  * series that never appeared is zero errors — but denominators never do: no requests at all
@@ -205,7 +207,7 @@ export const DEFAULT_METRICS: readonly MetricRow[] = Object.freeze([
   row(
     'database',
     'DB connection pool utilization',
-    'max(max_over_time(((sum by (instance) (openclaw_db_pool_connections{job="gateway",state="total"}) - sum by (instance) (openclaw_db_pool_connections{job="gateway",state="idle"})) / sum by (instance) (openclaw_db_pool_max{job="gateway"}))[$__interval:]))',
+    'max(avg_over_time(((sum by (instance) (openclaw_db_pool_connections{job="gateway",state="total"}) - sum by (instance) (openclaw_db_pool_connections{job="gateway",state="idle"})) / sum by (instance) (openclaw_db_pool_max{job="gateway"}))[$__interval:]))',
     'ratio',
     ['<', 0.7],
     ['>', 0.85],

@@ -148,7 +148,7 @@ export async function runScenario(s: ScenarioFile, opts: ScenarioRunOptions): Pr
       iterations_completed: all?.completed ?? 0,
       iterations_failed: all?.failed ?? 0,
       iterations_interrupted: all?.interrupted ?? 0,
-      verdict_reasons: verdict.reasons.join('; ') || null,
+      ...(verdict.reasons.length > 0 ? { verdict_reasons: verdict.reasons.join('; ') } : {}),
     },
     percentiles: hist ? [50, 75, 90, 95, 99, 99.9, 100].map((p) => ({ p, ms: Math.round(hist.percentileMs(p) * 1000) / 1000 })) : [],
     series: engine.scenarioBuckets[s.name] ?? [],
