@@ -36,9 +36,10 @@ describe('target profiles', () => {
     const p = loadTargetProfile(path.join(repo, 'profiles/local.yaml'));
     expect(p).toMatchObject({ name: 'local', testbed: true, allowChaos: true });
     expect(p.metrics.map((m) => m.metric)).toEqual(DEFAULT_METRICS.map((m) => m.metric));
-    // Local deviations: throughput is shown but not gated; active connections from the pools (no postgres_exporter on PGlite).
+    // Local deviations: throughput and host CPU are shown but not gated; active connections from the pools (no postgres_exporter on PGlite).
     const differing = p.metrics.filter((m, i) => JSON.stringify(m) !== JSON.stringify(DEFAULT_METRICS[i])).map((m) => m.metric);
-    expect(differing).toEqual(['Request throughput (req/s)', 'DB active connections']);
+    expect(differing).toEqual(['Request throughput (req/s)', 'Host CPU utilization', 'DB active connections']);
+    expect(p.metrics.filter((m) => !m.gate).map((m) => m.metric)).toEqual(['Request throughput (req/s)', 'Host CPU utilization']);
     expect(p.metrics.find((m) => m.metric === 'Request throughput (req/s)')?.gate).toBe(false);
     expect(p.metrics.map((m) => m.metric)).toContain('DB active connections');
   });
