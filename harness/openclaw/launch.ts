@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort, isListening } from '../../src/util/ports.ts';
-import { isAlive, startProcess, stopProcess, type StartedProcess } from '../../src/util/proc.ts';
+import { cmdline, isAlive, startProcess, stopProcess, type StartedProcess } from '../../src/util/proc.ts';
 import { registerSecret } from '../../src/util/redact.ts';
 import { ensureOpenClaw, type InstallOptions, type OpenClawInstall } from './install.ts';
 
@@ -116,15 +116,51 @@ async function waitReady(g: Omit<OpenClawGateway, 'startMs'>, t0: number, timeou
   }
 }
 
+/** Pids of every descendant of `root` with their command lines, read from /proc. */
+function descendants(root: number): Array<{ pid: number; argv: string }> {
+  const children = new Map<number, number[]>();
+  for (const name of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${name}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      const list = children.get(ppid) ?? [];
+      list.push(Number(name));
+      children.set(ppid, list);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const out: Array<{ pid: number; argv: string }> = [];
+  const queue = [...(children.get(root) ?? [])];
+  while (queue.length > 0) {
+    const pid = queue.shift()!;
+    out.push({ pid, argv: (cmdline(pid) ?? []).join(' ') });
+    queue.push(...(children.get(pid) ?? []));
+  }
+  return out;
+}
+
 async function stopGateway(g: OpenClawGateway): Promise<void> {
+  // openclaw.mjs runs the server as a child ("openclaw-gateway"), which spawns a spawn broker in a
+  // process group of its own: remember the whole tree before stopping the top.
+  const tree = isAlive(g.process.pid) ? descendants(g.process.pid) : [];
   // Its shutdown drains (default budget 315 s); a test gateway has nothing worth waiting for.
   await stopProcess(g.process, 10_000);
-  // The gateway spawns helpers (spawn broker) in its process group; started detached, the group
-  // id is its pid, and it is ours alone.
   try {
     process.kill(-g.process.pid, 'SIGKILL');
   } catch {
     // group already empty
+  }
+  // Leftovers of that tree, and only those: same pid AND same command line as before.
+  for (const d of tree) {
+    if (isAlive(d.pid) && (cmdline(d.pid) ?? []).join(' ') === d.argv) {
+      try {
+        process.kill(d.pid, 'SIGKILL');
+      } catch {
+        // gone
+      }
+    }
   }
 }
 
@@ -200,7 +236,10 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   for (const g of fleet.gateways) {
     process.stdout.write(`${JSON.stringify({ index: g.index, baseUrl: g.baseUrl, root: g.root, pid: g.process.pid, startMs: Math.round(g.startMs) })}\n`);
   }
+  // The children are detached and unref'd: keep this process alive until told to stop them.
+  const keepAlive = setInterval(() => {}, 60_000);
   const shutdown = (): void => {
+    clearInterval(keepAlive);
     void fleet.stop().then(() => process.exit(0));
   };
   process.once('SIGINT', shutdown);
