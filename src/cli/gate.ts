@@ -28,7 +28,7 @@ function defaultOutDir(): string {
 }
 
 /** Live progress: one line per scenario on a terminal, a plain line every 5 s in CI or a pipe. */
-function progressReporter(): { onProgress: (scenario: string, p: EngineProgress) => void; stop: () => void } {
+function progressReporter(): { onProgress: (scenario: string, p: EngineProgress) => void; log: (line: string) => void; stop: () => void } {
   const interactive = process.stderr.isTTY === true && process.env.CI !== 'true';
   if (!interactive) {
     let last = 0;
@@ -40,12 +40,15 @@ function progressReporter(): { onProgress: (scenario: string, p: EngineProgress)
         const s = p.scenarios.find((x) => x.name === scenario);
         if (s) say(`${scenario}: ${(s.elapsedMs / 1000).toFixed(0)} s, ${s.requests} requests, ${s.errors} errors, p95 ${s.p95Ms === null ? '--' : `${s.p95Ms.toFixed(1)} ms`}, ${s.activeVus} VUs`);
       },
+      log: say,
       stop: () => {},
     };
   }
   const bars = new cliProgress.MultiBar(
     {
-      format: '{scenario} | {elapsed} s | {requests} req | {errors} err | p95 {p95} | {vus} VUs | gen cpu {cpu}%',
+      // No bar: a scenario's end is a duration or a count depending on its executor; the line
+      // says where it is instead.
+      format: '{scenario} | {elapsed} s | {requests} req | {errors} err | p95 {p95} | {vus} VUs | generator cpu {cpu}%',
       hideCursor: true,
       clearOnComplete: false,
       stream: process.stderr,
@@ -73,6 +76,8 @@ function progressReporter(): { onProgress: (scenario: string, p: EngineProgress)
       }
       bar.update(s.state === 'done' ? 1 : 0, payload);
     },
+    // Lines printed while the live lines are shown go above them, not through them.
+    log: (line: string) => bars.log(`${line}\n`),
     stop: () => bars.stop(),
   };
 }
@@ -100,7 +105,7 @@ async function gateHandler(a: GateArgs): Promise<void> {
     outDir,
     replicas: a.replicas,
     signal: ac.signal,
-    log: say,
+    log: progress.log,
     onProgress: progress.onProgress,
     ...(a.scenarios ? { scenarios: a.scenarios } : {}),
     ...(a.target ? { targetFile: a.target } : {}),
