@@ -1,7 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
-// Two projects: `unit` needs nothing running; `integration` talks to a real test bed
-// (HAProxy, Prometheus, Redis, the reference fleet) brought up once by its global setup.
+// `unit` needs nothing running; `integration` talks to a real test bed (HAProxy, Prometheus,
+// Redis, the reference fleet) brought up once by its global setup; `interop` starts real
+// OpenClaw gateways.
 export default defineConfig({
   test: {
     projects: [
@@ -20,6 +21,17 @@ export default defineConfig({
           fileParallelism: false,
           testTimeout: 120_000,
           hookTimeout: 240_000,
+        },
+      },
+      {
+        // Real OpenClaw gateways (npm `openclaw`, installed once into ~/.cache/clawstorm/openclaw):
+        // `npm run test:interop`. Not part of `npm test` yet (see README).
+        test: {
+          name: 'interop',
+          include: ['test/interop/**/*.test.ts'],
+          fileParallelism: false,
+          testTimeout: 120_000,
+          hookTimeout: 900_000,
         },
       },
     ],
