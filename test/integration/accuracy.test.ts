@@ -22,10 +22,11 @@ const tb = inject('testbed');
 const tokens = { gateway: readTokenFile(tb.tokenFiles.gateway), admin: readTokenFile(tb.tokenFiles.admin) };
 const prom = new PromClient({ url: tb.prometheus.url, timeoutMs: 10_000 });
 
-// Large enough that scheduling jitter of a shared 2-core machine (absolute, ~10 ms at the P99)
-// stays well inside 5%, while the errors this test is for are proportional and far larger
-// (coordinated-omission back-fill, quantiles read from coarse buckets).
-const INJECTED_MS = 500;
+// Large enough that scheduling jitter of a shared 2-core machine (absolute: 10–40 ms at the P99,
+// seen by the engine and Prometheus alike, so it is real server time) stays inside 5%, while the
+// errors this test is for are proportional and far larger (coordinated-omission back-fill,
+// quantiles read from coarse buckets). At 500 ms a CI run measured P99 5.01% over the truth.
+const INJECTED_MS = 1000;
 const RATE = 20; // starts per second
 const DURATION_S = 15;
 const TOLERANCE = 0.05;
