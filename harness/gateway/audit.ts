@@ -8,32 +8,13 @@ import type { AuditEntryInput, AuditWriter, BaseContext } from './context.ts';
 
 type DbContext = Pick<BaseContext, 'db' | 'metrics' | 'log'>;
 
-export const AUDIT_INSERT_COLUMNS = [
-  'id',
-  '"timestamp"',
-  'tenant_id',
-  'user_id',
-  'action_type',
-  'action_detail',
-  'data_accessed',
-  'model_used',
-  'model_tokens',
-  'data_classification',
-  'policy_applied',
-  'policy_result',
-  'policy_reason',
-  'outcome',
-  'request_id',
-] as const;
-
-const SELECT_COLUMNS =
-  'id, "timestamp", tenant_id, user_id, action_type, action_detail, data_accessed, model_used, model_tokens, data_classification, policy_applied, policy_result, policy_reason, outcome, request_id';
-
-// Explicit casts: the placeholders are also used in INSERT … SELECT (the API's audited
-// mutations), where PostgreSQL cannot infer parameter types from the target columns.
-const COLUMN_CASTS: Record<(typeof AUDIT_INSERT_COLUMNS)[number], string> = {
+// The audit columns in table order, each with the cast its placeholder carries: explicit casts
+// because the placeholders are also used in INSERT … SELECT (the API's audited mutations),
+// where PostgreSQL cannot infer parameter types from the target columns. The one list every
+// INSERT, SELECT and export column order is derived from.
+const AUDIT_COLUMN_TYPES = {
   id: 'uuid',
-  '"timestamp"': 'timestamptz',
+  timestamp: 'timestamptz',
   tenant_id: 'text',
   user_id: 'text',
   action_type: 'text',
@@ -47,11 +28,20 @@ const COLUMN_CASTS: Record<(typeof AUDIT_INSERT_COLUMNS)[number], string> = {
   policy_reason: 'text',
   outcome: 'text',
   request_id: 'text',
-};
+} as const;
+export type AuditField = keyof typeof AUDIT_COLUMN_TYPES;
+
+/** Fields of an audit entry, in column order (the CSV export's columns). */
+export const AUDIT_ENTRY_FIELDS = Object.keys(AUDIT_COLUMN_TYPES) as AuditField[];
+
+/** SQL column names: `timestamp` is a keyword, so quoted. */
+export const AUDIT_INSERT_COLUMNS: readonly string[] = AUDIT_ENTRY_FIELDS.map((f) => (f === 'timestamp' ? '"timestamp"' : f));
+
+const SELECT_COLUMNS = AUDIT_INSERT_COLUMNS.join(', ');
 
 /** `$n` placeholders for one audit row, starting after `offset` parameters already used. */
 export function auditPlaceholders(offset: number): string {
-  return AUDIT_INSERT_COLUMNS.map((c, i) => `$${offset + i + 1}::${COLUMN_CASTS[c]}`).join(', ');
+  return AUDIT_ENTRY_FIELDS.map((f, i) => `$${offset + i + 1}::${AUDIT_COLUMN_TYPES[f]}`).join(', ');
 }
 
 /**
@@ -201,23 +191,9 @@ export interface AuditEntry {
   request_id: string;
 }
 
-export const AUDIT_ENTRY_FIELDS = [
-  'id',
-  'timestamp',
-  'tenant_id',
-  'user_id',
-  'action_type',
-  'action_detail',
-  'data_accessed',
-  'model_used',
-  'model_tokens',
-  'data_classification',
-  'policy_applied',
-  'policy_result',
-  'policy_reason',
-  'outcome',
-  'request_id',
-] as const satisfies ReadonlyArray<keyof AuditEntry>;
+// Every column is a field of AuditEntry (checked here, where both are known).
+const _fieldsAreEntryKeys: readonly (keyof AuditEntry)[] = AUDIT_ENTRY_FIELDS;
+void _fieldsAreEntryKeys;
 
 export interface AuditFilters {
   user_id?: string;
