@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { positiveDurationMs } from '../duration.ts';
-import { ExecutorRun, MAX_VUS, commonFields, waitStartTime, type ExecutorHooks, type ExecutorResult } from './core.ts';
+import { checkVuPool, ExecutorRun, MAX_VUS, commonFields, waitStartTime, type ExecutorHooks, type ExecutorResult } from './core.ts';
 import { constantSchedule, runOpenModel } from './pacer.ts';
 
 export const constantArrivalRateSchema = z
@@ -16,14 +16,7 @@ export const constantArrivalRateSchema = z
     ...commonFields,
   })
   .strict()
-  .refine((c) => c.maxVUs === undefined || c.maxVUs >= c.preAllocatedVUs, {
-    message: 'maxVUs must be >= preAllocatedVUs',
-    path: ['maxVUs'],
-  })
-  .refine((c) => Math.max(c.maxVUs ?? 0, c.preAllocatedVUs) >= 1, {
-    message: 'need at least one VU: set preAllocatedVUs or maxVUs >= 1',
-    path: ['preAllocatedVUs'],
-  });
+  .superRefine(checkVuPool);
 
 export type ConstantArrivalRateConfig = z.output<typeof constantArrivalRateSchema>;
 

@@ -366,6 +366,16 @@ export class ExecutorRun<S> {
 /** Upper bound on VUs in any executor: every loop here is bounded in count. */
 export const MAX_VUS = 100_000;
 
+/** The open-model executors' VU pool: maxVUs not below preAllocatedVUs, and at least one VU. */
+export function checkVuPool(c: { preAllocatedVUs: number; maxVUs?: number | undefined }, ctx: z.RefinementCtx): void {
+  if (c.maxVUs !== undefined && c.maxVUs < c.preAllocatedVUs) {
+    ctx.addIssue({ code: 'custom', message: 'maxVUs must be >= preAllocatedVUs', path: ['maxVUs'] });
+  }
+  if (Math.max(c.maxVUs ?? 0, c.preAllocatedVUs) < 1) {
+    ctx.addIssue({ code: 'custom', message: 'need at least one VU: set preAllocatedVUs or maxVUs >= 1', path: ['preAllocatedVUs'] });
+  }
+}
+
 export const vusField = z.number().int().min(1).max(MAX_VUS);
 /** k6 defaults: no start delay, 30 s for in-flight iterations after the end. */
 export const commonFields = {

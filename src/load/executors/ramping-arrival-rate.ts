@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { durationMs, positiveDurationMs } from '../duration.ts';
-import { ExecutorRun, MAX_VUS, commonFields, waitStartTime, type ExecutorHooks, type ExecutorResult } from './core.ts';
+import { checkVuPool, ExecutorRun, MAX_VUS, commonFields, waitStartTime, type ExecutorHooks, type ExecutorResult } from './core.ts';
 import { rampingSchedule, runOpenModel } from './pacer.ts';
 
 export const rateStageSchema = z
@@ -20,14 +20,7 @@ export const rampingArrivalRateSchema = z
   })
   .strict()
   .refine((c) => c.stages.some((s) => s.duration > 0), { message: 'stages must last longer than 0 in total', path: ['stages'] })
-  .refine((c) => c.maxVUs === undefined || c.maxVUs >= c.preAllocatedVUs, {
-    message: 'maxVUs must be >= preAllocatedVUs',
-    path: ['maxVUs'],
-  })
-  .refine((c) => Math.max(c.maxVUs ?? 0, c.preAllocatedVUs) >= 1, {
-    message: 'need at least one VU: set preAllocatedVUs or maxVUs >= 1',
-    path: ['preAllocatedVUs'],
-  });
+  .superRefine(checkVuPool);
 
 export type RampingArrivalRateConfig = z.output<typeof rampingArrivalRateSchema>;
 
