@@ -1,12 +1,13 @@
 // Infrastructure exporters of a test bed (node, redis, postgres), each on its own loopback port.
 // They are optional: a missing binary is skipped with a note naming the Debian package, because
 // the reference fleet's own metrics still score most of §3 without them.
+import fs from 'node:fs';
 import path from 'node:path';
 import { freePort } from '../../src/util/ports.ts';
 import { findBinary, stopProcess, type StartedProcess } from '../../src/util/proc.ts';
 import { httpOk, launch, LaunchError } from '../../src/testbed/supervise.ts';
 
-export type ExporterJob = 'node' | 'redis' | 'postgres';
+export type ExporterJob = 'node' | 'redis' | 'postgres' | 'blackbox';
 
 export interface ExporterInstance {
   name: string;
@@ -36,7 +37,40 @@ export const EXPORTERS: Record<ExporterJob, ExporterDef> = {
   node: { binary: 'prometheus-node-exporter', debianPackage: 'prometheus-node-exporter', envOverride: 'NODE_EXPORTER_BIN' },
   redis: { binary: 'prometheus-redis-exporter', debianPackage: 'prometheus-redis-exporter', envOverride: 'REDIS_EXPORTER_BIN' },
   postgres: { binary: 'prometheus-postgres-exporter', debianPackage: 'prometheus-postgres-exporter', envOverride: 'POSTGRES_EXPORTER_BIN' },
+  blackbox: { binary: 'prometheus-blackbox-exporter', debianPackage: 'prometheus-blackbox-exporter', envOverride: 'BLACKBOX_EXPORTER_BIN' },
 };
+
+/** The blackbox module every gateway probe uses: GET, 200 only, a timeout under the 1 s scrape interval. */
+export const BLACKBOX_MODULE = 'http_200';
+
+export function blackboxConfig(): string {
+  return [
+    'modules:',
+    `  ${BLACKBOX_MODULE}:`,
+    '    prober: http',
+    '    timeout: 900ms',
+    '    http:',
+    '      method: GET',
+    '      valid_status_codes: [200]',
+    '      preferred_ip_protocol: ip4',
+    '      no_follow_redirects: true',
+    '',
+  ].join('\n');
+}
+
+/**
+ * The blackbox exporter, probing what Prometheus asks it to (`/probe?target=…&module=…`). Writes
+ * its config into `opts.dir`. Unlike the other exporters a bed of real gateways cannot do without
+ * it (their liveness in Prometheus comes from it), so the caller decides whether a skip is fatal.
+ */
+export async function startBlackboxExporter(opts: StartExporterOptions): Promise<ExporterResult> {
+  const command = findBinary(EXPORTERS.blackbox.binary, EXPORTERS.blackbox.envOverride);
+  if (command === undefined) return missing('blackbox');
+  const configFile = path.join(opts.dir, 'blackbox.yml');
+  fs.writeFileSync(configFile, blackboxConfig(), { mode: 0o600 });
+  const exporter = await startExporter('blackbox', command, (listen) => [`--config.file=${configFile}`, `--web.listen-address=${listen}`, '--log.level=warn'], undefined, opts);
+  return { ok: true, exporter };
+}
 
 // The node exporter's default set includes collectors that are slow or noisy in containers and
 // CI (hwmon, rapl, thermal, nfs, mdadm, btrfs, textfile …); keep the ones §3 scores from.

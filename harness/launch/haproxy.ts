@@ -35,7 +35,14 @@ export interface HaproxyConfigOptions {
   frontendPort: number;
   statsPort: number;
   servers: HaproxyServer[];
-  probeToken: string;
+  /**
+   * Send X-Forwarded-For (the client HAProxy saw, replacing any the client sent); default true.
+   * Off for real OpenClaw gateways: they refuse forwarded requests whose client is a loopback
+   * address (403 proxy_attribution_required), and every client of a loopback test bed is one.
+   */
+  forwardFor?: boolean;
+  /** Bearer for the health check; omit for an unauthenticated probe path (OpenClaw's `/readyz`). */
+  probeToken?: string;
   /** Default `/keda/metrics` (the composite probe). */
   probePath?: string;
   frontend?: string;
@@ -70,7 +77,7 @@ export function haproxyConfig(o: HaproxyConfigOptions): string {
   for (const n of [fe, be, ...o.servers.map((s) => s.name)]) {
     if (!NAME.test(n)) throw new Error(`haproxy config: invalid proxy/server name ${JSON.stringify(n)}`);
   }
-  if (!TOKEN.test(o.probeToken)) throw new Error('haproxy config: the probe token has characters that cannot go in a header value');
+  if (o.probeToken !== undefined && !TOKEN.test(o.probeToken)) throw new Error('haproxy config: the probe token has characters that cannot go in a header value');
   if (o.servers.length === 0) throw new Error('haproxy config: no servers');
   const probe = o.probePath ?? '/keda/metrics';
   const lines = [
@@ -100,13 +107,16 @@ export function haproxyConfig(o: HaproxyConfigOptions): string {
     '',
     `frontend ${fe}`,
     `  bind 127.0.0.1:${o.frontendPort}`,
-    '  option forwardfor',
+    // The forwarded client is the one HAProxy saw: a client-supplied X-Forwarded-For is dropped,
+    // not extended (a gateway that trusts this proxy would otherwise believe the client's claim).
+    '  http-request del-header X-Forwarded-For',
+    ...(o.forwardFor === false ? [] : ['  option forwardfor']),
     `  default_backend ${be}`,
     '',
     `backend ${be}`,
     '  balance roundrobin',
     '  option httpchk',
-    `  http-check send meth GET uri ${probe} ver HTTP/1.1 hdr Host localhost hdr Authorization "Bearer ${o.probeToken}"`,
+    `  http-check send meth GET uri ${probe} ver HTTP/1.1 hdr Host localhost${o.probeToken === undefined ? '' : ` hdr Authorization "Bearer ${o.probeToken}"`}`,
     '  http-check expect status 200',
     ...o.servers.map(
       (s) => `  server ${s.name} ${s.host ?? '127.0.0.1'}:${s.port} check weight ${s.weight ?? 100} inter ${inter} fall 2 rise 2`,
@@ -167,7 +177,7 @@ export interface RuntimeTarget {
  */
 export async function startHaproxy(opts: StartHaproxyOptions): Promise<HaproxyInstance> {
   const command = requireBinary('haproxy', 'haproxy', 'HAPROXY_BIN');
-  registerSecret(opts.probeToken);
+  if (opts.probeToken !== undefined) registerSecret(opts.probeToken);
   const dir = path.resolve(opts.dir);
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   const socket = opts.socket ?? path.join(dir, 'haproxy.sock');

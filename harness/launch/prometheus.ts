@@ -33,6 +33,10 @@ export interface ScrapeJob {
   params?: Record<string, string[]>;
   /** Per-job override of the global scrape interval, e.g. `'5s'`. */
   scrapeInterval?: string;
+  /** Per-target labels: each entry becomes a static config of its own (after `targets`, if any). */
+  labelledTargets?: Array<{ target: string; labels: Record<string, string> }>;
+  /** `relabel_configs` as Prometheus reads them (the blackbox exporter's target rewriting). */
+  relabelConfigs?: Array<Record<string, unknown>>;
 }
 
 export interface PrometheusConfigOptions {
@@ -42,6 +46,8 @@ export interface PrometheusConfigOptions {
   /** Default: same as scrapeInterval. */
   evaluationInterval?: string;
   externalLabels?: Record<string, string>;
+  /** Rule files (recording rules), absolute paths. */
+  ruleFiles?: string[];
 }
 
 /** The prometheus.yml text for these jobs. */
@@ -60,6 +66,7 @@ export function prometheusConfig(opts: PrometheusConfigOptions): string {
       evaluation_interval: opts.evaluationInterval ?? scrapeInterval,
       ...(opts.externalLabels ? { external_labels: opts.externalLabels } : {}),
     },
+    ...(opts.ruleFiles && opts.ruleFiles.length > 0 ? { rule_files: opts.ruleFiles } : {}),
     scrape_configs: opts.jobs.map((job) => ({
       job_name: job.name,
       ...(job.scrapeInterval ? { scrape_interval: job.scrapeInterval, scrape_timeout: job.scrapeInterval } : {}),
@@ -67,7 +74,11 @@ export function prometheusConfig(opts: PrometheusConfigOptions): string {
       ...(job.scheme ? { scheme: job.scheme } : {}),
       ...(job.params ? { params: job.params } : {}),
       ...(job.bearerTokenFile ? { authorization: { type: 'Bearer', credentials_file: job.bearerTokenFile } } : {}),
-      static_configs: [{ targets: job.targets, ...(job.labels ? { labels: job.labels } : {}) }],
+      static_configs: [
+        ...(job.targets.length > 0 || !job.labelledTargets ? [{ targets: job.targets, ...(job.labels ? { labels: job.labels } : {}) }] : []),
+        ...(job.labelledTargets ?? []).map((t) => ({ targets: [t.target], labels: { ...job.labels, ...t.labels } })),
+      ],
+      ...(job.relabelConfigs ? { relabel_configs: job.relabelConfigs } : {}),
     })),
   };
   return YAML.stringify(doc);

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort, isListening } from '../../src/util/ports.ts';
-import { cmdline, isAlive, startProcess, stopProcess, type StartedProcess } from '../../src/util/proc.ts';
+import { descendants, isAlive, killLeftovers, startProcess, stopProcess, type StartedProcess } from '../../src/util/proc.ts';
 import { registerSecret } from '../../src/util/redact.ts';
 import { ensureOpenClaw, type InstallOptions, type OpenClawInstall } from './install.ts';
 
@@ -43,7 +43,7 @@ export interface LaunchOptions {
   install?: InstallOptions;
 }
 
-function token(prefix: string): string {
+export function token(prefix: string): string {
   const t = `${prefix}-${randomBytes(24).toString('base64url')}`;
   registerSecret(t);
   return t;
@@ -51,7 +51,7 @@ function token(prefix: string): string {
 
 // The gateway also claims base+2 … base+110 for browser control / CDP (docs/gateway/
 // multiple-gateways.md); the browser plugin is disabled below, but keep distinct bases apart anyway.
-async function pickPort(taken: number[]): Promise<number> {
+export async function pickPort(taken: number[]): Promise<number> {
   for (let i = 0; i < 50; i++) {
     const p = await freePort();
     if (p + 110 < 65536 && taken.every((t) => Math.abs(t - p) > 120)) return p;
@@ -59,10 +59,23 @@ async function pickPort(taken: number[]): Promise<number> {
   throw new Error('could not find a free loopback port with 120 ports of clearance');
 }
 
+export interface GatewayConfigInput {
+  port: number;
+  gatewayToken: string;
+  hookToken: string;
+  workspace: string;
+  appLogFile: string;
+}
+
 /** Config for one gateway: local mode, loopback, token auth, hooks on (docs/gateway/config-*.md). */
-function gatewayConfig(g: { port: number; gatewayToken: string; hookToken: string; workspace: string; appLogFile: string }): unknown {
+export function openclawGatewayConfig(g: GatewayConfigInput): unknown {
   return {
-    gateway: { mode: 'local', port: g.port, bind: 'loopback', auth: { mode: 'token', token: g.gatewayToken } },
+    gateway: {
+      mode: 'local',
+      port: g.port,
+      bind: 'loopback',
+      auth: { mode: 'token', token: g.gatewayToken },
+    },
     hooks: { enabled: true, token: g.hookToken, path: '/hooks' },
     agents: { defaults: { workspace: g.workspace } },
     browser: { enabled: false },
@@ -70,10 +83,13 @@ function gatewayConfig(g: { port: number; gatewayToken: string; hookToken: strin
   };
 }
 
-/** Environment of one gateway: everything it writes stays under its root (embedding.md preset). */
-function gatewayEnv(root: string, stateDir: string, configPath: string, install: OpenClawInstall): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const k of ['PATH', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR']) if (process.env[k] !== undefined) env[k] = process.env[k];
+/** Environment of one gateway: everything it writes stays under its root (embedding.md preset). No secrets. */
+export function openclawGatewayEnv(root: string, stateDir: string, configPath: string, install: Pick<OpenClawInstall, 'dir'>): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const k of ['LANG', 'LC_ALL', 'TZ', 'TMPDIR']) {
+    const v = process.env[k];
+    if (v !== undefined) env[k] = v;
+  }
   return {
     ...env,
     PATH: `${path.dirname(process.execPath)}${path.delimiter}${process.env.PATH ?? ''}`,
@@ -116,31 +132,6 @@ async function waitReady(g: Omit<OpenClawGateway, 'startMs'>, t0: number, timeou
   }
 }
 
-/** Pids of every descendant of `root` with their command lines, read from /proc. */
-function descendants(root: number): Array<{ pid: number; argv: string }> {
-  const children = new Map<number, number[]>();
-  for (const name of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${name}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      const list = children.get(ppid) ?? [];
-      list.push(Number(name));
-      children.set(ppid, list);
-    } catch {
-      // gone meanwhile
-    }
-  }
-  const out: Array<{ pid: number; argv: string }> = [];
-  const queue = [...(children.get(root) ?? [])];
-  while (queue.length > 0) {
-    const pid = queue.shift()!;
-    out.push({ pid, argv: (cmdline(pid) ?? []).join(' ') });
-    queue.push(...(children.get(pid) ?? []));
-  }
-  return out;
-}
-
 async function stopGateway(g: OpenClawGateway): Promise<void> {
   // openclaw.mjs runs the server as a child ("openclaw-gateway"), which spawns a spawn broker in a
   // process group of its own: remember the whole tree before stopping the top.
@@ -153,15 +144,7 @@ async function stopGateway(g: OpenClawGateway): Promise<void> {
     // group already empty
   }
   // Leftovers of that tree, and only those: same pid AND same command line as before.
-  for (const d of tree) {
-    if (isAlive(d.pid) && (cmdline(d.pid) ?? []).join(' ') === d.argv) {
-      try {
-        process.kill(d.pid, 'SIGKILL');
-      } catch {
-        // gone
-      }
-    }
-  }
+  await killLeftovers(tree);
 }
 
 /**
@@ -194,7 +177,7 @@ export async function launchOpenClawGateways(opts: LaunchOptions): Promise<OpenC
       const gatewayToken = token('gw');
       const hookToken = token('hook');
       const appLogFile = path.join(root, 'openclaw.jsonl');
-      fs.writeFileSync(configPath, JSON.stringify(gatewayConfig({ port, gatewayToken, hookToken, workspace, appLogFile }), null, 2), { mode: 0o600 });
+      fs.writeFileSync(configPath, JSON.stringify(openclawGatewayConfig({ port, gatewayToken, hookToken, workspace, appLogFile }), null, 2), { mode: 0o600 });
       const logFile = path.join(root, 'gateway.log');
       const t0 = performance.now();
       const proc = startProcess({
@@ -203,7 +186,7 @@ export async function launchOpenClawGateways(opts: LaunchOptions): Promise<OpenC
         args: [install.entry, 'gateway', '--port', String(port)],
         logFile,
         cwd: root,
-        env: gatewayEnv(root, stateDir, configPath, install),
+        env: openclawGatewayEnv(root, stateDir, configPath, install),
         detached: true,
       });
       const base = { index, port, baseUrl: `http://127.0.0.1:${port}`, wsUrl: `ws://127.0.0.1:${port}`, gatewayToken, hookToken, root, stateDir, configPath, logFile, appLogFile, process: proc };

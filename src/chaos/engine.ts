@@ -35,7 +35,7 @@ import { Journal } from './journal.ts';
 import { DrillLoad, mintToken } from './load.ts';
 import { rollback, type RollbackOutcome } from './rollback.ts';
 import type { DrillFile, OptionValue, Step, Watch } from './schema.ts';
-import { ChaosTargetError, gatewayOf, tokenOf, type ChaosTarget } from './target.ts';
+import { ChaosTargetError, gatewayOf, runsEndpointOf, tokenOf, type ChaosTarget } from './target.ts';
 import { ratioAt, watermarkPolicy, type GatewayDisk } from './watermark.ts';
 
 export type DrillResult = z.input<typeof DrillResultSchema>;
@@ -179,7 +179,7 @@ export async function runDrill(def: DrillFile, opts: DrillRunOptions): Promise<D
   opts.onJournal?.(journal.file);
   ev(`drill ${def.name} (${def.profile}) against ${t.profile.name}; journal ${journal.file}`, 'phase');
 
-  const runsEp: RunsEndpoint = { urls: [t.lbUrl, ...t.gateways.map((g) => g.url)], adminToken: t.tokens.admin ?? '' };
+  const runsEp: RunsEndpoint = runsEndpointOf(t);
   const extraTokens = new Map<string, string>();
   const tokenValue = (name: string): string => extraTokens.get(name) ?? tokenOf(t, name);
 
@@ -693,6 +693,8 @@ export async function runDrill(def: DrillFile, opts: DrillRunOptions): Promise<D
       figures[`${acctWatch.name}_found`] = a.error !== undefined && a.found === 0 ? null : a.found;
       figures[`${acctWatch.name}_lost`] = a.error !== undefined && a.found === 0 ? null : a.lost;
       figures[`${acctWatch.name}_duplicated`] = a.error !== undefined && a.found === 0 ? null : a.duplicated;
+      // How the processed runs ended, where the ledger tells (real gateways without model credentials end in `error`).
+      for (const [k, v] of Object.entries(a.outcomes ?? {})) figures[`${acctWatch.name}_outcome_${k}`] = v;
       ev(`webhooks: ${a.acknowledged} acknowledged, ${a.lost} lost, ${a.duplicated} duplicated${a.error ? ` (${a.error})` : ''}`, 'measure');
     }
   }

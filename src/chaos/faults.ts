@@ -125,7 +125,8 @@ export async function faultGateway(t: ChaosTarget, j: Journal, step: string, gat
 /** Start a stopped gateway or continue a hung one; resolves once it answers its health URL. */
 export async function restoreGateway(t: ChaosTarget, gateway: string): Promise<{ started: boolean; ms: number }> {
   if (t.testbed !== undefined) {
-    const r = await startGateway(t.testbed, gateway, { timeoutMs: 30_000 });
+    // A real OpenClaw gateway needs 15–25 s to be ready again on 2 cores (more under load).
+    const r = await startGateway(t.testbed, gateway, { timeoutMs: t.testbed.kind === 'openclaw' ? 120_000 : 30_000 });
     return { started: r.started, ms: r.ms };
   }
   const t0 = Date.now();

@@ -2,6 +2,7 @@
 // (every interval; a probe deviates after more than `tolerance` failing checks in a row) and after
 // the rollbacks (polled until it holds, within a deadline). Each probe and phase becomes one
 // threshold result in the report.
+import { z } from 'zod';
 import { validateProbe } from '../../harness/gateway/probe-schema.ts';
 import { showServersState } from '../../harness/launch/haproxy.ts';
 import type { SecondBucket } from '../load/samples.ts';
@@ -79,9 +80,34 @@ async function checkPromql(p: Extract<Probe, { promql: unknown }>, t: ChaosTarge
   }
 }
 
+const ReadyzSchema = z.looseObject({ ready: z.boolean(), failing: z.array(z.string()).optional() });
+
+/** OpenClaw's `/readyz`: ready ⇔ not degraded. Other expectations cannot be observed there. */
+async function checkReadyz(p: Extract<Probe, { probe: unknown }>, g: { name: string; url: string }, probePath: string): Promise<Check> {
+  const unseen = (Object.keys(p.probe.expect) as Array<keyof typeof p.probe.expect>).filter((k) => k !== 'degraded' && p.probe.expect[k] !== undefined);
+  if (unseen.length > 0) return { ok: null, observed: null, detail: `${g.name}: ${probePath} does not tell ${unseen.join(', ')}` };
+  let status: number;
+  let body: unknown;
+  try {
+    const res = await fetch(`${g.url}${probePath}`, { signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) });
+    status = res.status;
+    body = await res.json();
+  } catch (err) {
+    return { ok: false, observed: 0, detail: `${g.name} ${probePath} did not answer: ${(err as Error).message}` };
+  }
+  const r = ReadyzSchema.safeParse(body);
+  if (!r.success) return { ok: false, observed: 0, detail: `${g.name} ${probePath} answered HTTP ${status} off contract` };
+  const degraded = !(status === 200 && r.data.ready);
+  const want = p.probe.expect.degraded;
+  const ok = want === undefined || want === degraded;
+  return { ok, observed: ok ? 1 : 0, detail: `${g.name}: ready ${r.data.ready} (HTTP ${status}${r.data.failing?.length ? `, failing ${r.data.failing.join(', ')}` : ''})` };
+}
+
 async function checkCompositeProbe(p: Extract<Probe, { probe: unknown }>, t: ChaosTarget): Promise<Check> {
   const g = gatewayOf(t, p.probe.gateway);
-  const probePath = t.profile.gateways.find((x) => x.name === g.name)?.probePath ?? '/keda/metrics';
+  const spec = t.profile.gateways.find((x) => x.name === g.name);
+  if (spec?.probeKind === 'readyz') return checkReadyz(p, g, spec.probePath ?? '/readyz');
+  const probePath = spec?.probePath ?? '/keda/metrics';
   let body: unknown;
   try {
     const res = await fetch(`${g.url}${probePath}`, { headers: { authorization: `Bearer ${tokenOf(t, 'probe')}` }, signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) });

@@ -131,7 +131,8 @@ export class DrillLoad {
                 method: 'POST',
                 path: `/hooks/${hooks.hook}`,
                 headers: { authorization: `Bearer ${hookToken}`, 'idempotency-key': key, 'x-correlation-id': key },
-                body: hooks.hook === 'agent' ? { message: `drill delivery ${key}`, name: 'clawstorm-drill' } : { text: `drill delivery ${key}` },
+                // deliver:false: the run's reply goes to no channel (a test bed has none to deliver to).
+                body: hooks.hook === 'agent' ? { message: `drill delivery ${key}`, name: 'clawstorm-drill', deliver: false } : { text: `drill delivery ${key}` },
                 tag: hooks.hook,
                 timeoutMs: hooks.timeoutMs,
                 expectStatus: 200,

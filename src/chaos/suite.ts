@@ -1,7 +1,7 @@
 // The chaos part of the gate (`clawstorm gate --with-drills`): every drill, then the webhook
 // storm, against the gate's own bound target. Chaos must be allowed by the target profile.
 import { assertChaosAllowed, type TargetProfile } from '../config/target.ts';
-import type { TestbedEndpoints } from '../testbed/types.ts';
+import type { AnyTestbedEndpoints } from '../testbed/types.ts';
 import { defaultStormOptions, runStorm, type StormOptions } from '../storm/storm.ts';
 import type { DrillResult } from './engine.ts';
 import { runDrills } from './run.ts';
@@ -18,7 +18,7 @@ export interface ChaosSuiteOptions {
 }
 
 export interface ChaosSuiteInput extends ChaosSuiteOptions {
-  bound: { profile: TargetProfile; tokens: Record<string, string>; testbed?: TestbedEndpoints | undefined };
+  bound: { profile: TargetProfile; tokens: Record<string, string>; testbed?: AnyTestbedEndpoints | undefined };
   /** Run profile (smoke, full). */
   profile: string;
   signal: AbortSignal;

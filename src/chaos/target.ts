@@ -6,12 +6,15 @@ import { assertChaosAllowed, bindTestbed, loadTargetProfile, ProfileError, resol
 import { PromClient } from '../prom/client.ts';
 import { latestTestbed } from '../testbed/state.ts';
 import { loadTestbed } from '../testbed/control.ts';
-import type { TestbedEndpoints } from '../testbed/types.ts';
+import type { AnyTestbedEndpoints } from '../testbed/types.ts';
 import type { RuntimeTarget } from '../../harness/launch/haproxy.ts';
 import type { JournalTarget } from './journal.ts';
+import type { RunsEndpoint } from '../storm/accounting.ts';
 
 /** The local test bed's profile (the same file the gate binds; not imported from gate.ts, which imports this). */
 const LOCAL_PROFILE = path.resolve(import.meta.dirname, '../../profiles/local.yaml');
+/** The profile of a bed of real OpenClaw gateways (`testbed up --gateways openclaw`). */
+const OPENCLAW_PROFILE = path.resolve(import.meta.dirname, '../../profiles/openclaw.yaml');
 
 export interface ChaosGateway {
   name: string;
@@ -33,7 +36,7 @@ export interface ChaosTarget {
   /** HAProxy runtime API, when the target has one we may use (the local test bed). */
   haproxy: RuntimeTarget | undefined;
   /** The local test bed behind this target, when it is one. */
-  testbed: TestbedEndpoints | undefined;
+  testbed: AnyTestbedEndpoints | undefined;
   notifierUrl: string | undefined;
   /** What a journal records so a later `drill rollback` finds the same target. */
   ref: JournalTarget;
@@ -48,7 +51,7 @@ export class ChaosTargetError extends Error {
 }
 
 /** A target from an already bound profile (the gate's), with the test bed when there is one. */
-export function chaosTargetFrom(b: { profile: TargetProfile; tokens: Record<string, string>; testbed?: TestbedEndpoints | undefined }): ChaosTarget {
+export function chaosTargetFrom(b: { profile: TargetProfile; tokens: Record<string, string>; testbed?: AnyTestbedEndpoints | undefined }): ChaosTarget {
   const { profile, tokens, testbed } = b;
   const lbUrl = profile.lb;
   if (lbUrl === undefined) throw new ChaosTargetError(`${profile.file}: lb: required`);
@@ -64,7 +67,7 @@ export function chaosTargetFrom(b: { profile: TargetProfile; tokens: Record<stri
     gateways: profile.gateways.map((g) => ({ name: g.name, url: g.url, az: g.az ?? 'unknown', server: servers.get(g.name) ?? g.name, faults: g.faults })),
     haproxy: testbed ? { socket: testbed.haproxy.socket, backend: testbed.haproxy.backend } : undefined,
     testbed,
-    notifierUrl: testbed?.notifier?.url,
+    notifierUrl: testbed?.kind === 'openclaw' ? undefined : testbed?.notifier?.url,
     ref: testbed ? { kind: 'testbed', stateDir: testbed.stateDir } : { kind: 'profile', file: profile.file },
   };
 }
@@ -83,7 +86,7 @@ export interface ResolveOptions {
 /** Load and bind a target; refuses chaos against a profile without `allowChaos: true`. */
 export function resolveChaosTarget(opts: ResolveOptions): ChaosTarget {
   let profile: TargetProfile;
-  let testbed: TestbedEndpoints | undefined;
+  let testbed: AnyTestbedEndpoints | undefined;
   if (opts.targetFile !== undefined) {
     profile = loadTargetProfile(opts.targetFile);
     if (profile.testbed) {
@@ -100,7 +103,7 @@ export function resolveChaosTarget(opts: ResolveOptions): ChaosTarget {
   } else {
     testbed = findTestbed(opts.testbedStateDir);
     if (testbed === undefined) throw new ChaosTargetError('no running local test bed; start one with `clawstorm testbed up` or pass --target', 3);
-    profile = bindTestbed(loadTargetProfile(LOCAL_PROFILE), testbed);
+    profile = bindTestbed(loadTargetProfile(testbed.kind === 'openclaw' ? OPENCLAW_PROFILE : LOCAL_PROFILE), testbed);
   }
   if (opts.chaos) assertChaosAllowed(profile, opts.what);
   const tokens = resolveTokens(profile);
@@ -108,7 +111,7 @@ export function resolveChaosTarget(opts: ResolveOptions): ChaosTarget {
 }
 
 /** The named bed, or the newest one that is up; undefined when there is none. */
-export function findTestbed(stateDir?: string): TestbedEndpoints | undefined {
+export function findTestbed(stateDir?: string): AnyTestbedEndpoints | undefined {
   if (stateDir !== undefined) return loadTestbed(stateDir).endpoints;
   const latest = latestTestbed();
   if (latest === undefined || latest.state.phase !== 'up' || latest.state.endpoints === undefined) return undefined;
@@ -125,4 +128,13 @@ export function tokenOf(t: ChaosTarget, name: string): string {
   const v = t.tokens[name];
   if (v === undefined) throw new ProfileError(t.profile.file, [`${t.profile.file}: tokens.${name}: required by this drill`]);
   return v;
+}
+
+/**
+ * Where processed webhook runs are looked up: a bed of real OpenClaw gateways keeps them in each
+ * gateway's own log; the reference fleet (and a profile target) answers /admin/runs/lookup.
+ */
+export function runsEndpointOf(t: ChaosTarget): RunsEndpoint {
+  if (t.testbed?.kind === 'openclaw') return { logFiles: t.testbed.gateways.flatMap((g) => (g.appLogFile === undefined ? [] : [g.appLogFile])) };
+  return { urls: [t.lbUrl, ...t.gateways.map((g) => g.url)], adminToken: t.tokens.admin ?? '' };
 }

@@ -150,7 +150,7 @@ export const gateCommand: CommandModule<object, GateArgs> = {
 
 export const runCommand: CommandModule<object, GateArgs> = {
   command: 'run <scenarios..>',
-  describe: `run named scenarios (${listScenarios().join(', ')}) with the gate's scoring and reports`,
+  describe: `run named scenarios (${listScenarios().join(', ')}; or dir/name under scenarios/, e.g. openclaw/hook-storm; or a YAML file) with the gate's scoring and reports`,
   builder: (y: Argv) => common(y).positional('scenarios', { type: 'string', array: true, describe: 'scenario names or YAML files' }) as Argv<GateArgs>,
   handler: gateHandler,
 };

@@ -21,6 +21,7 @@ interface StormArgs {
   redeliver: number;
   'bad-token': boolean;
   'bad-token-senders': number;
+  'bad-token-via': 'lb' | 'gateways';
   'digest-sink-down': boolean;
   target?: string;
   'testbed-state'?: string;
@@ -41,6 +42,11 @@ const webhooksCommand: CommandModule<object, StormArgs> = {
       .option('redeliver', { type: 'number', default: 0.1, describe: 'share of acknowledged deliveries sent again with the same key (at-least-once providers)' })
       .option('bad-token', { type: 'boolean', default: false, describe: 'also: senders with a wrong hook token, each from its own loopback address, until throttled (429)' })
       .option('bad-token-senders', { type: 'number', default: 20, describe: 'senders of the bad-token storm' })
+      .option('bad-token-via', {
+        choices: ['lb', 'gateways'] as const,
+        default: 'lb' as const,
+        describe: 'bad-token senders go through the load balancer, or straight to the gateways (sender i to gateway i mod n): a gateway throttles per client address',
+      })
       .option('digest-sink-down', { type: 'boolean', default: false, describe: "point the notifier's digest sink at nothing for the storm: its fallback counter must account for every failure" })
       .option('target', { type: 'string', describe: 'target profile YAML (a fault needs allowChaos: true); default the newest running local test bed, or one started for the run' })
       .option('testbed-state', { type: 'string', describe: 'a running local test bed (state dir or id)' })
@@ -64,6 +70,7 @@ const webhooksCommand: CommandModule<object, StormArgs> = {
     opts.redeliver = a.redeliver;
     opts.badToken = a['bad-token'];
     opts.badTokenSenders = a['bad-token-senders'];
+    opts.badTokenVia = a['bad-token-via'];
     opts.digestSinkDown = a['digest-sink-down'];
     try {
       const out = await withChaosTarget(

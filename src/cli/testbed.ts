@@ -1,10 +1,11 @@
 // clawstorm testbed up | status | down | list
+import path from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { stopAllTestbeds, stopTestbed, type StopReport } from '../testbed/down.ts';
 import { displayUrl } from '../testbed/database.ts';
 import { latestTestbed, listTestbeds, resolveStateDir, stateRoot } from '../testbed/state.ts';
 import { testbedStatus, type TestbedStatus } from '../testbed/status.ts';
-import type { TestbedEndpoints } from '../testbed/types.ts';
+import type { AnyTestbedEndpoints } from '../testbed/types.ts';
 import { startTestbed } from '../testbed/up.ts';
 import { CliError, EXIT, InterruptedError } from './errors.ts';
 
@@ -18,12 +19,17 @@ function pickBed(bed: string | undefined, stateDir: string | undefined): string 
   return latestTestbed()?.stateDir;
 }
 
-const upCommand: CommandModule<object, { replicas: number; json: boolean; 'state-dir'?: string; 'database-url'?: string; 'keep-on-failure': boolean; pglite: boolean }> = {
+const upCommand: CommandModule<object, { gateways: 'reference' | 'openclaw'; replicas?: number; json: boolean; 'state-dir'?: string; 'database-url'?: string; 'keep-on-failure': boolean; pglite: boolean }> = {
   command: 'up',
-  describe: 'start a test bed (redis, audit store, upstreams, N gateways with policy sidecars, HAProxy, exporters, Prometheus) and leave it running',
+  describe: 'start a test bed (N gateways behind HAProxy, exporters, Prometheus; for the reference fleet also redis, audit store, upstreams, policy sidecars) and leave it running',
   builder: (y: Argv) =>
     y
-      .option('replicas', { type: 'number', default: 3, describe: 'gateways (each with its policy sidecar)' })
+      .option('gateways', {
+        choices: ['reference', 'openclaw'] as const,
+        default: 'reference' as const,
+        describe: "reference: ClawStorm's reference fleet; openclaw: real OpenClaw gateways (npm openclaw, pinned, installed once into the cache)",
+      })
+      .option('replicas', { type: 'number', describe: 'gateways (reference: each with its policy sidecar)', defaultDescription: '3 (openclaw: 2)' })
       .option('json', { type: 'boolean', default: false, describe: 'print the endpoints as JSON on stdout (progress stays on stderr)' })
       .option('state-dir', { type: 'string', describe: `directory for this bed (default ${stateRoot()}/<id>, root overridable with CLAWSTORM_STATE_DIR)` })
       .option('database-url', {
@@ -34,7 +40,10 @@ const upCommand: CommandModule<object, { replicas: number; json: boolean; 'state
       .option('pglite', { type: 'boolean', default: false, describe: 'embedded PGlite audit store even when a loopback PostgreSQL answers (also CLAWSTORM_DATABASE=pglite)' })
       .option('keep-on-failure', { type: 'boolean', default: false, describe: 'leave started processes running when up fails (debugging)' })
       // A string (not a throw) makes it a usage error: exit 2.
-      .check((a) => (Number.isInteger(a.replicas) && a.replicas >= 1 && a.replicas <= 32 ? true : '--replicas must be an integer 1–32')),
+      .check((a) => {
+        const max = a.gateways === 'openclaw' ? 8 : 32;
+        return a.replicas === undefined || (Number.isInteger(a.replicas) && a.replicas >= 1 && a.replicas <= max) ? true : `--replicas must be an integer 1–${max}`;
+      }),
   handler: async (a) => {
     const t0 = Date.now();
     const ac = new AbortController();
@@ -46,7 +55,8 @@ const upCommand: CommandModule<object, { replicas: number; json: boolean; 'state
     process.once('SIGTERM', onSig);
     try {
       const ep = await startTestbed({
-        replicas: a.replicas,
+        gateways: a.gateways,
+        ...(a.replicas === undefined ? {} : { replicas: a.replicas }),
         stateDir: a['state-dir'],
         databaseUrl: a['database-url'],
         pglite: a.pglite,
@@ -65,7 +75,7 @@ const upCommand: CommandModule<object, { replicas: number; json: boolean; 'state
   },
 };
 
-function printEndpoints(ep: TestbedEndpoints, secs: string): void {
+function printEndpoints(ep: AnyTestbedEndpoints, secs: string): void {
   const row = (k: string, v: string) => out(`  ${k.padEnd(14)} ${v}`);
   out(`test bed ${ep.id} is up (${secs} s)`);
   row('state dir', ep.stateDir);
@@ -73,10 +83,15 @@ function printEndpoints(ep: TestbedEndpoints, secs: string): void {
   row('haproxy', `stats ${ep.haproxy.statsUrl} · metrics ${ep.haproxy.metricsUrl} · socket ${ep.haproxy.socket}`);
   row('prometheus', ep.prometheus.url);
   for (const g of ep.gateways) row(g.id, `${g.url}  (${g.az}, haproxy server ${g.server})`);
-  for (const p of ep.policies) row(p.id, `${p.url}  (sidecar of ${p.gateway})`);
-  row('upstreams', ep.upstreams.url);
-  row('redis', ep.redis.url);
-  row('database', `${ep.database.kind} ${displayUrl(ep.database.url)}`);
+  if (ep.kind === 'openclaw') {
+    row('openclaw', `${ep.openclaw.version} (${ep.openclaw.packageDir})`);
+    for (const g of ep.gateways) row(`${g.id} files`, path.dirname(g.configFile));
+  } else {
+    for (const p of ep.policies) row(p.id, `${p.url}  (sidecar of ${p.gateway})`);
+    row('upstreams', ep.upstreams.url);
+    row('redis', ep.redis.url);
+    row('database', `${ep.database.kind} ${displayUrl(ep.database.url)}`);
+  }
   row('exporters', ep.exporters.map((e) => `${e.job} ${e.url}`).join(' · ') || 'none');
   row('tokens', `${Object.values(ep.tokenFiles).join(' ')} (mode 0600)`);
   out(`stop it with: clawstorm testbed down ${ep.id}`);

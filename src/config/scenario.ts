@@ -67,10 +67,71 @@ const HttpStepSchema = z.strictObject({
   capture: z.record(z.string().regex(/^[a-zA-Z_]+$/), z.string().min(1)).default({}),
 });
 
-export const StepSchema = z.union([ToolStepSchema, HttpStepSchema]);
-export type Step = z.output<typeof StepSchema>;
+/**
+ * A WebSocket session on the gateway's RPC surface: open (challenge → connect → hello), hold it
+ * open for `hold` sending every one of `calls` each `every`, then close. Its samples go to three
+ * derived steps — `<name>.connect`, `<name>.rpc` (tagged with the RPC method), `<name>.close` —
+ * because handshake, RPC and teardown latencies are different quantities to judge.
+ */
+const WsStepSchema = z
+  .strictObject({
+    name: StepCommon.name,
+    kind: StepCommon.kind,
+    /** Bound on the handshake and on each RPC. */
+    timeout: StepCommon.timeout,
+    ws: z.strictObject({
+      /** Upgrade path on the target's base URL (scheme http→ws, https→wss). */
+      path: z.string().startsWith('/').default('/'),
+      /** How long the session stays open after hello. */
+      hold: DurationText,
+      /** Tick interval: each tick sends all calls at once and waits for their answers. */
+      every: DurationText.default('1s'),
+      calls: z
+        .array(
+          z.strictObject({
+            method: z.string().min(1),
+            params: TemplateSchema.default({}),
+          }),
+        )
+        .default([]),
+      /** Bound on the closing handshake; a peer that does not answer in time makes it unclean. */
+      closeTimeout: DurationText.default('5s'),
+    }),
+  })
+  .superRefine((st, ctx) => {
+    if (st.ws.calls.length > 0 && parseDuration(st.ws.every) <= 0) {
+      ctx.addIssue({ code: 'custom', path: ['ws', 'every'], message: 'must be above 0 when calls are given' });
+    }
+  });
+
 export type ToolStep = z.output<typeof ToolStepSchema>;
 export type HttpStep = z.output<typeof HttpStepSchema>;
+export type WsStep = z.output<typeof WsStepSchema>;
+export type Step = ToolStep | HttpStep | WsStep;
+
+const STEP_KINDS = { tool: ToolStepSchema, http: HttpStepSchema, ws: WsStepSchema } as const;
+
+/**
+ * Dispatch on the one key that says what a step is, so a broken step is reported against its
+ * own schema ("ws.hold: required") rather than as a union mismatch ("Invalid input").
+ */
+export const StepSchema = z.unknown().transform((v, ctx): Step => {
+  const keys = v !== null && typeof v === 'object' && !Array.isArray(v) ? Object.keys(v).filter((k): k is keyof typeof STEP_KINDS => k in STEP_KINDS) : [];
+  const [key] = keys;
+  if (key === undefined || keys.length > 1) {
+    ctx.addIssue({ code: 'custom', message: `a step needs exactly one of ${Object.keys(STEP_KINDS).join(', ')}${keys.length > 1 ? ` (has ${keys.join(', ')})` : ''}` });
+    return z.NEVER;
+  }
+  const r = STEP_KINDS[key].safeParse(v);
+  if (r.success) return r.data;
+  for (const issue of r.error.issues) ctx.addIssue(issue as z.core.$ZodRawIssue);
+  return z.NEVER;
+});
+
+/** The step names a step's samples carry (what threshold selects name). */
+export function sampleStepNames(step: Step): string[] {
+  return 'ws' in step ? [`${step.name}.connect`, `${step.name}.rpc`, `${step.name}.close`] : [step.name];
+}
 
 export const JourneySchema = z.strictObject({
   name: Name,
@@ -89,6 +150,8 @@ const SelectSchema = z
   .strictObject({
     steps: z.array(Name).min(1).optional(),
     kind: z.enum(['read', 'write']).optional(),
+    /** The samples' method tag: the tool name, `POST /path`, or the RPC method of a ws step. */
+    methods: z.array(z.string().min(1)).min(1).optional(),
   })
   .default({});
 
@@ -161,15 +224,25 @@ export function parseScenario(text: string, file: string): ScenarioFile {
     }
   }
   const stepNames = new Set<string>();
+  const wsSteps = new Map<string, string[]>();
   s.journeys.forEach((j, ji) =>
     j.steps.forEach((st, si) => {
-      if (stepNames.has(st.name)) problems.push(`${file}: journeys[${ji}].steps[${si}].name: duplicate step name ${JSON.stringify(st.name)}`);
-      stepNames.add(st.name);
+      // Derived names share the namespace: a tool step "s.rpc" would merge into ws step "s".
+      for (const n of new Set([st.name, ...sampleStepNames(st)])) {
+        if (stepNames.has(n)) problems.push(`${file}: journeys[${ji}].steps[${si}].name: duplicate step name ${JSON.stringify(n)}`);
+        stepNames.add(n);
+      }
+      if ('ws' in st) wsSteps.set(st.name, sampleStepNames(st));
     }),
   );
   s.thresholds.forEach((t, i) => {
     for (const st of t.select.steps ?? []) {
-      if (!stepNames.has(st)) problems.push(`${file}: thresholds[${i}].select.steps: no step named ${JSON.stringify(st)}`);
+      const derived = wsSteps.get(st);
+      if (derived !== undefined) {
+        problems.push(`${file}: thresholds[${i}].select.steps: ${JSON.stringify(st)} is a ws step; select its samples as ${derived.map((d) => JSON.stringify(d)).join(', ')}`);
+      } else if (!stepNames.has(st)) {
+        problems.push(`${file}: thresholds[${i}].select.steps: no step named ${JSON.stringify(st)}`);
+      }
     }
   });
   if (problems.length > 0) throw new ProfileError(file, problems);
@@ -188,9 +261,17 @@ export function loadScenario(file: string): ScenarioFile {
 
 export const SCENARIO_DIR = path.resolve(import.meta.dirname, '../../scenarios');
 
-/** Scenario by name (`audit-write`) or path; unknown names list what exists. */
+/**
+ * Scenario by name (`audit-write`), by name under a subdirectory of the scenario directory
+ * (`openclaw/hook-storm`), or by path; unknown names list what exists.
+ */
 export function resolveScenario(nameOrPath: string, dir = SCENARIO_DIR): ScenarioFile {
-  if (nameOrPath.endsWith('.yaml') || nameOrPath.includes('/')) return loadScenario(nameOrPath);
+  if (nameOrPath.endsWith('.yaml')) return loadScenario(nameOrPath);
+  if (nameOrPath.includes('/')) {
+    const inDir = path.join(dir, `${nameOrPath}.yaml`);
+    const isName = /^[a-z0-9][a-z0-9_-]*(\/[a-z0-9][a-z0-9_-]*)+$/.test(nameOrPath);
+    return loadScenario(isName && fs.existsSync(inDir) ? inDir : nameOrPath);
+  }
   const file = path.join(dir, `${nameOrPath}.yaml`);
   if (!fs.existsSync(file)) {
     const known = listScenarios(dir);

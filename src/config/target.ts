@@ -9,7 +9,7 @@ import YAML from 'yaml';
 import { z } from 'zod';
 import { parseDuration } from '../load/duration.ts';
 import { CompareOpSchema, PromQLSchema } from '../score/promql.ts';
-import type { TestbedEndpoints } from '../testbed/types.ts';
+import type { AnyTestbedEndpoints } from '../testbed/types.ts';
 import { redact, registerSecret } from '../util/redact.ts';
 
 // ── errors ───────────────────────────────────────────────────────────────────
@@ -135,6 +135,11 @@ export const GatewaySchema = z.strictObject({
   az: z.string().optional(),
   /** Path of the composite probe (SPEC §5). */
   probePath: z.string().startsWith('/').optional(),
+  /**
+   * What the probe path answers: the composite probe of SPEC §5 (default), or OpenClaw's `/readyz`
+   * (`{ready, failing}`, 200/503, no auth), which tells `degraded` and nothing else.
+   */
+  probeKind: z.enum(['composite', 'readyz']).default('composite'),
   faults: FaultCommandsSchema.optional(),
   labels: z.record(z.string(), z.string()).optional(),
 });
@@ -267,6 +272,8 @@ export const TargetProfileSchema = z
     allowChaos: z.boolean().default(false),
     /** The local test bed: URLs and tokens come from its state (bindTestbed), not from here. */
     testbed: z.boolean().default(false),
+    /** Which kind of bed a testbed profile binds: the reference fleet or real OpenClaw gateways. */
+    testbedKind: z.enum(['reference', 'openclaw']).default('reference'),
     gateways: z.array(GatewaySchema).default([]),
     /** The load balancer in front of the gateways: where load goes. */
     lb: HttpUrl.optional(),
@@ -284,6 +291,16 @@ export const TargetProfileSchema = z
     tokens: z.record(Name, TokenRefSchema).default({}),
     /** Omitted: DEFAULT_METRICS. Given: exactly these rows. */
     metrics: z.array(MetricRowSchema).optional(),
+    /**
+     * How scenario ws steps introduce themselves: gateways differ in protocol version and in the
+     * client ids and modes they accept, and scenarios stay target-neutral. Merged over the load
+     * driver's defaults; `auth` is always the gateway token.
+     */
+    websocket: z
+      .strictObject({
+        connectParams: z.record(z.string(), z.unknown()).refine((p) => !('auth' in p), 'must not carry auth (the gateway token is sent as auth)'),
+      })
+      .optional(),
   })
   .superRefine((p, ctx) => {
     const at = (path: PropertyKey[], message: string) => ctx.addIssue({ code: 'custom', path, message });
@@ -360,13 +377,19 @@ export function loadTargetProfile(file: string): TargetProfile {
 }
 
 /** A testbed profile with URLs and token files taken from the running test bed. */
-export function bindTestbed(p: TargetProfile, e: TestbedEndpoints): TargetProfile {
+export function bindTestbed(p: TargetProfile, e: AnyTestbedEndpoints): TargetProfile {
   if (!p.testbed) throw new ProfileError(p.file, [`${p.file}: testbed: profile ${p.name} is not a testbed profile`]);
+  const kind = e.kind ?? 'reference';
+  if (kind !== p.testbedKind) {
+    throw new ProfileError(p.file, [`${p.file}: testbedKind: profile ${p.name} is for a ${p.testbedKind} bed, but test bed ${e.id} runs ${kind === 'openclaw' ? 'real OpenClaw gateways' : 'the reference fleet'}${kind === 'openclaw' ? ' (use --target profiles/openclaw.yaml)' : ''}`]);
+  }
   const tokens: Record<string, TokenRef> = { ...p.tokens };
   for (const [name, file] of Object.entries(e.tokenFiles)) tokens[name] ??= { file };
   return {
     ...p,
-    gateways: e.gateways.map((g) => ({ name: g.id, url: g.url, az: g.az })),
+    gateways: e.gateways.map((g) =>
+      kind === 'openclaw' ? { name: g.id, url: g.url, az: g.az, probePath: '/readyz', probeKind: 'readyz' as const } : { name: g.id, url: g.url, az: g.az, probeKind: 'composite' as const },
+    ),
     lb: e.lb.url,
     prometheus: { ...p.prometheus, url: e.prometheus.url },
     tokens,

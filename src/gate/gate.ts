@@ -13,6 +13,7 @@ import { RESULTS_SCHEMA, TEMPLATE_SCENARIOS, type ResultsInput, type ScenarioRes
 import { writeReports, type WrittenReports } from '../report/write.ts';
 import { fillFile, TemplateFillError } from '../report/fill.ts';
 import { startTestbed, stopTestbed, type TestbedEndpoints } from '../testbed/index.ts';
+import { referenceBed, type AnyTestbedEndpoints } from '../testbed/types.ts';
 import { isLoopbackHost } from '../util/ports.ts';
 import { runScenario } from './scenario-run.ts';
 import { runChaosSuite, type ChaosSuiteOptions } from '../chaos/suite.ts';
@@ -58,14 +59,21 @@ interface BoundTarget {
   profile: TargetProfile;
   tokens: Record<string, string>;
   databaseUrl?: string;
-  testbed?: TestbedEndpoints;
+  testbed?: AnyTestbedEndpoints;
   stop?: () => Promise<void>;
 }
 
 async function bindTarget(opts: GateOptions): Promise<BoundTarget> {
   if (opts.targetFile !== undefined) {
     const profile = loadTargetProfile(opts.targetFile);
-    if (profile.testbed) throw new GateError(`${opts.targetFile}: testbed: a testbed profile is bound by running without --target`, 2);
+    if (profile.testbed) {
+      // A profile of a running bed (profiles/openclaw.yaml): bind the named bed or the newest one up.
+      const { findTestbed } = await import('../chaos/target.ts');
+      const bed = findTestbed(opts.testbedStateDir);
+      if (bed === undefined) throw new GateError(`${opts.targetFile}: testbed: no running test bed (start one with 'clawstorm testbed up${profile.testbedKind === 'openclaw' ? ' --gateways openclaw' : ''}')`, 3);
+      const bound = bindTestbed(profile, bed);
+      return { profile: bound, tokens: resolveTokens(bound), ...(bed.kind === 'openclaw' ? {} : { databaseUrl: bed.database.url }), testbed: bed };
+    }
     for (const u of [profile.lb, ...profile.gateways.map((g) => g.url)]) {
       if (u !== undefined && !isLoopbackHost(new URL(u).hostname) && process.env.CLAWSTORM_ALLOW_REMOTE !== '1') {
         // This machine may only load loopback; a real fleet is loaded from where it is allowed.
@@ -79,17 +87,17 @@ async function bindTarget(opts: GateOptions): Promise<BoundTarget> {
   let stop: (() => Promise<void>) | undefined;
   if (opts.testbedStateDir !== undefined) {
     const { loadTestbed } = await import('../testbed/index.ts');
-    endpoints = loadTestbed(opts.testbedStateDir).endpoints;
+    endpoints = referenceBed(loadTestbed(opts.testbedStateDir).endpoints, `the ${local.name} profile`);
   } else {
     opts.log(`testbed: starting the local test bed (${opts.replicas ?? 3} gateways behind HAProxy, Prometheus)`);
     const t0 = Date.now();
-    endpoints = await startTestbed({
+    endpoints = referenceBed(await startTestbed({
       replicas: opts.replicas ?? 3,
       signal: opts.signal,
       onProgress: (line, ev) => {
         if (ev.status === 'failed') opts.log(`testbed: ${line}`);
       },
-    });
+    }), 'the gate');
     opts.log(`testbed: up in ${((Date.now() - t0) / 1000).toFixed(1)} s (lb ${endpoints.lb.url}, prometheus ${endpoints.prometheus.url})`);
     stop = async () => {
       opts.log('testbed: stopping');
@@ -135,7 +143,13 @@ export async function runGate(opts: GateOptions): Promise<GateOutcome> {
       opts.log(`${f.name}: start (${opts.profile})`);
       const out = await runScenario(f, {
         profile: opts.profile,
-        target: { baseUrl: lb, tokens: bound.tokens, runId, ...(bound.databaseUrl ? { databaseUrl: bound.databaseUrl } : {}) },
+        target: {
+          baseUrl: lb,
+          tokens: bound.tokens,
+          runId,
+          ...(bound.databaseUrl ? { databaseUrl: bound.databaseUrl } : {}),
+          ...(profile.websocket ? { wsConnectParams: profile.websocket.connectParams } : {}),
+        },
         prom,
         scrapeIntervalSeconds: scrape,
         signal: opts.signal,

@@ -5,6 +5,7 @@ import { sleep } from '../load/executors/core.ts';
 import { parseDuration } from '../load/duration.ts';
 import type { SampleSink } from '../load/samples.ts';
 import { render, type Journey, type ScenarioFile, type Step } from '../config/scenario.ts';
+import { runWsStep } from './ws-step.ts';
 
 export interface Ack {
   requestId: string;
@@ -16,6 +17,8 @@ export interface JourneyTarget {
   baseUrl: string;
   tokens: Record<string, string>;
   runId: string;
+  /** `connect` params for ws steps: the target's gateway decides protocol and client identity. */
+  wsConnectParams?: Record<string, unknown>;
 }
 
 export interface BuiltJourneys {
@@ -55,19 +58,34 @@ function pick(body: unknown, at: string): unknown {
   return cur;
 }
 
+function renderHeaders(headers: Record<string, string>, vars: Record<string, string | number>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(headers)) out[k] = String(render(v, vars));
+  return out;
+}
+
 export function buildJourneys(s: ScenarioFile, target: JourneyTarget, sink: SampleSink, connections: number): BuiltJourneys {
   const driver = new HttpDriver({ baseUrl: target.baseUrl, sink, connections: Math.max(1, Math.min(connections, 512)) });
   const acks: Ack[] = [];
   const seq = weightedSequence(s.journeys.map((j) => j.weight));
   const think = new Map<Journey, number>(s.journeys.map((j) => [j, j.thinkTime ? parseDuration(j.thinkTime) : 0]));
 
-  const bearer = (name: string): string => {
+  const token = (name: string): string => {
     const t = target.tokens[name];
     if (t === undefined) throw new Error(`no ${name} token for this target (needed by scenario ${s.name})`);
-    return `Bearer ${t}`;
+    return t;
   };
 
   const runStep = async (ctx: IterationContext<undefined>, step: Step, vars: Record<string, string | number>): Promise<void> => {
+    if ('ws' in step) {
+      await runWsStep(ctx, step, vars, {
+        baseUrl: target.baseUrl,
+        token: token('gateway'),
+        sink,
+        ...(target.wsConnectParams === undefined ? {} : { connectParams: target.wsConnectParams }),
+      });
+      return;
+    }
     const journey = driver.journey(ctx);
     const requestId = `${target.runId}.${s.name}.${ctx.iteration}.${step.name}`;
     const headers: Record<string, string> = { 'x-request-id': requestId, 'x-user-id': String(vars.user) };
@@ -75,7 +93,7 @@ export function buildJourneys(s: ScenarioFile, target: JourneyTarget, sink: Samp
     const timeoutMs = parseDuration(step.timeout);
     const expectStatus = step.expectStatus ?? [200, 201, 202, 204];
     if ('tool' in step) {
-      headers.authorization = bearer('gateway');
+      headers.authorization = `Bearer ${token('gateway')}`;
       const res = await journey.request(step.name, {
         method: 'POST',
         path: '/tools/invoke',
@@ -92,11 +110,12 @@ export function buildJourneys(s: ScenarioFile, target: JourneyTarget, sink: Samp
         }
       }
     } else {
-      headers.authorization = bearer(step.http.token);
+      headers.authorization = `Bearer ${token(step.http.token)}`;
       const res = await journey.request(step.name, {
         method: step.http.method,
         path: String(render(step.http.path, vars)),
-        headers: { ...step.http.headers, ...headers },
+        // Rendered per iteration: an Idempotency-Key must differ between iterations.
+        headers: { ...renderHeaders(step.http.headers, { ...vars, requestId }), ...headers },
         ...(step.http.body === undefined ? {} : { body: render(step.http.body, { ...vars, requestId }) }),
         tag: `${step.http.method} ${step.http.path.split('?')[0]}`,
         timeoutMs,

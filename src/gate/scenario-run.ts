@@ -1,9 +1,9 @@
 // One scenario, start to verdict: load → samples → verification → thresholds (client and PromQL).
 import { scenario as prepare, runEngine, type EngineProgress, type EngineResult } from '../load/engine.ts';
 import { mergeEncoded } from '../load/histogram.ts';
-import { SampleSink, type GroupSummary, type StepSummary } from '../load/samples.ts';
+import { SampleSink, type GroupSummary, type TagSetSummary } from '../load/samples.ts';
 import type { MonitorThresholds } from '../load/monitor.ts';
-import type { ScenarioFile, ScenarioClientThreshold } from '../config/scenario.ts';
+import { sampleStepNames, type ScenarioFile, type ScenarioClientThreshold } from '../config/scenario.ts';
 import type { PromClient } from '../prom/client.ts';
 import { evaluatePromThresholds, instantWindow, substitutePlaceholders, settle } from '../score/promql.ts';
 import { evaluateClientThreshold, errorSummary, latencySummary, type MetricSummary } from '../score/threshold.ts';
@@ -109,7 +109,7 @@ export async function runScenario(s: ScenarioFile, opts: ScenarioRunOptions): Pr
     }
   }
 
-  const mine = engine.summary.steps.filter((st) => st.scenario === s.name);
+  const mine = engine.summary.tagSets.filter((ts) => ts.tags.scenario === s.name);
   const scen = engine.summary.scenarios.find((x) => x.scenario === s.name);
   const thresholds: ThresholdResult[] = s.thresholds.map((t) => evaluateClientThreshold({ name: t.name, metric: t.metric, expr: t.expr }, summaryFor(s, t, mine, scen, figures, audit)));
   if (s.promql.length > 0) {
@@ -156,11 +156,11 @@ export async function runScenario(s: ScenarioFile, opts: ScenarioRunOptions): Pr
   return { result, engine, saturated, saturationReasons: engine.monitor.reasons };
 }
 
-/** The samples a client threshold judges: the scenario's steps, narrowed by name or kind. */
+/** The samples a client threshold judges: the scenario's samples, narrowed by step name, kind or method tag. */
 function summaryFor(
   s: ScenarioFile,
   t: ScenarioClientThreshold,
-  steps: StepSummary[],
+  tagSets: TagSetSummary[],
   scen: GroupSummary | undefined,
   figures: Record<string, number | string | boolean | null>,
   audit: AuditLookupResult | undefined,
@@ -172,10 +172,14 @@ function summaryFor(
     return { samples: Math.max(1, audit?.acknowledged ?? 1), count: v };
   }
   const kinds = new Map<string, string>();
-  for (const j of s.journeys) for (const st of j.steps) kinds.set(st.name, st.kind);
-  const narrowed = t.select.steps !== undefined || t.select.kind !== undefined;
+  for (const j of s.journeys) for (const st of j.steps) for (const n of sampleStepNames(st)) kinds.set(n, st.kind);
+  const { steps, kind, methods } = t.select;
+  const narrowed = steps !== undefined || kind !== undefined || methods !== undefined;
   const chosen = narrowed
-    ? steps.filter((st) => (t.select.steps === undefined || t.select.steps.includes(st.step)) && (t.select.kind === undefined || kinds.get(st.step) === t.select.kind))
+    ? tagSets.filter(
+        ({ tags }) =>
+          (steps === undefined || steps.includes(tags.step)) && (kind === undefined || kinds.get(tags.step) === kind) && (methods === undefined || methods.includes(tags.method)),
+      )
     : undefined;
   const group = chosen === undefined ? scen : mergeGroups(chosen);
   if (group === undefined) return undefined;
@@ -199,7 +203,8 @@ function mergeGroups(groups: GroupSummary[]): GroupSummary | undefined {
     errorRate: count > 0 ? errors / count : 0,
     errorRateOf: 'requests',
     latencySamples: groups.reduce((a, g) => a + g.latencySamples, 0),
-    latencyFrom: groups[0]?.latencyFrom ?? 'none',
+    // Tag sets of failures without timing say 'none'; they do not make the rest 'mixed'.
+    latencyFrom: withLatency.length === 0 ? 'none' : withLatency.every((g) => g.latencyFrom === withLatency[0]?.latencyFrom) ? (withLatency[0]?.latencyFrom ?? 'none') : 'mixed',
     clampedSamples: groups.reduce((a, g) => a + g.clampedSamples, 0),
     histogram: h.encode(),
   };

@@ -1,23 +1,112 @@
 // Webhook accounting on the receiving side: every delivery that got a 2xx (key → runId) is looked
-// up in the gateway's runs accounting (`POST /admin/runs/lookup`: runId → times processed), once
-// the queue has drained. Lost = acknowledged but never processed; duplicated = one key with more
-// than one runId, or one run processed more than once. "Zero lost" is verified, not assumed.
+// up where the gateways record processed runs, once the queue has drained. Lost = acknowledged but
+// never processed; duplicated = one key with more than one runId, or one run processed more than
+// once. "Zero lost" is verified, not assumed. Two ledgers:
+//   - the reference gateway's `POST /admin/runs/lookup` (runId → times processed, queue depth);
+//   - a real OpenClaw gateway's own JSONL log, where every hook run that finished — whatever its
+//     outcome — is logged as `hook agent run completed runId=…` (docs/automation/imap.md names this
+//     line as the proof of processing). It has no queue depth: that figure is then no data.
+import fs from 'node:fs';
 import { z } from 'zod';
 
 export const LookupAnswerSchema = z.object({
   runs: z.record(z.string(), z.object({ processed: z.number().int().min(0) })),
   summary: z.object({ asked: z.number(), processed: z.number(), missing: z.number(), duplicated: z.number() }),
-  queueDepth: z.number().int().min(0),
+  /** null: the ledger cannot tell (a real gateway exposes no queue depth). */
+  queueDepth: z.number().int().min(0).nullable(),
   processing: z.number().int().min(0),
+  /** Runs by outcome (`ok`, `error`, …) where the ledger records it. */
+  outcomes: z.record(z.string(), z.number()).optional(),
 });
 export type LookupAnswer = z.infer<typeof LookupAnswerSchema>;
 
 const BATCH = 5_000;
 
-export interface RunsEndpoint {
+export interface AdminRunsEndpoint {
   /** Base URLs that answer /admin/runs/lookup (the load balancer first, then gateways). */
   urls: string[];
   adminToken: string;
+}
+
+export interface LogRunsEndpoint {
+  /** Each OpenClaw gateway's JSONL log (`logging.file`). */
+  logFiles: string[];
+}
+
+export type RunsEndpoint = AdminRunsEndpoint | LogRunsEndpoint;
+
+const COMPLETED = /hook agent run completed runId=([A-Za-z0-9_-]+)/;
+const STATUS = /"status":"([a-z_]+)"/;
+
+interface LogCursor {
+  offset: number;
+  /** A partial last line, kept until its newline arrives. */
+  rest: string;
+  runs: Map<string, { n: number; status: string }>;
+}
+// Per file, read incrementally: a storm's log grows by megabytes and is polled every 250 ms.
+const cursors = new Map<string, LogCursor>();
+
+function scanLog(file: string): LogCursor {
+  let c = cursors.get(file);
+  if (c === undefined) {
+    c = { offset: 0, rest: '', runs: new Map() };
+    cursors.set(file, c);
+  }
+  let size: number;
+  try {
+    size = fs.statSync(file).size;
+  } catch {
+    return c; // not written yet
+  }
+  if (size < c.offset) {
+    // Truncated or rotated: start over.
+    c.offset = 0;
+    c.rest = '';
+    c.runs.clear();
+  }
+  if (size === c.offset) return c;
+  const fd = fs.openSync(file, 'r');
+  try {
+    const buf = Buffer.alloc(size - c.offset);
+    fs.readSync(fd, buf, 0, buf.length, c.offset);
+    c.offset = size;
+    const lines = (c.rest + buf.toString('utf8')).split('\n');
+    c.rest = lines.pop() ?? '';
+    for (const line of lines) {
+      const m = COMPLETED.exec(line);
+      if (m === null) continue;
+      const prev = c.runs.get(m[1]!);
+      c.runs.set(m[1]!, { n: (prev?.n ?? 0) + 1, status: STATUS.exec(line)?.[1] ?? 'unknown' });
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+  return c;
+}
+
+/** Look runs up in the gateways' logs (a run may have been processed by any of them). */
+export function lookupRunsInLogs(files: readonly string[], runIds: readonly string[]): LookupAnswer {
+  const merged = new Map<string, { n: number; status: string }>();
+  for (const f of files) {
+    for (const [id, r] of scanLog(f).runs) {
+      const prev = merged.get(id);
+      merged.set(id, { n: (prev?.n ?? 0) + r.n, status: r.status });
+    }
+  }
+  const runs: LookupAnswer['runs'] = {};
+  const outcomes: Record<string, number> = {};
+  let processed = 0;
+  let duplicated = 0;
+  for (const id of runIds) {
+    const r = merged.get(id);
+    runs[id] = { processed: r?.n ?? 0 };
+    if (r === undefined) continue;
+    processed += 1;
+    if (r.n > 1) duplicated += 1;
+    outcomes[r.status] = (outcomes[r.status] ?? 0) + 1;
+  }
+  return { runs, summary: { asked: runIds.length, processed, missing: runIds.length - processed, duplicated }, queueDepth: null, processing: 0, outcomes };
 }
 
 async function post(url: string, token: string, runIds: string[], timeoutMs: number): Promise<LookupAnswer> {
@@ -34,6 +123,7 @@ async function post(url: string, token: string, runIds: string[], timeoutMs: num
 
 /** One lookup, trying each URL in turn (a gateway may be down or hung mid-drill). */
 export async function lookupRuns(ep: RunsEndpoint, runIds: string[], timeoutMs = 2_000): Promise<LookupAnswer> {
+  if ('logFiles' in ep) return lookupRunsInLogs(ep.logFiles, runIds);
   let lastErr: unknown;
   for (const url of ep.urls) {
     try {
@@ -47,6 +137,7 @@ export async function lookupRuns(ep: RunsEndpoint, runIds: string[], timeoutMs =
         merged.summary.missing += a.summary.missing;
         merged.summary.duplicated += a.summary.duplicated;
         merged.queueDepth = a.queueDepth;
+        if (a.outcomes !== undefined) for (const [k, v] of Object.entries(a.outcomes)) (merged.outcomes ??= {})[k] = (merged.outcomes?.[k] ?? 0) + v;
         merged.processing = a.processing;
       }
       return merged;
@@ -83,6 +174,8 @@ export interface Accounting {
   drainMs: number | null;
   /** The accounting could not be read (then lost/duplicated are not known). */
   error?: string;
+  /** Processed runs by outcome, where the ledger tells (a real gateway without model credentials: `error`). */
+  outcomes?: Record<string, number>;
   lostRunIds: string[];
 }
 
@@ -111,7 +204,7 @@ export async function account(ep: RunsEndpoint, acks: ReadonlyArray<{ key: strin
     try {
       last = await lookupRuns(ep, runIds, 5_000);
       error = undefined;
-      if (last.summary.missing === 0 && last.queueDepth === 0) {
+      if (last.summary.missing === 0 && (last.queueDepth ?? 0) === 0) {
         drainMs = Date.now() - t0;
         break;
       }
@@ -136,6 +229,7 @@ export async function account(ep: RunsEndpoint, acks: ReadonlyArray<{ key: strin
     duplicatedRuns,
     drainMs,
     ...(error !== undefined ? { error } : {}),
+    ...(last.outcomes !== undefined ? { outcomes: last.outcomes } : {}),
     lostRunIds: lostRunIds.slice(0, 20),
   };
 }

@@ -4,12 +4,12 @@
 // re-reads the state file, so several callers see each other's restarts.
 import fs from 'node:fs';
 import { isListening } from '../util/ports.ts';
-import { isAlive } from '../util/proc.ts';
+import { descendants, isAlive, isNamed, killLeftovers } from '../util/proc.ts';
 import { waitFor } from '../util/wait.ts';
 import { readState, resolveStateDir, updateState, type TestbedProcess, type TestbedState } from './state.ts';
 import { httpOk, launch, ownsRecord, procState } from './supervise.ts';
 import { readTokenFile, type TokenKind } from './tokens.ts';
-import type { TestbedEndpoints } from './types.ts';
+import type { AnyTestbedEndpoints } from './types.ts';
 import { REPO_ROOT } from './paths.ts';
 
 export {
@@ -27,7 +27,7 @@ export type TestbedRef = string | { stateDir: string };
 
 export interface LoadedTestbed {
   stateDir: string;
-  endpoints: TestbedEndpoints;
+  endpoints: AnyTestbedEndpoints;
   processes: TestbedProcess[];
   state: TestbedState;
 }
@@ -45,7 +45,10 @@ export function loadTestbed(ref: TestbedRef): LoadedTestbed {
 }
 
 export function readToken(ref: TestbedRef, kind: TokenKind): string {
-  return readTokenFile(loadTestbed(ref).endpoints.tokenFiles[kind]);
+  const files: Partial<Record<TokenKind, string>> = loadTestbed(ref).endpoints.tokenFiles;
+  const file = files[kind];
+  if (file === undefined) throw new Error(`this test bed has no ${kind} token`);
+  return readTokenFile(file);
 }
 
 export type StopSignal = 'SIGTERM' | 'SIGKILL' | 'SIGSTOP';
@@ -73,7 +76,7 @@ function findProcess(stateDir: string, name: string, role: 'gateway' | 'policy')
   let p = state.processes.find((x) => x.role === role && x.name === name);
   if (!p && role === 'policy') {
     // A sidecar may be named by the gateway it serves.
-    const policy = state.endpoints?.policies.find((x) => x.gateway === name);
+    const policy = (state.endpoints?.kind === 'openclaw' ? undefined : state.endpoints)?.policies.find((x) => x.gateway === name);
     if (policy) p = state.processes.find((x) => x.role === 'policy' && x.name === policy.id);
   }
   if (!p) {
@@ -91,34 +94,57 @@ function send(pid: number, sig: NodeJS.Signals): void {
   }
 }
 
+/**
+ * The pid that serves: the recorded process, or (for a supervisor that forks its server, like the
+ * OpenClaw CLI) its descendant named `serverComm`. Killing only the supervisor would leave the
+ * server running; hanging only the supervisor would hang nothing.
+ */
+function servingPid(p: TestbedProcess): number {
+  if (p.serverComm === undefined) return p.pid;
+  const name = p.serverComm;
+  const child = descendants(p.pid).find((d) => isNamed(d.pid, name));
+  return child?.pid ?? p.pid;
+}
+
 async function stopRecorded(p: TestbedProcess, signal: StopSignal, opts: StopOptions): Promise<StopResult> {
   const t0 = Date.now();
   const base = { name: p.name, pid: p.pid, signal };
   if (!ownsRecord(p)) return { ...base, wasRunning: false, done: true, escalated: false, ms: 0 };
+  const server = servingPid(p);
   if (signal === 'SIGSTOP') {
-    send(p.pid, 'SIGSTOP');
-    await waitFor(() => procState(p.pid) === 'T' || procState(p.pid) === 't' || !isAlive(p.pid), { timeoutMs: 2_000, intervalMs: 10, what: `${p.name} to stop` });
+    send(server, 'SIGSTOP');
+    await waitFor(() => procState(server) === 'T' || procState(server) === 't' || !isAlive(server), { timeoutMs: 2_000, intervalMs: 10, what: `${p.name} to stop` });
     return { ...base, wasRunning: true, done: true, escalated: false, ms: Date.now() - t0 };
   }
-  send(p.pid, signal);
+  // Everything the process started, remembered now: a crash leaves no orphans behind to trip the restart.
+  const tree = p.serverComm === undefined ? [] : descendants(p.pid);
+  // SIGKILL hits the server (a crash); SIGTERM goes to the top, which forwards it and drains.
+  const first = signal === 'SIGKILL' ? server : p.pid;
+  send(first, signal);
   // A hung (SIGSTOPped) process acts on the signal only once continued.
+  send(server, 'SIGCONT');
   send(p.pid, 'SIGCONT');
   const deadline = signal === 'SIGKILL' ? 5_000 : (opts.timeoutMs ?? 15_000);
   try {
-    await waitFor(() => !isAlive(p.pid), { timeoutMs: deadline, intervalMs: 20, what: `${p.name} (pid ${p.pid}) to exit after ${signal}` });
+    await waitFor(() => !isAlive(p.pid) && !isAlive(server), { timeoutMs: deadline, intervalMs: 20, what: `${p.name} (pid ${p.pid}) to exit after ${signal}` });
+    await killLeftovers(tree);
     return { ...base, wasRunning: true, done: true, escalated: false, ms: Date.now() - t0 };
   } catch (err) {
-    if (signal === 'SIGKILL') throw err;
+    if (signal === 'SIGKILL' && p.serverComm === undefined) throw err;
+    send(server, 'SIGKILL');
     send(p.pid, 'SIGKILL');
-    await waitFor(() => !isAlive(p.pid), { timeoutMs: 5_000, intervalMs: 20, what: `${p.name} (pid ${p.pid}) to die` });
-    return { ...base, wasRunning: true, done: true, escalated: true, ms: Date.now() - t0 };
+    await waitFor(() => !isAlive(p.pid) && !isAlive(server), { timeoutMs: 5_000, intervalMs: 20, what: `${p.name} (pid ${p.pid}) to die` });
+    await killLeftovers(tree);
+    return { ...base, wasRunning: true, done: true, escalated: signal !== 'SIGKILL', ms: Date.now() - t0 };
   }
 }
 
 async function continueRecorded(p: TestbedProcess): Promise<boolean> {
   if (!ownsRecord(p)) return false;
+  const server = servingPid(p);
+  send(server, 'SIGCONT');
   send(p.pid, 'SIGCONT');
-  await waitFor(() => procState(p.pid) !== 'T' && procState(p.pid) !== 't', { timeoutMs: 2_000, intervalMs: 10, what: `${p.name} to continue` });
+  await waitFor(() => procState(server) !== 'T' && procState(server) !== 't', { timeoutMs: 2_000, intervalMs: 10, what: `${p.name} to continue` });
   return true;
 }
 
@@ -148,13 +174,15 @@ async function startRecorded(stateDir: string, p: TestbedProcess, timeoutMs: num
     );
     if (busy) throw new Error(`${p.name}: port ${port} is taken by another process; cannot restart it there`);
   }
+  await killLeftovers(p.children ?? []);
   fs.appendFileSync(p.logFile, `--- clawstorm: restarting ${p.name} at ${new Date().toISOString()}\n`);
   const started = await launch({
     name: p.name,
     command: p.command,
     args: p.args,
     logFile: p.logFile,
-    cwd: REPO_ROOT,
+    cwd: p.cwd ?? REPO_ROOT,
+    ...(p.env === undefined ? {} : { env: p.env }),
     ready: () => httpOk(healthUrl, 1_000),
     readyWhat: `GET ${healthUrl} → 200`,
     timeoutMs,
@@ -167,6 +195,13 @@ async function startRecorded(stateDir: string, p: TestbedProcess, timeoutMs: num
         }
       }),
   });
+  if (p.serverComm !== undefined) {
+    const children = descendants(started.pid);
+    updateState(stateDir, (s) => {
+      const rec = s.processes.find((x) => x.name === p.name && x.role === p.role);
+      if (rec) rec.children = children;
+    });
+  }
   return { name: p.name, pid: started.pid, started: true, ms: Date.now() - t0 };
 }
 

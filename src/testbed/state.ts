@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
-import { ProcessRecordSchema, TestbedEndpointsSchema } from './types.ts';
+import { AnyTestbedEndpointsSchema, ProcessRecordSchema } from './types.ts';
 
 export const STATE_FILE = 'state.json';
 
@@ -30,6 +30,16 @@ export const TestbedProcessSchema = ProcessRecordSchema.extend({
   /** 200 here means healthy (`/healthz`, `/health`, `/metrics`, `/-/ready`). */
   healthUrl: z.string().optional(),
   startedAt: z.string().optional(),
+  /** Restart with this working directory and environment (never secrets: those are in config files). */
+  cwd: z.string().optional(),
+  env: z.record(z.string(), z.string()).optional(),
+  /**
+   * The descendant (by its process name, /proc/<pid>/comm) that serves: crash and hang signals go
+   * to it, not to a supervising parent that would outlive it (OpenClaw's `openclaw-gateway`).
+   */
+  serverComm: z.string().optional(),
+  /** Descendants seen after the last start (pid + command line): killed on restart and `down` if left over. */
+  children: z.array(z.object({ pid: z.number().int(), argv: z.string() })).optional(),
 });
 export type TestbedProcess = z.output<typeof TestbedProcessSchema>;
 
@@ -45,7 +55,7 @@ export const TestbedStateSchema = z.object({
   /** Why `up` failed (redacted), when it did. */
   error: z.string().optional(),
   /** Complete once `up` finished; `down` works from `processes` alone. */
-  endpoints: TestbedEndpointsSchema.optional(),
+  endpoints: AnyTestbedEndpointsSchema.optional(),
   processes: z.array(TestbedProcessSchema),
   /** A database this test bed created on a shared server (dropped by `down`). */
   createdDatabase: z.object({ name: z.string(), adminUrl: z.string() }).optional(),

@@ -5,7 +5,7 @@ import { PromClient } from '../prom/client.ts';
 import { redact } from '../util/redact.ts';
 import { readState, resolveStateDir, type ProcessRole, type TestbedPhase } from './state.ts';
 import { httpOk, ownsRecord, procState } from './supervise.ts';
-import type { TestbedEndpoints } from './types.ts';
+import type { AnyTestbedEndpoints } from './types.ts';
 
 export interface ProcessStatus {
   name: string;
@@ -33,7 +33,7 @@ export interface TestbedStatus {
   phase: TestbedPhase;
   startedAt: string;
   error?: string;
-  endpoints?: TestbedEndpoints;
+  endpoints?: AnyTestbedEndpoints;
   processes: ProcessStatus[];
   haproxy: { servers: ServerState[] } | { error: string } | undefined;
   prometheus: { targets: TargetStatus[] } | { error: string } | undefined;

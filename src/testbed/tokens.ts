@@ -15,12 +15,14 @@ export function newToken(): string {
 }
 
 /** Create one token per kind under `<stateDir>/tokens/`, each registered with redact. */
-export function createTokens(stateDir: string): { files: TokenFiles; tokens: Tokens } {
+export function createTokens(stateDir: string): { files: TokenFiles; tokens: Tokens };
+export function createTokens<K extends TokenKind>(stateDir: string, kinds: readonly K[]): { files: Record<K, string>; tokens: Record<K, string> };
+export function createTokens(stateDir: string, kinds: readonly TokenKind[] = TOKEN_KINDS): { files: Partial<TokenFiles>; tokens: Partial<Tokens> } {
   const dir = path.join(stateDir, 'tokens');
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const files = {} as TokenFiles;
-  const tokens = {} as Tokens;
-  for (const kind of TOKEN_KINDS) {
+  const files: Partial<TokenFiles> = {};
+  const tokens: Partial<Tokens> = {};
+  for (const kind of kinds) {
     const file = path.join(dir, `${kind}.token`);
     const value = newToken();
     registerSecret(value);

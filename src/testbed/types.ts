@@ -12,22 +12,37 @@ export const ProcessRecordSchema = z.object({
 });
 export type ProcessRecord = z.infer<typeof ProcessRecordSchema>;
 
-export const TestbedEndpointsSchema = z.object({
+const GatewayEndpointSchema = z.object({
+  id: z.string(),
+  az: z.string(),
+  url: z.string(),
+  server: z.string(),
+  configFile: z.string(),
+  /** A real OpenClaw gateway's own JSONL log (`logging.file`): where its hook runs are recorded. */
+  appLogFile: z.string().optional(),
+});
+
+/** What every kind of bed has: the fleet behind HAProxy, Prometheus, token files. */
+const BedCommonSchema = z.object({
   id: z.string(),
   stateDir: z.string(),
   startedAt: z.string(),
   lb: z.object({ url: z.string() }),
   haproxy: z.object({ statsUrl: z.string(), metricsUrl: z.string(), socket: z.string(), backend: z.string() }),
   prometheus: z.object({ url: z.string() }),
-  gateways: z.array(
-    z.object({ id: z.string(), az: z.string(), url: z.string(), server: z.string(), configFile: z.string() }),
-  ),
+  gateways: z.array(GatewayEndpointSchema),
+  exporters: z.array(z.object({ job: z.string(), url: z.string() })),
+});
+
+/** The reference fleet (harness/gateway with sidecars, upstreams, redis, audit store, notifier). */
+export const TestbedEndpointsSchema = BedCommonSchema.extend({
+  /** Absent in state files written before beds of real gateways existed. */
+  kind: z.literal('reference').optional(),
   policies: z.array(z.object({ id: z.string(), gateway: z.string(), url: z.string() })),
   upstreams: z.object({ url: z.string() }),
   redis: z.object({ url: z.string() }),
   database: z.object({ url: z.string(), kind: z.enum(['pglite', 'postgres']) }),
   tokenFiles: z.object({ gateway: z.string(), hook: z.string(), admin: z.string(), probe: z.string() }),
-  exporters: z.array(z.object({ job: z.string(), url: z.string() })),
   // Additions (optional, so older state files and readers stay valid):
   /** The skill hash every gateway of the bed was started with (probe drift checks). */
   skillHash: z.string().optional(),
@@ -37,3 +52,26 @@ export const TestbedEndpointsSchema = z.object({
   notifier: z.object({ url: z.string(), digestFile: z.string(), fallbackFile: z.string() }).optional(),
 });
 export type TestbedEndpoints = z.infer<typeof TestbedEndpointsSchema>;
+
+/** Real OpenClaw gateways (npm `openclaw`) behind HAProxy, watched by the blackbox exporter. */
+export const OpenClawEndpointsSchema = BedCommonSchema.extend({
+  kind: z.literal('openclaw'),
+  /** One gateway token and one hook token for the fleet: behind a load balancer a client cannot pick its replica. */
+  tokenFiles: z.object({ gateway: z.string(), hook: z.string() }),
+  openclaw: z.object({ version: z.string(), packageDir: z.string() }),
+});
+export type OpenClawEndpoints = z.infer<typeof OpenClawEndpointsSchema>;
+
+export const AnyTestbedEndpointsSchema = z.union([OpenClawEndpointsSchema, TestbedEndpointsSchema]);
+export type AnyTestbedEndpoints = z.infer<typeof AnyTestbedEndpointsSchema>;
+export type TestbedKind = 'reference' | 'openclaw';
+
+export function bedKind(e: AnyTestbedEndpoints): TestbedKind {
+  return e.kind === 'openclaw' ? 'openclaw' : 'reference';
+}
+
+/** The reference fleet's endpoints, or an error that says which kind of bed this is instead. */
+export function referenceBed(e: AnyTestbedEndpoints, what: string): TestbedEndpoints {
+  if (e.kind === 'openclaw') throw new Error(`${what} needs the reference fleet; test bed ${e.id} runs real OpenClaw gateways`);
+  return e;
+}

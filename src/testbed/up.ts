@@ -50,20 +50,20 @@ import {
   type TestbedState,
 } from './state.ts';
 import { stopTestbed } from './down.ts';
+import { hostPort, patchRecord, startupKit, waitAllServersUp } from './startup.ts';
 import { LaunchError } from './supervise.ts';
 import { createTokens, type Tokens } from './tokens.ts';
-import type { TestbedEndpoints } from './types.ts';
+import type { AnyTestbedEndpoints, OpenClawEndpoints, TestbedEndpoints, TestbedKind } from './types.ts';
+import { bringUpOpenClaw } from './openclaw.ts';
+import { writeRecordingRules } from './rules.ts';
 
-export interface ProgressEvent {
-  /** What was being started: `redis`, `gw-2`, `prometheus targets` … */
-  step: string;
-  status: 'ok' | 'skipped' | 'failed' | 'cancelled' | 'info';
-  detail?: string;
-  ms?: number;
-}
+import type { ProgressEvent } from './startup.ts';
+export type { ProgressEvent } from './startup.ts';
 
 export interface StartTestbedOptions {
-  /** Gateways (each with its policy sidecar); default 3. */
+  /** Which gateways: the reference fleet (default) or real OpenClaw gateways (npm `openclaw`). */
+  gateways?: TestbedKind;
+  /** Gateways (each with its policy sidecar); default 3 (2 for real OpenClaw gateways: a pair). */
   replicas?: number;
   /** Exact directory for this bed; default `<state root>/<id>`. */
   stateDir?: string;
@@ -106,18 +106,24 @@ async function chooseDatabaseServer(named: string | undefined, forcePglite: bool
   return (await pgReady(DEFAULT_LOCAL_POSTGRES, 1_500)) ? DEFAULT_LOCAL_POSTGRES : undefined;
 }
 
-export async function startTestbed(opts: StartTestbedOptions = {}): Promise<TestbedEndpoints> {
-  const replicas = opts.replicas ?? 3;
-  if (!Number.isInteger(replicas) || replicas < 1 || replicas > 32) {
-    throw new RangeError(`replicas must be an integer 1–32 (got ${replicas})`);
+export async function startTestbed(opts: StartTestbedOptions & { gateways: 'openclaw' }): Promise<OpenClawEndpoints>;
+export async function startTestbed(opts?: StartTestbedOptions & { gateways?: 'reference' }): Promise<TestbedEndpoints>;
+export async function startTestbed(opts?: StartTestbedOptions): Promise<AnyTestbedEndpoints>;
+export async function startTestbed(opts: StartTestbedOptions = {}): Promise<AnyTestbedEndpoints> {
+  const kind = opts.gateways ?? 'reference';
+  const replicas = opts.replicas ?? (kind === 'openclaw' ? 2 : 3);
+  const maxReplicas = kind === 'openclaw' ? 8 : 32;
+  if (!Number.isInteger(replicas) || replicas < 1 || replicas > maxReplicas) {
+    throw new RangeError(`replicas must be an integer 1–${maxReplicas} (got ${replicas})`);
   }
   // Hard requirements first, before anything starts: one line naming the Debian package.
-  requireBinary('redis-server', 'redis-server', 'REDIS_SERVER_BIN');
+  if (kind === 'reference') requireBinary('redis-server', 'redis-server', 'REDIS_SERVER_BIN');
   requireBinary('haproxy', 'haproxy', 'HAPROXY_BIN');
   requireBinary('prometheus', 'prometheus', 'PROMETHEUS_BIN');
-  const databaseUrl = opts.databaseUrl ?? process.env.DATABASE_URL ?? undefined;
+  if (kind === 'openclaw') requireBinary('prometheus-blackbox-exporter', 'prometheus-blackbox-exporter', 'BLACKBOX_EXPORTER_BIN');
+  const databaseUrl = kind === 'openclaw' ? undefined : (opts.databaseUrl ?? process.env.DATABASE_URL ?? undefined);
   if (databaseUrl) checkDatabaseUrl(databaseUrl);
-  const serverUrl = await chooseDatabaseServer(databaseUrl, opts.pglite ?? process.env.CLAWSTORM_DATABASE === 'pglite');
+  const serverUrl = kind === 'openclaw' ? undefined : await chooseDatabaseServer(databaseUrl, opts.pglite ?? process.env.CLAWSTORM_DATABASE === 'pglite');
   if (serverUrl !== undefined) checkDatabaseUrl(serverUrl);
 
   const id = newTestbedId();
@@ -145,7 +151,10 @@ export async function startTestbed(opts: StartTestbedOptions = {}): Promise<Test
   opts.signal?.addEventListener('abort', onUserAbort, { once: true });
   const inflight = new Set<Promise<unknown>>();
   try {
-    const endpoints = await bringUp(state, replicas, { ...opts, databaseUrl: serverUrl }, ctl, inflight);
+    const endpoints: AnyTestbedEndpoints =
+      kind === 'openclaw'
+        ? await bringUpOpenClaw(state, startupKit(state, opts, ctl, inflight), { replicas, ...(opts.healthTimeoutMs === undefined ? {} : { readyTimeoutMs: Math.max(opts.healthTimeoutMs, 60_000) }), ...(opts.targetsTimeoutMs === undefined ? {} : { targetsTimeoutMs: opts.targetsTimeoutMs }) }, ctl.signal)
+        : await bringUp(state, replicas, { ...opts, databaseUrl: serverUrl }, ctl, inflight);
     state.endpoints = endpoints;
     state.phase = 'up';
     writeState(state);
@@ -207,66 +216,7 @@ async function bringUp(
   const dataDir = path.join(stateDir, 'data');
   const checkAbort = () => signal.throwIfAborted();
 
-  const progress = (ev: ProgressEvent) => {
-    if (!opts.onProgress) return;
-    const line = opts.json
-      ? JSON.stringify({ t: new Date().toISOString(), ...ev })
-      : ev.status === 'info'
-        ? ev.step
-        : `starting ${ev.step}… ${ev.status}${detailOf(ev)}`;
-    opts.onProgress(line, ev);
-  };
-  const record = (role: ProcessRole, p: StartedProcess, extra: Partial<TestbedProcess> = {}) => {
-    state.processes.push({
-      name: p.name,
-      pid: p.pid,
-      command: p.command,
-      args: p.args,
-      logFile: p.logFile,
-      role,
-      ports: [],
-      startedAt: new Date().toISOString(),
-      ...extra,
-    });
-    writeState(state);
-  };
-  /** Replace the record of a process that was restarted on a new port. */
-  const forget = (pid: number) => {
-    state.processes = state.processes.filter((x) => x.pid !== pid);
-    writeState(state);
-  };
-  const note = (text: string) => {
-    state.notes.push(text);
-    writeState(state);
-  };
-  /** One tracked part of the start-up: progress line, fail-fast abort, in-flight bookkeeping. */
-  function step<T>(name: string, fn: () => Promise<T>, detail: (v: T) => string | { skipped: string }): Promise<T> {
-    const run = (async () => {
-      checkAbort();
-      const t0 = Date.now();
-      try {
-        const v = await fn();
-        const d = detail(v);
-        if (typeof d === 'string') progress({ step: name, status: 'ok', detail: d, ms: Date.now() - t0 });
-        else progress({ step: name, status: 'skipped', detail: d.skipped });
-        return v;
-      } catch (err) {
-        if (signal.aborted) {
-          progress({ step: name, status: 'cancelled', ms: Date.now() - t0 });
-        } else {
-          ctl.abort(err);
-          progress({ step: name, status: 'failed', detail: redact((err as Error).message.split('\n')[0] ?? ''), ms: Date.now() - t0 });
-        }
-        throw err;
-      }
-    })();
-    inflight.add(run);
-    run.then(
-      () => inflight.delete(run),
-      () => inflight.delete(run),
-    );
-    return run;
-  }
+  const { progress, record, forget, note, step } = startupKit(state, opts, ctl, inflight);
 
   progress({ step: `test bed ${id} in ${stateDir}`, status: 'info' });
   const { files: tokenFiles, tokens } = createTokens(stateDir);
@@ -534,7 +484,10 @@ async function bringUp(
   const prom = await step(
     'prometheus',
     async () => {
-      const p = await startPrometheus({ dir: path.join(stateDir, 'prometheus'), jobs, scrapeInterval: '1s', detached: true });
+      const promDir = path.join(stateDir, 'prometheus');
+      fs.mkdirSync(promDir, { recursive: true, mode: 0o700 });
+      const rules = writeRecordingRules(path.join(promDir, 'rules.yml'), 'reference');
+      const p = await startPrometheus({ dir: promDir, jobs, scrapeInterval: '1s', ruleFiles: [rules], detached: true });
       record('prometheus', { name: p.name, pid: p.pid, command: p.command, args: p.args, logFile: p.logFile }, {
         configFile: p.configFile,
         ports: [p.port],
@@ -576,26 +529,8 @@ async function bringUp(
   return endpoints;
 }
 
-function detailOf(ev: ProgressEvent): string {
-  const parts = [ev.detail, ev.ms !== undefined ? `${ev.ms} ms` : undefined].filter(Boolean);
-  return parts.length ? ` (${parts.join(', ')})` : '';
-}
-
 function retryable(err: unknown, attempt: number): boolean {
   return err instanceof LaunchError && err.addressInUse && attempt === 1;
-}
-
-function hostPort(url: string): string {
-  return new URL(url).host;
-}
-
-/** Complete a record once the process is up (its ports and health URL are known then). */
-function patchRecord(state: TestbedState, name: string, patch: Partial<Pick<TestbedProcess, 'ports' | 'healthUrl'>>): void {
-  const p = state.processes.find((x) => x.name === name);
-  if (p) {
-    Object.assign(p, patch);
-    writeState(state);
-  }
 }
 
 /** PGlite serves one session at a time behind the wire server; leave headroom over the pools. */
@@ -654,27 +589,6 @@ async function runMigrations(databaseUrl: string): Promise<void> {
     await migrate(databaseUrl);
   } catch (err) {
     throw new Error(`migrations failed on ${displayUrl(databaseUrl)}: ${redact((err as Error).message)}`);
-  }
-}
-
-/** Wait until HAProxy has every named server UP on a passed check (L7OK). */
-async function waitAllServersUp(rt: { socket: string; backend: string }, names: string[], timeoutMs: number): Promise<ServerState[]> {
-  let last: ServerState[] = [];
-  try {
-    return await waitFor(
-      async () => {
-        last = await showServersState(rt);
-        const good = names.every((n) => last.some((s) => s.name === n && s.opState === 'UP' && s.checkStatus === 'L7OK'));
-        return good ? last : undefined;
-      },
-      { timeoutMs, intervalMs: 200, what: 'HAProxy to see every gateway pass its health check' },
-    );
-  } catch (err) {
-    const bad = names
-      .map((n) => last.find((s) => s.name === n))
-      .filter((s): s is ServerState => s !== undefined && !(s.opState === 'UP' && s.checkStatus === 'L7OK'))
-      .map((s) => `${s.name} ${s.status} (check ${s.checkStatus})`);
-    throw new Error(`${(err as Error).message}; not passing: ${bad.join(', ') || 'no answer from the runtime socket'}`);
   }
 }
 

@@ -133,3 +133,73 @@ export function requireBinary(name: string, debianPackage: string, envOverride?:
   if (found === undefined) throw new MissingBinaryError(name, debianPackage, envOverride);
   return found;
 }
+
+export interface ProcessRef {
+  pid: number;
+  /** The command line, NUL-separated arguments joined by spaces: a recycled pid will not match it. */
+  argv: string;
+}
+
+/** Every descendant of `root` with its command line, breadth first, read from /proc. */
+export function descendants(root: number): ProcessRef[] {
+  const children = new Map<number, number[]>();
+  let names: string[];
+  try {
+    names = fs.readdirSync('/proc');
+  } catch {
+    return [];
+  }
+  for (const name of names) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${name}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      const list = children.get(ppid) ?? [];
+      list.push(Number(name));
+      children.set(ppid, list);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const out: ProcessRef[] = [];
+  const queue = [...(children.get(root) ?? [])];
+  for (let i = 0; i < 100_000 && queue.length > 0; i++) {
+    const pid = queue.shift()!;
+    out.push({ pid, argv: (cmdline(pid) ?? []).join(' ') });
+    queue.push(...(children.get(pid) ?? []));
+  }
+  return out;
+}
+
+/** The process name the kernel shows (`/proc/<pid>/comm`, which a process may set itself). */
+export function procComm(pid: number): string | undefined {
+  try {
+    return fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The process calls itself `name` (Node's process.title): its comm, which the kernel cuts to 15
+ * bytes (`openclaw-gateway` reads `openclaw-gatewa`), or its argv[0].
+ */
+export function isNamed(pid: number, name: string): boolean {
+  return procComm(pid) === name.slice(0, 15) || cmdline(pid)?.[0] === name;
+}
+
+/**
+ * SIGKILL whatever of `refs` still runs the same command line (and nothing else), and wait
+ * (bounded) until those are gone. Returns how many were left over.
+ */
+export async function killLeftovers(refs: readonly ProcessRef[], timeoutMs = 3_000): Promise<number> {
+  const hit: number[] = [];
+  for (const d of refs) {
+    if (isAlive(d.pid) && (cmdline(d.pid) ?? []).join(' ') === d.argv) {
+      signal(d.pid, 'SIGKILL');
+      hit.push(d.pid);
+    }
+  }
+  if (hit.length > 0) await waitFor(() => hit.every((pid) => !isAlive(pid)), { timeoutMs, intervalMs: 20, what: `left-over process(es) ${hit.join(', ')} to die` });
+  return hit.length;
+}

@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { loadTestbed } from '../../src/testbed/control.ts';
 import { stopTestbed } from '../../src/testbed/down.ts';
-import type { TestbedEndpoints } from '../../src/testbed/types.ts';
+import { referenceBed, type TestbedEndpoints } from '../../src/testbed/types.ts';
 import { startTestbed } from '../../src/testbed/up.ts';
 
 declare module 'vitest' {
@@ -23,13 +23,13 @@ export default async function setup({ provide }: Pick<TestProject, 'provide'>): 
   if (reuse) {
     const tb = loadTestbed(reuse);
     log(`reusing test bed ${tb.endpoints.id} (${tb.stateDir}); it stays up afterwards`);
-    provide('testbed', tb.endpoints);
+    provide('testbed', referenceBed(tb.endpoints, 'the integration tests'));
     return async () => {};
   }
 
   const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'clawstorm-it-'));
   const t0 = Date.now();
-  const endpoints = await startTestbed({ replicas: 3, stateDir, onProgress: log });
+  const endpoints = referenceBed(await startTestbed({ replicas: 3, stateDir, onProgress: log }), 'the integration tests');
   log(`up in ${((Date.now() - t0) / 1000).toFixed(1)} s: lb ${endpoints.lb.url}, prometheus ${endpoints.prometheus.url}`);
   provide('testbed', endpoints);
 

@@ -59,6 +59,20 @@ export interface WsCallResult {
   statusClass: StatusClass;
 }
 
+/** How a session ended. */
+export interface WsCloseInfo {
+  /** The close code received; 1006 when the connection was cut without a close frame. */
+  code: number;
+  reason: string;
+  /** Who ended it: close() (`client`), the peer (`server`), or the run's stop signal (`abort`). */
+  initiator: 'client' | 'server' | 'abort';
+  /**
+   * The closing handshake completed with a normal code (1000, or 1005 for none): for `client`,
+   * the peer answered our close frame before the timeout; for `server`, it sent one at all.
+   */
+  clean: boolean;
+}
+
 interface Pending {
   resolve: (frame: z.infer<typeof resFrame>) => void;
   reject: (err: Error) => void;
@@ -101,6 +115,12 @@ export class WsSession {
   private readonly listeners = new Set<(e: WsEvent) => void>();
   private nextId: number;
   private closedWith: string | undefined;
+  private initiator: WsCloseInfo['initiator'] | undefined;
+  private timedOut = false;
+  private closeInfo: WsCloseInfo | undefined;
+  private settleClosed: (info: WsCloseInfo) => void = () => {};
+  /** Resolves once the socket is closed, however that came about. */
+  readonly closed: Promise<WsCloseInfo>;
 
   private constructor(ws: WebSocket, opts: WsSessionOptions, hello: unknown, pending: Map<string, Pending>, nextId: number) {
     this.ws = ws;
@@ -108,6 +128,9 @@ export class WsSession {
     this.hello = hello;
     this.pending = pending;
     this.nextId = nextId;
+    this.closed = new Promise((resolve) => {
+      this.settleClosed = resolve;
+    });
   }
 
   /**
@@ -225,11 +248,18 @@ export class WsSession {
     ws.on('error', (err) => {
       this.closedWith ??= `socket error: ${describe(err)}`;
     });
-    ws.on('close', (code) => {
+    ws.on('close', (code, reason) => {
       this.closedWith ??= `connection closed (code ${code})`;
       const err = new WsProtocolError(this.closedWith);
       for (const p of this.pending.values()) p.reject(err);
       this.pending.clear();
+      this.closeInfo = {
+        code,
+        reason: reason.toString('utf8'),
+        initiator: this.initiator ?? 'server',
+        clean: !this.timedOut && (code === 1000 || code === 1005),
+      };
+      this.settleClosed(this.closeInfo);
     });
     ws.on('message', (data, isBinary) => {
       let raw: unknown;
@@ -255,6 +285,7 @@ export class WsSession {
     if (this.opts.signal !== undefined) {
       const onAbort = (): void => {
         this.closedWith ??= 'session aborted';
+        this.initiator ??= 'abort';
         ws.terminate();
       };
       if (this.opts.signal.aborted) onAbort();
@@ -340,22 +371,28 @@ export class WsSession {
     return { ...result, latencyMs };
   }
 
-  /** Close politely, and forcefully if the peer does not answer within timeoutMs. */
-  async close(timeoutMs = 2_000): Promise<void> {
+  /**
+   * Close politely, and forcefully if the peer does not answer within timeoutMs. Resolves with how
+   * the session ended — also when it had already ended (then the peer or an abort ended it).
+   */
+  async close(timeoutMs = 2_000): Promise<WsCloseInfo> {
+    if (this.closeInfo !== undefined) return this.closeInfo;
     const ws = this.ws;
-    if (ws.readyState === WebSocket.CLOSED) return;
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(() => {
-        ws.terminate();
-        resolve();
-      }, timeoutMs);
-      ws.once('close', () => {
-        clearTimeout(timer);
-        resolve();
-      });
+    // Only an open socket is ours to close; one already CLOSING is the peer's (or an abort's) close.
+    if (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING) {
+      this.initiator ??= 'client';
       this.closedWith ??= 'closed by client';
       ws.close(1000, 'done');
-    });
+    }
+    const timer = setTimeout(() => {
+      this.timedOut = true;
+      ws.terminate();
+    }, timeoutMs);
+    try {
+      return await this.closed;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 }
 

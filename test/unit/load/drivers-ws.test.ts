@@ -1,56 +1,17 @@
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { WebSocketServer, type WebSocket } from 'ws';
 import { WsSession } from '../../../src/load/drivers/ws.ts';
 import { SampleSink } from '../../../src/load/samples.ts';
+import { startWsGateway, type WsGateway } from './servers.ts';
 
 const TOKEN = 'gw-token-8b1e';
 
-/** A tiny gateway: challenge → connect(token) → hello-ok, then echo / fail / silent RPCs and an event. */
-function startGateway(): Promise<{ url: string; wss: WebSocketServer; connectParams: unknown[] }> {
-  const connectParams: unknown[] = [];
-  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
-  wss.on('connection', (ws: WebSocket) => {
-    const nonce = `n-${Math.random()}`;
-    let authed = false;
-    ws.send(JSON.stringify({ type: 'event', event: 'connect.challenge', payload: { nonce, ts: Date.now() } }));
-    ws.on('message', (raw) => {
-      const f = JSON.parse(String(raw)) as { type: string; id: string; method: string; params: Record<string, unknown> };
-      if (!authed) {
-        if (f.type !== 'req' || f.method !== 'connect') return ws.close(1008, 'first frame must be connect');
-        connectParams.push(f.params);
-        const auth = f.params.auth as { token?: string } | undefined;
-        if (auth?.token !== TOKEN) {
-          ws.send(JSON.stringify({ type: 'res', id: f.id, ok: false, error: { code: 'UNAUTHORIZED', message: 'bad token' } }));
-          return ws.close(1008, 'unauthorized');
-        }
-        authed = true;
-        ws.send(JSON.stringify({ type: 'res', id: f.id, ok: true, payload: { type: 'hello-ok', protocol: 3, policy: { tickIntervalMs: 15000 } } }));
-        return;
-      }
-      if (f.method === 'echo') ws.send(JSON.stringify({ type: 'res', id: f.id, ok: true, payload: f.params }));
-      else if (f.method === 'fail') ws.send(JSON.stringify({ type: 'res', id: f.id, ok: false, error: { code: 'INVALID_REQUEST', message: 'no' } }));
-      else if (f.method === 'overloaded') ws.send(JSON.stringify({ type: 'res', id: f.id, ok: false, error: { code: 'UNAVAILABLE', message: 'busy' } }));
-      else if (f.method === 'notify') {
-        ws.send(JSON.stringify({ type: 'event', event: 'tick', payload: { n: 1 }, seq: 7 }));
-        ws.send(JSON.stringify({ type: 'res', id: f.id, ok: true, payload: {} }));
-      } else if (f.method === 'drop') ws.terminate();
-      // 'silent': never answers
-    });
-  });
-  return new Promise((resolve) =>
-    wss.on('listening', () => resolve({ url: `ws://127.0.0.1:${(wss.address() as AddressInfo).port}`, wss, connectParams })),
-  );
-}
-
 describe('WebSocket driver', () => {
-  let gw: Awaited<ReturnType<typeof startGateway>>;
+  let gw: WsGateway;
   beforeAll(async () => {
-    gw = await startGateway();
+    gw = await startWsGateway({ token: TOKEN });
   });
   afterAll(async () => {
-    for (const c of gw.wss.clients) c.terminate();
-    await new Promise((r) => gw.wss.close(r));
+    await gw.close();
   });
 
   it('handshakes (challenge → connect with token → hello-ok), then req/res with latency samples', async () => {
@@ -111,6 +72,20 @@ describe('WebSocket driver', () => {
     await expect(pending).resolves.toMatchObject({ ok: false, statusClass: 'error' });
     await expect(s.call('echo', {})).resolves.toMatchObject({ ok: false, statusClass: 'error' });
     await s.close();
+  });
+
+  it('close() says how the session ended: our clean close, or the peer having ended it first', async () => {
+    const sink = new SampleSink();
+    const mine = await WsSession.connect(gw.url, TOKEN, { sink, scenario: 'ws' });
+    await expect(mine.close()).resolves.toEqual({ code: 1000, reason: 'done', initiator: 'client', clean: true });
+    await expect(mine.closed).resolves.toMatchObject({ initiator: 'client' });
+
+    const dropped = await WsSession.connect(gw.url, TOKEN, { sink, scenario: 'ws' });
+    await dropped.call('drop', {}, { timeoutMs: 5_000 });
+    const info = await dropped.closed;
+    expect(info).toMatchObject({ code: 1006, initiator: 'server', clean: false });
+    // Closing afterwards does not turn the peer's drop into our close.
+    await expect(dropped.close()).resolves.toEqual(info);
   });
 
   it('connecting to nothing fails within the connect timeout', async () => {

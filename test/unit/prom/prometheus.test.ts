@@ -95,6 +95,43 @@ describe('prometheus launcher', () => {
     expect(fs.readFileSync(file, 'utf8')).toContain('credentials_file');
   });
 
+  it('blackbox probe jobs (per-target labels, relabelling) and recording rules pass promtool', async () => {
+    const { execa } = await import('execa');
+    const { writeRecordingRules, GATEWAY_UP } = await import('../../../src/testbed/rules.ts');
+    const rules = writeRecordingRules(path.join(dir, 'rules.yml'), 'openclaw');
+    const file = path.join(dir, 'blackbox.yml');
+    fs.writeFileSync(
+      file,
+      prometheusConfig({
+        ruleFiles: [rules],
+        jobs: [
+          {
+            name: 'blackbox-healthz',
+            targets: [],
+            labelledTargets: [
+              { target: 'http://127.0.0.1:1/healthz', labels: { gateway: 'gw-1', az: 'az-a' } },
+              { target: 'http://127.0.0.1:2/healthz', labels: { gateway: 'gw-2', az: 'az-b' } },
+            ],
+            metricsPath: '/probe',
+            params: { module: ['http_200'] },
+            relabelConfigs: [
+              { source_labels: ['__address__'], target_label: '__param_target' },
+              { target_label: '__address__', replacement: '127.0.0.1:9115' },
+            ],
+          },
+        ],
+      }),
+    );
+    const r = await execa('promtool', ['check', 'config', file], { reject: false });
+    expect(r.exitCode, r.stderr + r.stdout).toBe(0);
+    expect(r.stdout).toContain('1 rules found');
+    const doc = fs.readFileSync(file, 'utf8');
+    // One static config per gateway, each with its own labels; no empty target list.
+    expect(doc.match(/gateway: gw-\d/g)).toEqual(['gateway: gw-1', 'gateway: gw-2']);
+    expect(doc).not.toContain('targets: []');
+    expect(fs.readFileSync(rules, 'utf8')).toContain(`record: ${GATEWAY_UP}`);
+  });
+
   it('a missing binary is a MissingBinaryError naming the Debian package', async () => {
     const saved = process.env.PROMETHEUS_BIN;
     process.env.PROMETHEUS_BIN = path.join(dir, 'no-such-prometheus');

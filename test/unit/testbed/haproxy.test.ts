@@ -28,7 +28,8 @@ describe('haproxy config', () => {
   it('routes round-robin to every gateway and checks the composite probe with the bearer', () => {
     const text = cfg();
     expect(text).toContain(`stats socket ${path.join(dir, 'haproxy.sock')} mode 600 level admin expose-fd listeners`);
-    expect(text).toMatch(/frontend fe_gateways\n\s+bind 127\.0\.0\.1:18080\n\s+option forwardfor/);
+    // A client's own X-Forwarded-For is dropped before HAProxy adds the address it saw.
+    expect(text).toMatch(/frontend fe_gateways\n\s+bind 127\.0\.0\.1:18080\n\s+http-request del-header X-Forwarded-For\n\s+option forwardfor/);
     expect(text).toContain('balance roundrobin');
     expect(text).toContain('option httpchk');
     expect(text).toContain(`http-check send meth GET uri /keda/metrics ver HTTP/1.1 hdr Host localhost hdr Authorization "Bearer ${TOKEN}"`);
@@ -42,6 +43,15 @@ describe('haproxy config', () => {
     expect(text).toContain('stats uri /stats');
     // Loopback only.
     for (const bind of text.matchAll(/bind (\S+)/g)) expect(bind[1]).toMatch(/^127\.0\.0\.1:/);
+  });
+
+  it('for real OpenClaw gateways: an unauthenticated /readyz check and no X-Forwarded-For', () => {
+    const text = haproxyConfig({ socket: '/x', frontendPort: 1, statsPort: 2, servers: [{ name: 'gw-1', port: 3 }], probePath: '/readyz', forwardFor: false });
+    expect(text).toContain('http-check send meth GET uri /readyz ver HTTP/1.1 hdr Host localhost\n');
+    expect(text).not.toContain('Authorization');
+    expect(text).not.toContain('option forwardfor');
+    // Still dropped: a client could otherwise forge one, and the gateway answers forwarded loopback clients 403.
+    expect(text).toContain('http-request del-header X-Forwarded-For');
   });
 
   it('refuses names and tokens that would break the config', () => {

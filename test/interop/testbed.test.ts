@@ -1,0 +1,141 @@
+// `clawstorm testbed up --gateways openclaw`, then the gateway-pair drill and the webhook storm
+// through the CLI, exactly as a user runs them, against a pair of REAL OpenClaw gateways. The
+// assertions are on what was measured (every figure present and plausible, rollbacks complete,
+// nothing left running), not on the real gateway passing: what it does under a fault is a finding.
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { showServersState } from '../../harness/launch/haproxy.ts';
+import { PromClient } from '../../src/prom/client.ts';
+import { ResultsSchema } from '../../src/report/results.ts';
+import { stopTestbed } from '../../src/testbed/down.ts';
+import { readState } from '../../src/testbed/state.ts';
+import type { OpenClawEndpoints } from '../../src/testbed/types.ts';
+import { startTestbed } from '../../src/testbed/up.ts';
+import { descendants, isAlive } from '../../src/util/proc.ts';
+import { isListening } from '../../src/util/ports.ts';
+import { waitFor } from '../../src/util/wait.ts';
+
+const execFileP = promisify(execFile);
+const CLI = path.resolve(import.meta.dirname, '../../bin/clawstorm');
+
+let tmp: string;
+let bed: OpenClawEndpoints;
+let prom: PromClient;
+
+beforeAll(async () => {
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'clawstorm-ocbed-'));
+  bed = await startTestbed({ gateways: 'openclaw', replicas: 2, stateDir: path.join(tmp, 'bed'), onProgress: (l) => process.stderr.write(`[openclaw bed] ${l}\n`) });
+  prom = new PromClient({ url: bed.prometheus.url });
+}, 600_000);
+
+afterAll(async () => {
+  if (bed !== undefined) await stopTestbed(bed.stateDir).catch(() => {});
+  fs.rmSync(tmp, { recursive: true, force: true });
+}, 120_000);
+
+/** Run the CLI; a non-zero exit is an answer here (1 = a criterion failed), not an error. */
+async function cli(args: string[], timeoutMs: number): Promise<{ code: number; out: string }> {
+  try {
+    const r = await execFileP(CLI, args, { timeout: timeoutMs, maxBuffer: 32 * 1024 * 1024, env: { ...process.env, CI: 'true' } });
+    return { code: 0, out: r.stdout + r.stderr };
+  } catch (err) {
+    const e = err as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof e.code === 'number' ? e.code : -1, out: `${e.stdout ?? ''}${e.stderr ?? ''}` };
+  }
+}
+
+function results(dir: string) {
+  return ResultsSchema.parse(JSON.parse(fs.readFileSync(path.join(dir, 'results.json'), 'utf8')));
+}
+
+const token = (f: string) => fs.readFileSync(f, 'utf8').trim();
+
+describe('a test bed of real OpenClaw gateways', () => {
+  it('puts HAProxy (checking /readyz) in front of two gateways with their own ports, state and config', async () => {
+    expect(bed.kind).toBe('openclaw');
+    expect(bed.gateways).toHaveLength(2);
+    const [a, b] = bed.gateways;
+    expect(a!.url).not.toBe(b!.url);
+    expect(path.dirname(a!.configFile)).not.toBe(path.dirname(b!.configFile));
+    expect(fs.readFileSync(path.join(bed.stateDir, 'haproxy', 'haproxy.cfg'), 'utf8')).toContain('uri /readyz');
+    const servers = await showServersState(bed.haproxy);
+    expect(servers.map((s) => `${s.name} ${s.opState} ${s.checkStatus}`).sort()).toEqual(['gw-1 UP L7OK', 'gw-2 UP L7OK']);
+    // Tokens sit in 0600 files and work through the load balancer; a wrong one does not.
+    for (const f of Object.values(bed.tokenFiles)) expect(fs.statSync(f).mode & 0o777).toBe(0o600);
+    const call = (t: string) =>
+      fetch(`${bed.lb.url}/tools/invoke`, { method: 'POST', headers: { authorization: `Bearer ${t}`, 'content-type': 'application/json' }, body: JSON.stringify({ tool: 'sessions_list', args: {} }) });
+    expect((await call(token(bed.tokenFiles.gateway))).status).toBe(200);
+    expect((await call('not-the-token')).status).toBe(401);
+  });
+
+  it('Prometheus sees both gateways through the blackbox exporter (/healthz and /readyz) and the recording rule', async () => {
+    for (const job of ['blackbox-healthz', 'blackbox-readyz']) {
+      const r = await prom.instant(`probe_success{job="${job}"}`);
+      expect(r.type === 'vector' ? r.series.map((s) => `${s.labels.gateway}=${s.v}`).sort() : []).toEqual(['gw-1=1', 'gw-2=1']);
+    }
+    await waitFor(async () => {
+      const r = await prom.instant('clawstorm:gateway_up');
+      return r.type === 'vector' && r.series.length === 2 && r.series.every((s) => s.v === 1);
+    }, { timeoutMs: 10_000, intervalMs: 500, what: 'clawstorm:gateway_up for both gateways' });
+  });
+
+  it('gateway-pair drill (crash) runs unchanged: every figure measured, the victim restarted, nothing left over', async () => {
+    const victimBefore = readState(bed.stateDir).processes.find((p) => p.name === 'gw-1')!;
+    const treeBefore = [victimBefore.pid, ...descendants(victimBefore.pid).map((d) => d.pid)];
+    const out = path.join(tmp, 'drill');
+    // Rates a real pair on 2 shared cores can carry (the smoke defaults are for the reference fleet).
+    const r = await cli(['drill', 'gateway-pair', '--testbed-state', bed.stateDir, '--out', out, '--set', 'toolRate=4', '--set', 'hookRate=2'], 400_000);
+    expect([0, 1], r.out).toContain(r.code);
+    const d = results(out).drills?.[0];
+    expect(d?.name).toBe('gateway-pair');
+    const f = d!.figures;
+    expect(f.haproxy_down_ms).toBeGreaterThan(0);
+    expect(f.haproxy_down_ms).toBeLessThan(30_000);
+    expect(f.prometheus_down_ms).toBeGreaterThan(0);
+    expect(f.recovery_ms).toBeGreaterThan(0);
+    expect(f.webhooks_acknowledged).toBeGreaterThan(0);
+    // Looked up in the gateways' own logs: a number, not "no data".
+    expect(typeof f.webhooks_lost).toBe('number');
+    expect(typeof f.webhooks_duplicated).toBe('number');
+    expect(d!.thresholds.find((t) => t.name === 'rollbacks complete')).toBeUndefined();
+    // The crashed tree is gone; a new gw-1 serves, HAProxy has both servers UP.
+    for (const pid of treeBefore) expect(isAlive(pid)).toBe(false);
+    const after = readState(bed.stateDir).processes.find((p) => p.name === 'gw-1')!;
+    expect(after.pid).not.toBe(victimBefore.pid);
+    await waitFor(async () => (await showServersState(bed.haproxy)).every((s) => s.opState === 'UP'), { timeoutMs: 60_000, intervalMs: 500, what: 'both gateways UP again' });
+  }, 420_000);
+
+  it('webhook storm with a crash mid-storm, and bad-token senders throttled per client address (429 + Retry-After)', async () => {
+    const out = path.join(tmp, 'storm');
+    const r = await cli(
+      ['storm', 'webhooks', '--testbed-state', bed.stateDir, '--out', out, '--senders', '10', '--deliveries', '2', '--discipline', 'capped', '--fault', 'crash', '--bad-token', '--bad-token-senders', '4', '--bad-token-via', 'gateways'],
+      400_000,
+    );
+    expect([0, 1], r.out).toContain(r.code);
+    const drills = results(out).drills ?? [];
+    const storm = drills.find((x) => x.name === 'webhook-storm')!.figures;
+    expect(storm['capped.accepted']).toBeGreaterThan(0);
+    expect(typeof storm['capped.lost']).toBe('number');
+    // No notifier receives a real gateway's failures: those criteria are not held against it.
+    expect(drills.find((x) => x.name === 'webhook-storm')!.thresholds.some((t) => t.name.includes('digests'))).toBe(false);
+    const bad = drills.find((x) => x.name === 'webhook-storm-bad-token')!.figures;
+    expect(bad['bad_token.throttled_senders']).toBe(4);
+    expect(bad['bad_token.first_429_attempt_min']).toBeGreaterThanOrEqual(15);
+    expect(bad['bad_token.first_429_attempt_max']).toBeLessThanOrEqual(21);
+    expect(bad['bad_token.retry_after_s']).toBeGreaterThan(0);
+    expect(bad['bad_token.control_client_ok']).toBe(1);
+  }, 420_000);
+
+  it('down stops every process of the bed, the gateways\' children included, and frees every port', async () => {
+    const st = readState(bed.stateDir);
+    const pids = st.processes.flatMap((p) => [p.pid, ...descendants(p.pid).map((d) => d.pid)]);
+    const report = await stopTestbed(bed.stateDir);
+    expect(report.problems).toEqual([]);
+    expect(pids.filter((p) => isAlive(p))).toEqual([]);
+    for (const g of bed.gateways) expect(await isListening(Number(new URL(g.url).port))).toBe(false);
+  }, 120_000);
+});
