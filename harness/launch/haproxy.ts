@@ -115,6 +115,8 @@ export function haproxyConfig(o: HaproxyConfigOptions): string {
     '',
     `backend ${be}`,
     '  balance roundrobin',
+    // Which gateway answered: a storm tells a replay on another replica from one on the same.
+    '  http-response set-header X-Served-By %s',
     '  option httpchk',
     `  http-check send meth GET uri ${probe} ver HTTP/1.1 hdr Host localhost${o.probeToken === undefined ? '' : ` hdr Authorization "Bearer ${o.probeToken}"`}`,
     '  http-check expect status 200',

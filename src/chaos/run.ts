@@ -3,6 +3,7 @@
 // write the reports — results.json, results.md, junit.xml, report.html — with a `drills` entry per
 // drill and storm.
 import crypto from 'node:crypto';
+import path from 'node:path';
 import { RESULTS_SCHEMA, type ResultsInput } from '../report/results.ts';
 import { writeReports, type WrittenReports } from '../report/write.ts';
 import { overallVerdict, type ExitCode } from '../score/verdict.ts';
@@ -72,7 +73,13 @@ export interface DrillsOutcome {
 
 /** Run drills one after another (every file validated first); stops early on abort. */
 export async function runDrills(opts: RunDrillsOptions): Promise<DrillsOutcome> {
-  const defs = opts.drills.map((d) => resolveDrill(d, { profile: opts.profile, ...(opts.set ? { set: opts.set } : {}) }));
+  // The target's defaults for a drill (what it can carry) under the caller's --set.
+  const setFor = (d: string): Record<string, OptionValue> => ({ ...(opts.target.profile.drills[path.basename(d, '.yaml')] ?? {}), ...(opts.set ?? {}) });
+  const defs = opts.drills.map((d) => resolveDrill(d, { profile: opts.profile, set: setFor(d) }));
+  for (const d of opts.drills) {
+    const own = opts.target.profile.drills[path.basename(d, '.yaml')];
+    if (own !== undefined) opts.log?.(`${path.basename(d, '.yaml')}: options from target profile ${opts.target.profile.name}: ${Object.entries(own).map(([k, v]) => `${k}=${String(v)}`).join(' ')}${opts.set && Object.keys(opts.set).length > 0 ? ' (--set goes over them)' : ''}`);
+  }
   const outcomes: DrillOutcome[] = [];
   let aborted = false;
   for (const def of defs) {

@@ -2,7 +2,7 @@
 // storm, against the gate's own bound target. Chaos must be allowed by the target profile.
 import { assertChaosAllowed, type TargetProfile } from '../config/target.ts';
 import type { AnyTestbedEndpoints } from '../testbed/types.ts';
-import { defaultStormOptions, runStorm, type StormOptions } from '../storm/storm.ts';
+import { defaultStormOptions, runStorm, withStormSize, type StormOptions } from '../storm/storm.ts';
 import type { DrillResult } from './engine.ts';
 import { runDrills } from './run.ts';
 import { listDrills, resolveDrill, type OptionValue } from './schema.ts';
@@ -41,7 +41,7 @@ export async function runChaosSuite(o: ChaosSuiteInput): Promise<DrillResult[]> 
   }
   if (o.storm !== false && !o.signal.aborted) {
     o.log('webhook storm starts');
-    const s = await runStorm(target, { ...defaultStormOptions(o.profile), ...(o.storm ?? {}) }, { signal: o.signal, log: o.log });
+    const s = await runStorm(target, { ...withStormSize(defaultStormOptions(o.profile), target.profile.storm), ...(o.storm ?? {}) }, { signal: o.signal, log: o.log });
     out.push(...s.results);
     for (const d of s.results) o.log(`${d.name}: ${d.status}`);
   }

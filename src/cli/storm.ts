@@ -1,11 +1,11 @@
 // clawstorm storm webhooks
 import path from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
-import { ProfileError } from '../config/target.ts';
+import { ProfileError, type TargetProfile } from '../config/target.ts';
 import { chaosResults, withChaosTarget, writeChaosReports } from '../chaos/run.ts';
 import { journalDir, JournalError } from '../chaos/journal.ts';
 import { ChaosTargetError } from '../chaos/target.ts';
-import { defaultStormOptions, runStorm, type StormFault } from '../storm/storm.ts';
+import { defaultStormOptions, runStorm, withStormSize, type StormFault, type StormOptions } from '../storm/storm.ts';
 import type { Discipline } from '../storm/sender.ts';
 import { exitCodeForError } from '../score/verdict.ts';
 import { interruptible, printDrill } from './drill.ts';
@@ -14,7 +14,7 @@ import { CliError, EXIT } from './errors.ts';
 const say = (s: string) => process.stderr.write(`${s}\n`);
 
 interface StormArgs {
-  senders: number;
+  senders?: number;
   deliveries?: number;
   discipline: 'capped' | 'unbounded' | 'both';
   fault: StormFault;
@@ -35,7 +35,7 @@ const webhooksCommand: CommandModule<object, StormArgs> = {
   describe: 'a webhook retry storm: capped vs unbounded senders, a fault mid-storm, redeliveries; accepted / duplicated / lost, 429s, queue depth, digests',
   builder: (y: Argv) =>
     y
-      .option('senders', { type: 'number', default: 200, describe: 'concurrent senders (providers)' })
+      .option('senders', { type: 'number', describe: "concurrent senders (providers); default the target profile's storm.senders, else 200", defaultDescription: '200' })
       .option('deliveries', { type: 'number', describe: 'deliveries per sender', defaultDescription: 'smoke 5, full 25' })
       .option('discipline', { type: 'string', choices: ['capped', 'unbounded', 'both'], default: 'both', describe: 'capped: 3 retries, exponential backoff + full jitter, honours Retry-After; unbounded: at once until success or a deadline' })
       .option('fault', { type: 'string', choices: ['restart', 'crash', 'none'], default: 'restart', describe: 'what happens to one gateway in the middle of each storm' })
@@ -54,7 +54,7 @@ const webhooksCommand: CommandModule<object, StormArgs> = {
       .option('profile', { type: 'string', default: 'smoke', describe: 'smoke or full (storm length, digest window)' })
       .option('journal', { type: 'string', describe: `journal file (default ${journalDir()}/<run>.json)` })
       .check((a) => {
-        if (!Number.isInteger(a.senders) || a.senders < 1 || a.senders > 10_000) return '--senders must be an integer 1–10000';
+        if (a.senders !== undefined && (!Number.isInteger(a.senders) || a.senders < 1 || a.senders > 10_000)) return '--senders must be an integer 1–10000';
         if (a.deliveries !== undefined && (!Number.isInteger(a.deliveries) || a.deliveries < 1 || a.deliveries > 10_000)) return '--deliveries must be an integer 1–10000';
         if (!(a.redeliver >= 0 && a.redeliver <= 1)) return '--redeliver must be between 0 and 1';
         return true;
@@ -63,8 +63,6 @@ const webhooksCommand: CommandModule<object, StormArgs> = {
     const intr = interruptible(() => a.journal);
     const startedAt = new Date();
     const opts = defaultStormOptions(a.profile);
-    opts.senders = a.senders;
-    if (a.deliveries !== undefined) opts.deliveries = a.deliveries;
     opts.disciplines = a.discipline === 'both' ? ['capped', 'unbounded'] : [a.discipline as Discipline];
     opts.fault = a.fault;
     opts.redeliver = a.redeliver;
@@ -84,7 +82,7 @@ const webhooksCommand: CommandModule<object, StormArgs> = {
           signal: intr.signal,
           log: say,
         },
-        async (target) => ({ r: await runStorm(target, opts, { signal: intr.signal, log: say, ...(a.journal ? { journalFile: path.resolve(a.journal) } : {}) }), targetName: target.profile.name }),
+        async (target) => ({ r: await runStorm(target, withTargetSize(opts, target.profile.storm, a), { signal: intr.signal, log: say, ...(a.journal ? { journalFile: path.resolve(a.journal) } : {}) }), targetName: target.profile.name }),
       );
       for (const d of out.r.results) printDrill(d);
       const { results, exitCode } = chaosResults({ drills: out.r.results, profile: a.profile, target: out.targetName, startedAt, aborted: out.r.aborted });
@@ -102,6 +100,14 @@ const webhooksCommand: CommandModule<object, StormArgs> = {
     }
   },
 };
+
+/** The target's storm size (what it can carry) over the defaults, the command line over both. */
+function withTargetSize(opts: StormOptions, own: TargetProfile['storm'], a: Pick<StormArgs, 'senders' | 'deliveries'>): StormOptions {
+  const o = withStormSize(opts, own);
+  if (a.senders !== undefined) o.senders = a.senders;
+  if (a.deliveries !== undefined) o.deliveries = a.deliveries;
+  return o;
+}
 
 export const stormCommand: CommandModule = {
   command: 'storm <kind>',

@@ -301,6 +301,20 @@ export const TargetProfileSchema = z
         connectParams: z.record(z.string(), z.unknown()).refine((p) => !('auth' in p), 'must not carry auth (the gateway token is sent as auth)'),
       })
       .optional(),
+    /**
+     * Drill option defaults for this target, by drill name (`gateway-pair: {toolRate: 5}`): what
+     * load a target can carry is the target's property, so the drill files stay target-neutral.
+     * They go over the drill's own profile (smoke, full); `--set` goes over them.
+     */
+    drills: z.record(Name, z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]))).default({}),
+    /** Webhook storm size for this target; command-line flags go over it. */
+    storm: z
+      .strictObject({
+        senders: z.number().int().min(1).max(10_000).optional(),
+        deliveries: z.number().int().min(1).max(10_000).optional(),
+        spread: DurationText.optional(),
+      })
+      .optional(),
   })
   .superRefine((p, ctx) => {
     const at = (path: PropertyKey[], message: string) => ctx.addIssue({ code: 'custom', path, message });

@@ -62,6 +62,8 @@ export interface Attempt {
   correlationId: string;
   retryAfterMs?: number;
   runId?: string;
+  /** The gateway that answered, where the load balancer says (`X-Served-By`). */
+  server?: string;
   error?: string;
 }
 
@@ -69,6 +71,8 @@ export interface DeliveryOutcome {
   key: string;
   acked: boolean;
   runId?: string;
+  /** The gateway that acknowledged it, where the load balancer says. */
+  server?: string;
   attempts: Attempt[];
   /** From the first attempt to the acknowledgement. */
   ackMs?: number;
@@ -113,7 +117,16 @@ export async function attempt(t: SendTarget, key: string, n: number, body: Recor
     }
     const ra = parseRetryAfter(r.headers['retry-after']);
     const status = r.statusCode >= 200 && r.statusCode < 300 && runId === undefined ? 502 : r.statusCode;
-    return { status, fromGateway: json, correlationId, ...(ra !== undefined ? { retryAfterMs: ra } : {}), ...(runId !== undefined ? { runId } : {}) };
+    const served = r.headers['x-served-by'];
+    const server = Array.isArray(served) ? served[0] : served;
+    return {
+      status,
+      fromGateway: json,
+      correlationId,
+      ...(ra !== undefined ? { retryAfterMs: ra } : {}),
+      ...(runId !== undefined ? { runId } : {}),
+      ...(server !== undefined ? { server } : {}),
+    };
   } catch (err) {
     const e = err as Error & { code?: string };
     return { status: 0, fromGateway: false, correlationId, error: e.code ?? e.message };
@@ -151,7 +164,7 @@ export async function deliver(
     const a = await attempt(t, key, n, body);
     attempts.push(a);
     const c = classify(a.status);
-    if (c === 'ack') return { key, acked: true, runId: a.runId!, attempts, ackMs: Date.now() - t0 };
+    if (c === 'ack') return { key, acked: true, runId: a.runId!, ...(a.server !== undefined ? { server: a.server } : {}), attempts, ackMs: Date.now() - t0 };
     if (c === 'permanent') return { key, acked: false, attempts, gaveUp: 'permanent' };
     if (discipline === 'capped') {
       if (n + 1 >= maxAttempts) break;

@@ -15,6 +15,8 @@
 import crypto from 'node:crypto';
 import { Agent } from 'undici';
 import { z } from 'zod';
+import type { TargetProfile } from '../config/target.ts';
+import { parseDuration } from '../load/duration.ts';
 import type { ThresholdResult } from '../score/types.ts';
 import { redact } from '../util/redact.ts';
 import { isLoopbackHost } from '../util/ports.ts';
@@ -97,6 +99,15 @@ export function defaultStormOptions(profile: string): StormOptions {
   };
 }
 
+/** A target profile's storm size (`storm:` — what that target can carry) over `opts`. */
+export function withStormSize(opts: StormOptions, size: TargetProfile['storm']): StormOptions {
+  const o = { ...opts };
+  if (size?.senders !== undefined) o.senders = size.senders;
+  if (size?.deliveries !== undefined) o.deliveries = size.deliveries;
+  if (size?.spread !== undefined) o.spreadMs = parseDuration(size.spread);
+  return o;
+}
+
 export interface PhaseFigures {
   senders: number;
   deliveries: number;
@@ -113,6 +124,9 @@ export interface PhaseFigures {
   network_errors: number;
   lost: number | null;
   duplicated: number | null;
+  /** Keys answered with more than one run, by whether another gateway or the same one answered the second time. */
+  duplicated_keys_other_gateway: number | null;
+  duplicated_keys_same_gateway: number | null;
   peak_queue_depth: number | null;
   drain_ms: number | null;
   gateway_5xx: number | null;
@@ -242,7 +256,7 @@ export async function runStorm(t: ChaosTarget, opts: StormOptions, ctl: { signal
       ...(loopback ? { localAddress: randomLoopback() } : {}),
     } as ConstructorParameters<typeof Agent>[0]);
     const attempts: Attempt[] = [];
-    const acks: Array<{ key: string; runId: string }> = [];
+    const acks: Array<{ key: string; runId: string; server?: string }> = [];
     const ackMs: number[] = [];
     let deliveries = 0;
     let gaveUp = 0;
@@ -296,7 +310,7 @@ export async function runStorm(t: ChaosTarget, opts: StormOptions, ctl: { signal
       const o = await deliver(target, key, { message: `storm delivery ${key}`, name: 'clawstorm-storm', deliver: false }, discipline, { capped: opts.capped, unbounded: opts.unbounded }, signal);
       attempts.push(...o.attempts);
       if (o.acked && o.runId !== undefined) {
-        acks.push({ key, runId: o.runId });
+        acks.push({ key, runId: o.runId, ...(o.server !== undefined ? { server: o.server } : {}) });
         if (!redelivery) {
           if (o.ackMs !== undefined) ackMs.push(o.ackMs);
           firstRun.set(key, o.runId);
@@ -347,6 +361,7 @@ export async function runStorm(t: ChaosTarget, opts: StormOptions, ctl: { signal
       network_errors: attempts.filter((a) => a.status === 0).length,
       lost: acct && !(acct.error !== undefined && acct.found === 0) ? acct.lost : null,
       duplicated: acct && !(acct.error !== undefined && acct.found === 0) ? acct.duplicated : null,
+      ...duplicateAttribution(acks),
       peak_queue_depth: peak,
       drain_ms: acct?.drainMs ?? null,
       gateway_5xx: gw5xx,
@@ -530,6 +545,29 @@ export async function runStorm(t: ChaosTarget, opts: StormOptions, ctl: { signal
     results.push({ name: 'webhook-storm-bad-token', title: 'Webhook storm: bad-token senders', status: statusOf(thresholds, aborted), startedAt, events: [], figures, thresholds });
   }
   return { results, phases, ...(badToken ? { badToken } : {}), aborted, rollback: rb, journal: journal.file };
+}
+
+/**
+ * Where keys answered with two runs were answered: by another gateway (replay state is per
+ * replica) or by the same one (it lost its replay state, e.g. restarted). Null when the load
+ * balancer does not say which gateway answered.
+ */
+export function duplicateAttribution(acks: ReadonlyArray<{ key: string; runId: string; server?: string }>): Pick<PhaseFigures, 'duplicated_keys_other_gateway' | 'duplicated_keys_same_gateway'> {
+  if (acks.length === 0 || acks.some((a) => a.server === undefined)) return { duplicated_keys_other_gateway: null, duplicated_keys_same_gateway: null };
+  const byKey = new Map<string, Map<string, string>>();
+  for (const a of acks) {
+    const runs = byKey.get(a.key) ?? new Map<string, string>();
+    runs.set(a.runId, a.server!);
+    byKey.set(a.key, runs);
+  }
+  let other = 0;
+  let same = 0;
+  for (const runs of byKey.values()) {
+    if (runs.size < 2) continue;
+    if (new Set(runs.values()).size > 1) other += 1;
+    else same += 1;
+  }
+  return { duplicated_keys_other_gateway: other, duplicated_keys_same_gateway: same };
 }
 
 function cmp(name: string, figure: string, v: number | null, op: '==' | '>=', value: number): ThresholdResult {

@@ -31,6 +31,7 @@ describe('haproxy config', () => {
     // A client's own X-Forwarded-For is dropped before HAProxy adds the address it saw.
     expect(text).toMatch(/frontend fe_gateways\n\s+bind 127\.0\.0\.1:18080\n\s+http-request del-header X-Forwarded-For\n\s+option forwardfor/);
     expect(text).toContain('balance roundrobin');
+    expect(text).toContain('http-response set-header X-Served-By %s');
     expect(text).toContain('option httpchk');
     expect(text).toContain(`http-check send meth GET uri /keda/metrics ver HTTP/1.1 hdr Host localhost hdr Authorization "Bearer ${TOKEN}"`);
     expect(text).toContain('http-check expect status 200');
