@@ -87,9 +87,10 @@ describe('a test bed of real OpenClaw gateways', () => {
     const victimBefore = readState(bed.stateDir).processes.find((p) => p.name === 'gw-1')!;
     const treeBefore = [victimBefore.pid, ...descendants(victimBefore.pid).map((d) => d.pid)];
     const out = path.join(tmp, 'drill');
-    // Rates a real pair on 2 shared cores can carry (the smoke defaults are for the reference fleet).
-    const r = await cli(['drill', 'gateway-pair', '--testbed-state', bed.stateDir, '--out', out, '--set', 'toolRate=4', '--set', 'hookRate=2'], 400_000);
+    // No --set: the rates a real pair on 2 shared cores can carry come from profiles/openclaw.yaml.
+    const r = await cli(['drill', 'gateway-pair', '--testbed-state', bed.stateDir, '--out', out], 400_000);
     expect([0, 1], r.out).toContain(r.code);
+    expect(r.out).toContain('options from target profile openclaw: toolRate=5 hookRate=1');
     const d = results(out).drills?.[0];
     expect(d?.name).toBe('gateway-pair');
     const f = d!.figures;
