@@ -197,6 +197,7 @@ export async function runDrill(def: DrillFile, opts: DrillRunOptions): Promise<D
       runId,
       // Its own loopback source address: the drill's auth failures (if any) throttle nobody else.
       ...(isLoopbackHost(new URL(t.lbUrl).hostname) ? { localAddress: randomLoopback() } : {}),
+      ...(def.generator ? { monitor: def.generator } : {}),
     });
   }
 
@@ -665,6 +666,8 @@ export async function runDrill(def: DrillFile, opts: DrillRunOptions): Promise<D
     figures.client_errors = r.errors;
     figures.client_error_rate = r.count > 0 ? Math.round((r.errors / r.count) * 1e6) / 1e6 : null;
     figures.generator_saturated = saturated;
+    // Why, so a reader can tell a busy host from a slow generator.
+    if (saturated) figures.generator_saturated_reasons = engine?.monitor.reasons.join('; ') ?? null;
   }
   for (const w of def.watch) {
     if (w.kind === 'client-errors') {

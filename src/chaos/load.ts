@@ -7,6 +7,7 @@ import { HttpDriver } from '../load/drivers/http.ts';
 import { runEngine, scenario, type EngineResult } from '../load/engine.ts';
 import { SampleSink, type SecondBucket } from '../load/samples.ts';
 import { waitFor } from '../util/wait.ts';
+import type { MonitorThresholds } from '../load/monitor.ts';
 
 export interface DrillLoadSpec {
   tools?: { rate: number; tool: string; timeoutMs: number; token: string };
@@ -64,7 +65,10 @@ export class DrillLoad {
   private drivers: HttpDriver[] = [];
   private readonly localAddress: string | undefined;
 
-  constructor(opts: { spec: DrillLoadSpec; lbUrl: string; tokens: Record<string, string>; runId: string; localAddress?: string }) {
+  private readonly monitor: Partial<MonitorThresholds> | undefined;
+
+  constructor(opts: { spec: DrillLoadSpec; lbUrl: string; tokens: Record<string, string>; runId: string; localAddress?: string; monitor?: Partial<MonitorThresholds> }) {
+    this.monitor = opts.monitor;
     this.localAddress = opts.localAddress;
     this.spec = opts.spec;
     this.lbUrl = opts.lbUrl;
@@ -150,7 +154,7 @@ export class DrillLoad {
     if (scenarios.length === 0) return;
     const signal = outer ? AbortSignal.any([outer, this.ctrl.signal]) : this.ctrl.signal;
     this.startedAt = Date.now();
-    this.engine = runEngine(scenarios, { sink: this.sink, signal, progressIntervalMs: 1_000, watchdogSlackMs: 10_000 });
+    this.engine = runEngine(scenarios, { sink: this.sink, signal, progressIntervalMs: 1_000, watchdogSlackMs: 10_000, ...(this.monitor ? { monitor: this.monitor } : {}) });
     this.engine.catch(() => {});
   }
 

@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { parseDuration } from '../load/duration.ts';
+import { monitorThresholdsSchema } from '../load/monitor.ts';
 import { parseThresholdExpr } from '../score/expr.ts';
 import { CompareOpSchema, PromQLSchema } from '../score/promql.ts';
 import { formatZodIssues, parseYamlFile, ProfileError } from '../config/target.ts';
@@ -223,6 +224,8 @@ export const DrillBodySchema = z.strictObject({
   method: z.array(StepSchema).min(1),
   watch: z.array(WatchSchema).default([]),
   criteria: z.array(CriterionSchema).default([]),
+  /** Load-generator health bounds (src/load/monitor.ts) where the drill's latency scale allows looser ones. */
+  generator: monitorThresholdsSchema.partial().optional(),
 });
 
 export type DrillBody = z.output<typeof DrillBodySchema>;

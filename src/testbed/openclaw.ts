@@ -6,19 +6,17 @@
 // Order: install (cached) → N gateways in parallel, each until `/readyz` 200 → HAProxy ∥ exporters
 // → HAProxy sees every gateway healthy → Prometheus → every target up.
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { startHaproxy } from '../../harness/launch/haproxy.ts';
-import { BLACKBOX_MODULE, startBlackboxExporter, startNodeExporter, type ExporterInstance, type ExporterResult } from '../../harness/launch/exporters.ts';
+import { BLACKBOX_MODULE, startBlackboxExporter, startNodeExporter, type ExporterInstance } from '../../harness/launch/exporters.ts';
 import { startPrometheus, waitForTargetsUp, type ScrapeJob } from '../../harness/launch/prometheus.ts';
 import { ensureOpenClaw } from '../../harness/openclaw/install.ts';
 import { openclawGatewayConfig, openclawGatewayEnv, pickPort } from '../../harness/openclaw/launch.ts';
 import { descendants } from '../util/proc.ts';
 import { httpOk, launch } from './supervise.ts';
 import { writeConfigFile } from './services.ts';
-import { patchRecord, waitAllServersUp, type StartupKit } from './startup.ts';
+import { exporterStep, haproxyStep, patchRecord, waitAllServersUp, type StartupKit } from './startup.ts';
 import { writeRecordingRules } from './rules.ts';
-import { writeState, type TestbedState } from './state.ts';
+import type { TestbedState } from './state.ts';
 import { createTokens } from './tokens.ts';
 import type { OpenClawEndpoints } from './types.ts';
 
@@ -36,7 +34,7 @@ export interface OpenClawBedOptions {
 
 export async function bringUpOpenClaw(state: TestbedState, kit: StartupKit, opts: OpenClawBedOptions, signal: AbortSignal): Promise<OpenClawEndpoints> {
   const { stateDir, id } = state;
-  const { progress, record, note, step } = kit;
+  const { progress, record, step } = kit;
   const logs = path.join(stateDir, 'logs');
   const replicas = opts.replicas;
   progress({ step: `test bed ${id} (real OpenClaw gateways) in ${stateDir}`, status: 'info' });
@@ -110,54 +108,25 @@ export async function bringUpOpenClaw(state: TestbedState, kit: StartupKit, opts
 
   // ── HAProxy ∥ exporters ──
   signal.throwIfAborted();
-  const haproxyDir = path.join(stateDir, 'haproxy');
   const exportersStarting = Promise.all([
-    exporterStep('blackbox', () => startBlackboxExporter({ dir: logs, onSpawn: (p) => record('exporter', p), signal }), true),
-    exporterStep('node', () => startNodeExporter({ dir: logs, onSpawn: (p) => record('exporter', p), signal }), false),
+    exporterStep(state, kit, 'blackbox', () => startBlackboxExporter({ dir: logs, onSpawn: (p) => record('exporter', p), signal }), true),
+    exporterStep(state, kit, 'node', () => startNodeExporter({ dir: logs, onSpawn: (p) => record('exporter', p), signal })),
   ]);
   exportersStarting.catch(() => {});
-  const lb = await step(
-    'haproxy',
-    async () => {
-      const inDir = path.join(haproxyDir, 'haproxy.sock');
-      const socket = Buffer.byteLength(inDir) <= 100 ? inDir : path.join(os.tmpdir(), `clawstorm-${id}.sock`);
-      state.sockets.push(socket);
-      writeState(state);
-      const h = await startHaproxy({
-        dir: haproxyDir,
-        socket,
-        servers: gateways.map((g) => ({ name: g.id, port: g.port, weight: 100 })),
-        // 503 while starting or draining: the load balancer takes a draining gateway out.
-        probePath: '/readyz',
-        // The gateway refuses forwarded loopback clients (403 proxy_attribution_required), so it
-        // sees HAProxy's own address for every client: one per-IP limiter bucket for all of them.
-        forwardFor: false,
-        onSpawn: (p) => record('haproxy', p, { configFile: path.join(haproxyDir, 'haproxy.cfg') }),
-        signal,
-      });
-      patchRecord(state, 'haproxy', { ports: [h.frontendPort, h.statsPort], healthUrl: h.metricsUrl });
-      return h;
+  const lb = await haproxyStep(
+    state,
+    kit,
+    {
+      servers: gateways.map((g) => ({ name: g.id, port: g.port, weight: 100 })),
+      // 503 while starting or draining: the load balancer takes a draining gateway out.
+      probePath: '/readyz',
+      // The gateway refuses forwarded loopback clients (403 proxy_attribution_required), so it
+      // sees HAProxy's own address for every client: one per-IP limiter bucket for all of them.
+      forwardFor: false,
     },
-    (h) => `lb port ${h.frontendPort}, stats port ${h.statsPort}, checks GET /readyz`,
+    signal,
   );
   const exporters = (await exportersStarting).filter((e): e is ExporterInstance => e !== undefined);
-
-  async function exporterStep(job: string, fn: () => Promise<ExporterResult>, required: boolean): Promise<ExporterInstance | undefined> {
-    const r = await step(
-      `${job} exporter`,
-      async () => {
-        const res = await fn();
-        if (!res.ok) {
-          // Without it Prometheus would know nothing about the gateways themselves.
-          if (required) throw new Error(res.skipped.note);
-          note(res.skipped.note);
-        } else patchRecord(state, res.exporter.name, { ports: [res.exporter.port], healthUrl: res.exporter.url });
-        return res;
-      },
-      (res) => (res.ok ? `port ${res.exporter.port}` : { skipped: res.skipped.note }),
-    );
-    return r.ok ? r.exporter : undefined;
-  }
 
   await step('haproxy health checks', () => waitAllServersUp(lb, gateways.map((g) => g.id), 30_000), (s) => `${s.length} server(s) UP on /readyz`);
 

@@ -1,6 +1,10 @@
 // The bookkeeping every kind of bed start-up shares: progress lines, process records written to
 // the state file the moment a pid exists, notes, and `step()` (one tracked part: a failure aborts
 // the rest, and cleanup waits for every part in flight).
+import os from 'node:os';
+import path from 'node:path';
+import type { ExporterInstance, ExporterResult } from '../../harness/launch/exporters.ts';
+import { startHaproxy, type HaproxyInstance, type StartHaproxyOptions } from '../../harness/launch/haproxy.ts';
 import type { StartedProcess } from '../util/proc.ts';
 import { redact } from '../util/redact.ts';
 import { waitFor } from '../util/wait.ts';
@@ -133,4 +137,48 @@ export async function waitAllServersUp(rt: { socket: string; backend: string }, 
       .map((s) => `${s.name} ${s.status} (check ${s.checkStatus})`);
     throw new Error(`${(err as Error).message}; not passing: ${bad.join(', ') || 'no answer from the runtime socket'}`);
   }
+}
+
+/** HAProxy in front of a bed's gateways, as one step: its socket and process go into the state. */
+export function haproxyStep(
+  state: TestbedState,
+  kit: StartupKit,
+  o: Pick<StartHaproxyOptions, 'servers' | 'probeToken' | 'probePath' | 'forwardFor'>,
+  signal: AbortSignal,
+): Promise<HaproxyInstance> {
+  const dir = path.join(state.stateDir, 'haproxy');
+  return kit.step(
+    'haproxy',
+    async () => {
+      // Unix socket paths are short (108 bytes); a deep state dir falls back to the temp dir.
+      const inDir = path.join(dir, 'haproxy.sock');
+      const socket = Buffer.byteLength(inDir) <= 100 ? inDir : path.join(os.tmpdir(), `clawstorm-${state.id}.sock`);
+      state.sockets.push(socket);
+      writeState(state);
+      const h = await startHaproxy({ ...o, dir, socket, onSpawn: (p) => kit.record('haproxy', p, { configFile: path.join(dir, 'haproxy.cfg') }), signal });
+      patchRecord(state, 'haproxy', { ports: [h.frontendPort, h.statsPort], healthUrl: h.metricsUrl });
+      return h;
+    },
+    (h) => `lb port ${h.frontendPort}, stats port ${h.statsPort}${o.probePath ? `, checks GET ${o.probePath}` : ''}`,
+  );
+}
+
+/**
+ * One exporter as a step. A missing binary is a note (the bed works without it) unless it is
+ * `required` (then the start-up fails with the note, which names the Debian package).
+ */
+export async function exporterStep(state: TestbedState, kit: StartupKit, job: string, fn: () => Promise<ExporterResult>, required = false): Promise<ExporterInstance | undefined> {
+  const r = await kit.step(
+    `${job} exporter`,
+    async () => {
+      const res = await fn();
+      if (!res.ok) {
+        if (required) throw new Error(res.skipped.note);
+        kit.note(res.skipped.note);
+      } else patchRecord(state, res.exporter.name, { ports: [res.exporter.port], healthUrl: res.exporter.url });
+      return res;
+    },
+    (res) => (res.ok ? `port ${res.exporter.port}` : { skipped: res.skipped.note }),
+  );
+  return r.ok ? r.exporter : undefined;
 }

@@ -6,29 +6,25 @@
 // cleaned by `down` (which `up` itself runs on failure).
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import YAML from 'yaml';
 import type { z } from 'zod';
 import type { GatewayConfigSchema } from '../../harness/gateway/config.ts';
 import type { PolicySidecarConfigSchema } from '../../harness/policy/config.ts';
 import type { UpstreamsConfigSchema } from '../../harness/upstreams/config.ts';
-import { startHaproxy, showServersState, type ServerState } from '../../harness/launch/haproxy.ts';
 import { startRedis } from '../../harness/launch/redis.ts';
 import {
   startNodeExporter,
   startPostgresExporter,
   startRedisExporter,
   type ExporterInstance,
-  type ExporterResult,
 } from '../../harness/launch/exporters.ts';
 import { startPrometheus, waitForTargetsUp, type PrometheusInstance, type ScrapeJob } from '../../harness/launch/prometheus.ts';
 import { migrate } from '../../harness/db/migrate.ts';
 import { pgliteUrl, type PgliteServerConfig } from '../../harness/db/pglite-config.ts';
 import { freePort, freePorts } from '../util/ports.ts';
-import { requireBinary, type StartedProcess } from '../util/proc.ts';
+import { requireBinary } from '../util/proc.ts';
 import { redact } from '../util/redact.ts';
-import { waitFor } from '../util/wait.ts';
 import {
   checkDatabaseUrl,
   createDatabase,
@@ -46,11 +42,10 @@ import {
   stateRoot,
   writeState,
   type ProcessRole,
-  type TestbedProcess,
   type TestbedState,
 } from './state.ts';
 import { stopTestbed } from './down.ts';
-import { hostPort, patchRecord, startupKit, waitAllServersUp } from './startup.ts';
+import { exporterStep, haproxyStep, hostPort, patchRecord, startupKit, waitAllServersUp } from './startup.ts';
 import { LaunchError } from './supervise.ts';
 import { createTokens, type Tokens } from './tokens.ts';
 import type { AnyTestbedEndpoints, OpenClawEndpoints, TestbedEndpoints, TestbedKind } from './types.ts';
@@ -216,7 +211,8 @@ async function bringUp(
   const dataDir = path.join(stateDir, 'data');
   const checkAbort = () => signal.throwIfAborted();
 
-  const { progress, record, forget, note, step } = startupKit(state, opts, ctl, inflight);
+  const kit = startupKit(state, opts, ctl, inflight);
+  const { progress, record, forget, step } = kit;
 
   progress({ step: `test bed ${id} in ${stateDir}`, status: 'info' });
   const { files: tokenFiles, tokens } = createTokens(stateDir);
@@ -342,10 +338,10 @@ async function bringUp(
 
   // Exporters need only redis and the database: start them now, collect them before Prometheus.
   const exportersStarting = Promise.all([
-    startExporterStep('node', () => startNodeExporter({ dir: logs, onSpawn: (p) => record('exporter', p), signal })),
-    startExporterStep('redis', () => startRedisExporter(redis.url, { dir: logs, onSpawn: (p) => record('exporter', p), signal })),
+    exporterStep(state, kit, 'node', () => startNodeExporter({ dir: logs, onSpawn: (p) => record('exporter', p), signal })),
+    exporterStep(state, kit, 'redis', () => startRedisExporter(redis.url, { dir: logs, onSpawn: (p) => record('exporter', p), signal })),
     ...(database.kind === 'postgres'
-      ? [startExporterStep('postgres', () => startPostgresExporter(database.url, { dir: logs, onSpawn: (p) => record('exporter', p), signal }))]
+      ? [exporterStep(state, kit, 'postgres', () => startPostgresExporter(database.url, { dir: logs, onSpawn: (p) => record('exporter', p), signal }))]
       : []),
   ]);
   // Awaited below; a rejection meanwhile already aborted the start-up through step().
@@ -430,44 +426,9 @@ async function bringUp(
 
   // ── HAProxy ─────────────────────────────────────────────────────────────────
   checkAbort();
-  const haproxyDir = path.join(stateDir, 'haproxy');
-  const lb = await step(
-    'haproxy',
-    async () => {
-      // Unix socket paths are short (108 bytes); a deep state dir falls back to the temp dir.
-      const inDir = path.join(haproxyDir, 'haproxy.sock');
-      const socket = Buffer.byteLength(inDir) <= 100 ? inDir : path.join(os.tmpdir(), `clawstorm-${id}.sock`);
-      state.sockets.push(socket);
-      writeState(state);
-      const h = await startHaproxy({
-        dir: haproxyDir,
-        socket,
-        servers: gateways.map((g) => ({ name: g.id, port: g.port, weight: 100 })),
-        probeToken: tokens.probe,
-        onSpawn: (p) => record('haproxy', p, { configFile: path.join(haproxyDir, 'haproxy.cfg') }),
-        signal,
-      });
-      patchRecord(state, 'haproxy', { ports: [h.frontendPort, h.statsPort], healthUrl: h.metricsUrl });
-      return h;
-    },
-    (h) => `lb port ${h.frontendPort}, stats port ${h.statsPort}`,
-  );
+  const lb = await haproxyStep(state, kit, { servers: gateways.map((g) => ({ name: g.id, port: g.port, weight: 100 })), probeToken: tokens.probe }, signal);
   const exporterResults = await exportersStarting;
   const exporters = exporterResults.filter((e): e is ExporterInstance => e !== undefined);
-
-  async function startExporterStep(job: string, fn: () => Promise<ExporterResult>): Promise<ExporterInstance | undefined> {
-    const r = await step(
-      `${job} exporter`,
-      async () => {
-        const res = await fn();
-        if (!res.ok) note(res.skipped.note);
-        else patchRecord(state, res.exporter.name, { ports: [res.exporter.port], healthUrl: res.exporter.url });
-        return res;
-      },
-      (res) => (res.ok ? `port ${res.exporter.port}` : { skipped: res.skipped.note }),
-    );
-    return r.ok ? r.exporter : undefined;
-  }
 
   await step('haproxy health checks', () => waitAllServersUp(lb, gateways.map((g) => g.id), 20_000), (s) => `${s.length} server(s) UP`);
 

@@ -7,7 +7,7 @@ import YAML from 'yaml';
 import { listScenarios, loadScenario, parseScenario, resolveScenario, SCENARIO_DIR, type ScenarioFile } from '../../../src/config/scenario.ts';
 import { maxExecutorMs, type ExecutorConfig } from '../../../src/load/executors/index.ts';
 import { TEMPLATE_SCENARIOS } from '../../../src/report/results.ts';
-import { ProfileError } from '../../../src/config/target.ts';
+import { scenarioProblems } from './scenario-problems.ts';
 
 const FILE = '/tmp/scenarios/bad.yaml';
 
@@ -22,15 +22,7 @@ const BASE = {
 
 /** Parse BASE changed by `edit`; returns the problems (throws when the file is accepted). */
 function problemsOf(edit: (doc: Record<string, unknown>) => void): string[] {
-  const doc = structuredClone(BASE) as unknown as Record<string, unknown>;
-  edit(doc);
-  try {
-    parseScenario(YAML.stringify(doc), FILE);
-  } catch (err) {
-    expect(err).toBeInstanceOf(ProfileError);
-    return (err as ProfileError).problems;
-  }
-  throw new Error('expected the scenario to be rejected');
+  return scenarioProblems(BASE, FILE, edit);
 }
 
 describe('scenario file validation', () => {

@@ -7,6 +7,7 @@ import YAML from 'yaml';
 import { listScenarios, parseScenario, resolveScenario, SCENARIO_DIR, type WsStep } from '../../../src/config/scenario.ts';
 import { parseTargetProfile, ProfileError } from '../../../src/config/target.ts';
 import { maxExecutorMs } from '../../../src/load/executors/index.ts';
+import { scenarioProblems } from './scenario-problems.ts';
 
 const FILE = '/tmp/scenarios/ws.yaml';
 
@@ -28,16 +29,7 @@ const BASE = {
 };
 
 function problemsOf(edit: (doc: Record<string, unknown>, step: Record<string, unknown>) => void): string[] {
-  const doc = structuredClone(BASE) as unknown as Record<string, unknown>;
-  const step = (doc.journeys as Array<{ steps: Array<Record<string, unknown>> }>)[0]!.steps[0]!;
-  edit(doc, step);
-  try {
-    parseScenario(YAML.stringify(doc), FILE);
-  } catch (err) {
-    expect(err).toBeInstanceOf(ProfileError);
-    return (err as ProfileError).problems;
-  }
-  throw new Error('expected the scenario to be rejected');
+  return scenarioProblems(BASE, FILE, (doc) => edit(doc, (doc.journeys as Array<{ steps: Array<Record<string, unknown>> }>)[0]!.steps[0]!));
 }
 
 const at = (field: string) => `${FILE}: journeys[0].steps[0].${field}`;
