@@ -8,13 +8,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { BLACKBOX_MODULE, startBlackboxExporter, startNodeExporter, type ExporterInstance } from '../../harness/launch/exporters.ts';
-import { startPrometheus, waitForTargetsUp, type ScrapeJob } from '../../harness/launch/prometheus.ts';
+import { startPrometheus, type ScrapeJob } from '../../harness/launch/prometheus.ts';
 import { ensureOpenClaw } from '../../harness/openclaw/install.ts';
 import { openclawGatewayConfig, openclawGatewayEnv, pickPort } from '../../harness/openclaw/launch.ts';
 import { descendants } from '../util/proc.ts';
 import { httpOk, launch } from './supervise.ts';
 import { writeConfigFile } from './services.ts';
-import { exporterStep, haproxyStep, patchRecord, waitAllServersUp, type StartupKit } from './startup.ts';
+import { commonEndpoints, exporterStep, haproxyStep, patchRecord, targetsStep, waitAllServersUp, type StartupKit } from './startup.ts';
 import { writeRecordingRules } from './rules.ts';
 import type { TestbedState } from './state.ts';
 import { createTokens } from './tokens.ts';
@@ -169,20 +169,11 @@ export async function bringUpOpenClaw(state: TestbedState, kit: StartupKit, opts
     },
     (p) => `port ${p.port}`,
   );
-  await step(
-    'prometheus targets',
-    () => waitForTargetsUp(prom.url, { jobs: jobs.map((j) => j.name), timeoutMs: opts.targetsTimeoutMs ?? 60_000 }),
-    () => `${jobs.map((j) => j.name).join(', ')} all up`,
-  );
+  await targetsStep(kit, prom, jobs, opts.targetsTimeoutMs);
 
   return {
     kind: 'openclaw',
-    id,
-    stateDir,
-    startedAt: state.startedAt,
-    lb: { url: lb.url },
-    haproxy: { statsUrl: lb.statsUrl, metricsUrl: lb.metricsUrl, socket: lb.socket, backend: lb.backend },
-    prometheus: { url: prom.url },
+    ...commonEndpoints(state, lb, prom),
     gateways: gateways.map((g) => ({ id: g.id, az: g.az, url: g.url, server: g.id, configFile: g.configFile, appLogFile: g.appLogFile })),
     exporters: exporters.map((e) => ({ job: e.job, url: e.url })),
     tokenFiles,

@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { ExporterInstance, ExporterResult } from '../../harness/launch/exporters.ts';
 import { startHaproxy, type HaproxyInstance, type StartHaproxyOptions } from '../../harness/launch/haproxy.ts';
+import { waitForTargetsUp, type PrometheusInstance, type ScrapeJob } from '../../harness/launch/prometheus.ts';
 import type { StartedProcess } from '../util/proc.ts';
 import { redact } from '../util/redact.ts';
 import { waitFor } from '../util/wait.ts';
@@ -181,4 +182,25 @@ export async function exporterStep(state: TestbedState, kit: StartupKit, job: st
     (res) => (res.ok ? `port ${res.exporter.port}` : { skipped: res.skipped.note }),
   );
   return r.ok ? r.exporter : undefined;
+}
+
+/** The last step of every bed: Prometheus has scraped every job's targets successfully. */
+export function targetsStep(kit: StartupKit, prom: Pick<PrometheusInstance, 'url'>, jobs: readonly ScrapeJob[], timeoutMs = 60_000): Promise<void> {
+  return kit.step(
+    'prometheus targets',
+    () => waitForTargetsUp(prom.url, { jobs: jobs.map((j) => j.name), timeoutMs }),
+    () => `${jobs.map((j) => j.name).join(', ')} all up`,
+  );
+}
+
+/** The endpoint fields every kind of bed has (the gateways aside). */
+export function commonEndpoints(state: TestbedState, lb: HaproxyInstance, prom: Pick<PrometheusInstance, 'url'>) {
+  return {
+    id: state.id,
+    stateDir: state.stateDir,
+    startedAt: state.startedAt,
+    lb: { url: lb.url },
+    haproxy: { statsUrl: lb.statsUrl, metricsUrl: lb.metricsUrl, socket: lb.socket, backend: lb.backend },
+    prometheus: { url: prom.url },
+  };
 }

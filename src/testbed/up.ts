@@ -19,7 +19,7 @@ import {
   startRedisExporter,
   type ExporterInstance,
 } from '../../harness/launch/exporters.ts';
-import { startPrometheus, waitForTargetsUp, type PrometheusInstance, type ScrapeJob } from '../../harness/launch/prometheus.ts';
+import { startPrometheus, type PrometheusInstance, type ScrapeJob } from '../../harness/launch/prometheus.ts';
 import { migrate } from '../../harness/db/migrate.ts';
 import { pgliteUrl, type PgliteServerConfig } from '../../harness/db/pglite-config.ts';
 import { freePort, freePorts } from '../util/ports.ts';
@@ -45,7 +45,7 @@ import {
   type TestbedState,
 } from './state.ts';
 import { stopTestbed } from './down.ts';
-import { exporterStep, haproxyStep, hostPort, patchRecord, startupKit, waitAllServersUp } from './startup.ts';
+import { commonEndpoints, exporterStep, haproxyStep, hostPort, patchRecord, startupKit, targetsStep, waitAllServersUp } from './startup.ts';
 import { LaunchError } from './supervise.ts';
 import { createTokens, type Tokens } from './tokens.ts';
 import type { AnyTestbedEndpoints, OpenClawEndpoints, TestbedEndpoints, TestbedKind } from './types.ts';
@@ -462,20 +462,10 @@ async function bringUp(
     },
     (p) => `port ${p.port}`,
   );
-  const targetsTimeoutMs = opts.targetsTimeoutMs ?? 60_000;
-  await step(
-    'prometheus targets',
-    () => waitForTargetsUp(prom.url, { jobs: jobs.map((j) => j.name), timeoutMs: targetsTimeoutMs }),
-    () => `${jobs.map((j) => j.name).join(', ')} all up`,
-  );
+  await targetsStep(kit, prom, jobs, opts.targetsTimeoutMs);
 
   const endpoints: TestbedEndpoints = {
-    id,
-    stateDir,
-    startedAt: state.startedAt,
-    lb: { url: lb.url },
-    haproxy: { statsUrl: lb.statsUrl, metricsUrl: lb.metricsUrl, socket: lb.socket, backend: lb.backend },
-    prometheus: { url: prom.url },
+    ...commonEndpoints(state, lb, prom),
     gateways: gateways.map((g) => ({ id: g.id, az: g.az, url: g.url, server: g.id, configFile: g.configFile })),
     policies: sidecars.map((s) => ({ id: s.id, gateway: s.gateway, url: s.url })),
     upstreams: { url: upstreams.url },
