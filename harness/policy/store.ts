@@ -33,21 +33,14 @@ export function parseContent(raw: unknown): { content: PolicyContent; valid: boo
   };
 }
 
+/** A row's identity and placement in camelCase: what the sidecar and the API both show of it. */
+export function policyFields(row: PolicyRow) {
+  return { id: row.id, tenantId: row.tenant_id, scope: row.scope, scopeId: row.scope_id, domain: row.domain, name: row.name, version: row.version };
+}
+
 export function toStored(row: PolicyRow): { policy: StoredPolicy; valid: boolean } {
   const { content, valid } = parseContent(row.content);
-  return {
-    policy: {
-      id: row.id,
-      tenantId: row.tenant_id,
-      scope: row.scope,
-      scopeId: row.scope_id,
-      domain: row.domain,
-      name: row.name,
-      version: row.version,
-      content,
-    },
-    valid,
-  };
+  return { policy: { ...policyFields(row), content }, valid };
 }
 
 export interface PolicySnapshot {

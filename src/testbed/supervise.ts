@@ -1,18 +1,12 @@
 // Starting one long-running process and waiting for it to be ready, with a deadline, failing
 // fast (with the tail of its log) when it exits instead.
 import fs from 'node:fs';
-import { cmdline, isAlive, ownsPid, startProcess, stopProcess, type StartedProcess } from '../util/proc.ts';
+import { cmdline, isAlive, ownsPid, startProcess, stopProcess, type StartedProcess, type StartOptions } from '../util/proc.ts';
 import { waitFor } from '../util/wait.ts';
 import { logSize, withLogTail } from './logs.ts';
 
-export interface LaunchSpec {
-  name: string;
-  command: string;
-  args: string[];
-  logFile: string;
-  env?: NodeJS.ProcessEnv;
-  cwd?: string;
-  detached?: boolean;
+/** What to start (as `startProcess` takes it) and how to tell it is ready. */
+export interface LaunchSpec extends StartOptions {
   /** Resolves true once the process serves; polled every `intervalMs`. */
   ready: () => Promise<boolean>;
   /** Human description of what `ready` checks, for the timeout message. */

@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { ALL_TENANTS, POLICY_DOMAIN_NAMES, POLICY_SCOPES, PolicyContentSchema, type StoredPolicy } from '../../policy/content.ts';
 import { hierarchyViolations, shadowedRules, type PolicyCandidate } from '../../policy/hierarchy.ts';
-import { POLICIES_CHANGED_CHANNEL, POLICY_COLUMNS, PolicyRowSchema, toStored, type PolicyRow } from '../../policy/store.ts';
+import { POLICIES_CHANGED_CHANNEL, POLICY_COLUMNS, PolicyRowSchema, policyFields, toStored, type PolicyRow } from '../../policy/store.ts';
 import { auditedMutation, query } from '../audit.ts';
 import type { GatewayContext } from '../context.ts';
 import { API_PREFIX, ApiError, guard, handle, parseOr400, requireUuid, withTimeout, type ApiScope } from './common.ts';
@@ -52,13 +52,7 @@ const DeleteBodySchema = z.object({ changeReason: ChangeReason.optional() }).str
 
 export function policyJson(row: PolicyRow) {
   return {
-    id: row.id,
-    tenantId: row.tenant_id,
-    scope: row.scope,
-    scopeId: row.scope_id,
-    domain: row.domain,
-    name: row.name,
-    version: row.version,
+    ...policyFields(row),
     content: row.content,
     changeReason: row.change_reason,
     createdAt: row.created_at.toISOString(),
