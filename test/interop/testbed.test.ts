@@ -83,6 +83,21 @@ describe('a test bed of real OpenClaw gateways', () => {
     }, { timeoutMs: 10_000, intervalMs: 500, what: 'clawstorm:gateway_up for both gateways' });
   });
 
+  it('every query of the OpenClaw dashboard has series on this bed', async () => {
+    const dash = JSON.parse(fs.readFileSync(path.resolve(import.meta.dirname, '../../dashboards/clawstorm-openclaw.json'), 'utf8')) as { panels: Array<{ title: string; targets: Array<{ expr: string }> }> };
+    const exprs = dash.panels.flatMap((p) => p.targets.map((t) => ({ panel: p.title, expr: t.expr.replaceAll('$__rate_interval', '1m') })));
+    // Rates need two scrapes of a counter that moved: send a little traffic first.
+    for (let i = 0; i < 5; i++) await fetch(`${bed.lb.url}/healthz`).then((r) => r.arrayBuffer());
+    await waitFor(async () => {
+      const empty: string[] = [];
+      for (const e of exprs) {
+        const r = await prom.instant(e.expr);
+        if (r.type !== 'vector' || r.series.length === 0) empty.push(e.panel);
+      }
+      return empty.length === 0 ? true : undefined;
+    }, { timeoutMs: 30_000, intervalMs: 1_000, what: 'every dashboard query to return series' });
+  });
+
   it('gateway-pair drill (crash) runs unchanged: every figure measured, the victim restarted, nothing left over', async () => {
     const victimBefore = readState(bed.stateDir).processes.find((p) => p.name === 'gw-1')!;
     const treeBefore = [victimBefore.pid, ...descendants(victimBefore.pid).map((d) => d.pid)];

@@ -28,3 +28,19 @@ describe('the run dashboard', () => {
     for (const name of used) expect(exported.has(name), `${name} is not exported by harness/gateway/metrics.ts`).toBe(true);
   });
 });
+
+describe('the OpenClaw bed dashboard', () => {
+  const dash = JSON.parse(fs.readFileSync(path.resolve(import.meta.dirname, '../../../dashboards/clawstorm-openclaw.json'), 'utf8')) as { uid: string; panels: Panel[] };
+  const exprs = dash.panels.flatMap((p) => p.targets.map((t) => ({ panel: p.title, expr: t.expr.replaceAll('$__rate_interval', '1m') })));
+
+  it('has its own uid, and every query is valid PromQL', () => {
+    expect(dash.uid).not.toBe('clawstorm-run');
+    expect(exprs.length).toBeGreaterThan(10);
+    for (const e of exprs) expect(checkPromQL(e.expr), `${e.panel}: ${e.expr}`).toBeUndefined();
+  });
+
+  it('reads only what a bed of real gateways has: HAProxy, blackbox, node exporter, the recording rule', () => {
+    // The real gateway exports no openclaw_* series without a plugin that is not on npm.
+    for (const e of exprs) expect(e.expr, e.panel).toMatch(/^(?!.*\bopenclaw_)(?=.*\b(haproxy_|probe_|node_|clawstorm:gateway_up))/);
+  });
+});
