@@ -87,8 +87,54 @@ afterEach(async () => {
   await setFaults({}, 'POST');
 });
 
+const MAX_ATTEMPTS = 3;
+
+interface Measurement {
+  r: Awaited<ReturnType<typeof drive>>['r'];
+  s: ScenarioSummary;
+  /** Prometheus over the same window (ms). */
+  p50: number;
+  p99: number;
+  figures: string;
+  promFigures: string;
+}
+
+/** One measured run at the fixed rate, and Prometheus's view of the same window. */
+async function measure(driver: HttpDriver, sink: SampleSink): Promise<Measurement> {
+  const { r, s } = await drive(
+    `accuracy-${crypto.randomUUID().slice(0, 8)}`,
+    { executor: 'constant-arrival-rate', rate: RATE, duration: `${DURATION_S}s`, preAllocatedVUs: 10, maxVUs: 40 },
+    driver,
+    sink,
+  );
+  const figures = `engine p50 ${s.p50Ms.toFixed(1)} p99 ${s.p99Ms.toFixed(1)} (${s.count} samples, ${s.dropped} dropped, from ${s.latencyFrom}, pacer lag max ${r.monitor.pacerLagMaxMs ?? '?'} ms)`;
+  process.stderr.write(`[accuracy] ${figures}\n`);
+  // Prometheus over the same window, once it has scraped every gateway after the run's end
+  // (a gateway observes a request just after answering it, hence the small margin).
+  const startS = r.startedAt / 1000;
+  const endS = r.endedAt / 1000;
+  const scrapedAt = await waitFor(
+    async () => {
+      const res = await prom.instant('min(timestamp(up{job="gateway"}))');
+      const t = res.type === 'vector' ? res.series[0]?.v : undefined;
+      return t !== undefined && t > endS + 0.2 ? t : undefined;
+    },
+    { timeoutMs: 30_000, intervalMs: 250, what: `Prometheus to scrape every gateway after ${new Date(r.endedAt).toISOString()}` },
+  );
+  const windowS = Math.ceil(scrapedAt - startS);
+  const [p50, p99] = [await promQuantile(0.5, windowS, scrapedAt), await promQuantile(0.99, windowS, scrapedAt)];
+  const promFigures = `prometheus p50 ${p50.toFixed(1)} ms p99 ${p99.toFixed(1)} ms over [${windowS}s] at ${new Date(scrapedAt * 1000).toISOString()}`;
+  process.stderr.write(`[accuracy] ${promFigures}\n`);
+  return { r, s, p50, p99, figures, promFigures };
+}
+
+/** The server's own histogram is off the truth by more than the tolerance (and so the engine can be graded only against it). */
+function serverStalled(m: Measurement, truth: { p50: number; p99: number }): boolean {
+  return within(m.p99, truth.p99) > TOLERANCE || within(m.p50, truth.p50) > TOLERANCE;
+}
+
 describe('latency accuracy against a fixed injected latency', () => {
-  it(`engine P50/P99 within 5% of the truth, Prometheus within 5% of the engine`, { timeout: 120_000 }, async () => {
+  it(`engine P50/P99 within 5% of the truth, Prometheus within 5% of the engine`, { timeout: 240_000 }, async () => {
     // One keep-alive pool for the baseline and the measured run, so both pay the same client costs.
     const sink = new SampleSink();
     const driver = new HttpDriver({ baseUrl: tb.lb.url, sink });
@@ -103,37 +149,25 @@ describe('latency accuracy against a fixed injected latency', () => {
       const truth = { p50: INJECTED_MS + base.p50Ms, p99: INJECTED_MS + base.p99Ms };
 
       await setFaults({ latencyMs: INJECTED_MS });
-      const { r, s } = await drive(
-        'accuracy',
-        { executor: 'constant-arrival-rate', rate: RATE, duration: `${DURATION_S}s`, preAllocatedVUs: 10, maxVUs: 40 },
-        driver,
-        sink,
-      );
-      const figures = `baseline p50 ${base.p50Ms.toFixed(2)} ms p99 ${base.p99Ms.toFixed(2)} ms → truth p50 ${truth.p50.toFixed(1)} ms p99 ${truth.p99.toFixed(1)} ms; engine p50 ${s.p50Ms.toFixed(1)} p99 ${s.p99Ms.toFixed(1)} (${s.count} samples, ${s.dropped} dropped, from ${s.latencyFrom}, pacer lag max ${r.monitor.pacerLagMaxMs ?? '?'} ms)`;
-      process.stderr.write(`[accuracy] ${figures}\n`);
+      // The truth assumes the server adds nothing but the injected delay. In a full suite run the
+      // shared machine sometimes stalls the gateways themselves for 100–500 ms inside the window
+      // (seen in CI: engine P99 1120 and Prometheus P99 1090 against a truth of 1012). Then the
+      // server's own histogram contradicts the truth, and that window cannot grade the engine:
+      // it is measured again, at most MAX_ATTEMPTS times, each attempt logged.
+      let m = await measure(driver, sink);
+      for (let attempt = 2; attempt <= MAX_ATTEMPTS && serverStalled(m, truth); attempt++) {
+        process.stderr.write(`[accuracy] attempt ${attempt - 1}: the server itself was off the truth (Prometheus P99 ${m.p99.toFixed(1)} ms vs ${truth.p99.toFixed(1)} ms): measuring again\n`);
+        m = await measure(driver, sink);
+      }
+      const { r, s, p50, p99 } = m;
+      const figures = `baseline p50 ${base.p50Ms.toFixed(2)} ms p99 ${base.p99Ms.toFixed(2)} ms → truth p50 ${truth.p50.toFixed(1)} ms p99 ${truth.p99.toFixed(1)} ms; ${m.figures}`;
+      const promFigures = m.promFigures;
 
       // The generator kept its schedule: the numbers are measurements, not artefacts.
       expect(r.monitor.saturated, `${figures}; ${r.monitor.reasons.join('; ')}`).toBe(false);
       expect(s.dropped).toBe(0);
       expect(s.latencyFrom).toBe('intended-start');
       expect(s.count).toBeGreaterThanOrEqual(RATE * DURATION_S - 2);
-
-      // Prometheus over the same window, once it has scraped every gateway after the run's end
-      // (a gateway observes a request just after answering it, hence the small margin).
-      const startS = r.startedAt / 1000;
-      const endS = r.endedAt / 1000;
-      const scrapedAt = await waitFor(
-        async () => {
-          const res = await prom.instant('min(timestamp(up{job="gateway"}))');
-          const t = res.type === 'vector' ? res.series[0]?.v : undefined;
-          return t !== undefined && t > endS + 0.2 ? t : undefined;
-        },
-        { timeoutMs: 30_000, intervalMs: 250, what: `Prometheus to scrape every gateway after ${new Date(r.endedAt).toISOString()}` },
-      );
-      const windowS = Math.ceil(scrapedAt - startS);
-      const [p50, p99] = [await promQuantile(0.5, windowS, scrapedAt), await promQuantile(0.99, windowS, scrapedAt)];
-      const promFigures = `prometheus p50 ${p50.toFixed(1)} ms p99 ${p99.toFixed(1)} ms over [${windowS}s] at ${new Date(scrapedAt * 1000).toISOString()}`;
-      process.stderr.write(`[accuracy] ${promFigures}\n`);
       expect(within(s.p50Ms, truth.p50), `engine P50: ${figures}; ${promFigures}`).toBeLessThanOrEqual(TOLERANCE);
       expect(within(s.p99Ms, truth.p99), `engine P99: ${figures}; ${promFigures}`).toBeLessThanOrEqual(TOLERANCE);
       expect(within(p50, s.p50Ms), `Prometheus P50: ${promFigures}; ${figures}`).toBeLessThanOrEqual(TOLERANCE);
