@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort, isListening } from '../../src/util/ports.ts';
-import { descendants, isAlive, killLeftovers, startProcess, stopProcess, type StartedProcess } from '../../src/util/proc.ts';
+import { isAlive, startProcess, stopProcessTree, type StartedProcess } from '../../src/util/proc.ts';
 import { registerSecret } from '../../src/util/redact.ts';
 import { ensureOpenClaw, type InstallOptions, type OpenClawInstall } from './install.ts';
 
@@ -134,17 +134,14 @@ async function waitReady(g: Omit<OpenClawGateway, 'startMs'>, t0: number, timeou
 
 async function stopGateway(g: OpenClawGateway): Promise<void> {
   // openclaw.mjs runs the server as a child ("openclaw-gateway"), which spawns a spawn broker in a
-  // process group of its own: remember the whole tree before stopping the top.
-  const tree = isAlive(g.process.pid) ? descendants(g.process.pid) : [];
-  // Its shutdown drains (default budget 315 s); a test gateway has nothing worth waiting for.
-  await stopProcess(g.process, 10_000);
+  // process group of its own. Its shutdown drains (default budget 315 s); a test gateway has
+  // nothing worth waiting for.
+  await stopProcessTree(g.process, 10_000, 0);
   try {
     process.kill(-g.process.pid, 'SIGKILL');
   } catch {
     // group already empty
   }
-  // Leftovers of that tree, and only those: same pid AND same command line as before.
-  await killLeftovers(tree);
 }
 
 /**

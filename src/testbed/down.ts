@@ -1,7 +1,7 @@
 // `clawstorm testbed down`: stop what the state file records, and nothing else.
 import fs from 'node:fs';
 import { isListening } from '../util/ports.ts';
-import { descendants, isAlive, killLeftovers, stopProcess } from '../util/proc.ts';
+import { isAlive, killLeftovers, stopProcess, stopProcessTree } from '../util/proc.ts';
 import { redact } from '../util/redact.ts';
 import { waitFor } from '../util/wait.ts';
 import { dropDatabase } from './database.ts';
@@ -99,15 +99,10 @@ async function stopOne(p: TestbedProcess, report: StopReport, graceMs: number): 
     else report.alreadyGone.push(p.name);
     return;
   }
-  // A supervisor's tree (OpenClaw's server and its spawn broker, which has a process group of its
-  // own): remembered before the stop, and whatever of it outlives the top is killed.
-  const tree = p.serverComm === undefined ? [] : descendants(p.pid);
   try {
-    await stopProcess(p, graceMs);
-    if (tree.length > 0) {
-      for (const d of tree) if (isAlive(d.pid)) await waitFor(() => !isAlive(d.pid), { timeoutMs: 2_000, intervalMs: 50, what: 'child to exit' }).catch(() => {});
-      await killLeftovers(tree);
-    }
+    // A supervisor (OpenClaw's CLI) goes with its tree: the server and its spawn broker.
+    if (p.serverComm === undefined) await stopProcess(p, graceMs);
+    else await stopProcessTree(p, graceMs, 2_000);
     await killLeftovers(p.children ?? []);
     report.stopped.push(p.name);
   } catch (err) {

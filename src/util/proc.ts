@@ -203,3 +203,17 @@ export async function killLeftovers(refs: readonly ProcessRef[], timeoutMs = 3_0
   if (hit.length > 0) await waitFor(() => hit.every((pid) => !isAlive(pid)), { timeoutMs, intervalMs: 20, what: `left-over process(es) ${hit.join(', ')} to die` });
   return hit.length;
 }
+
+/**
+ * Stop a supervisor and its tree: the descendants are remembered first (a spawn broker may sit in
+ * a process group of its own), the top gets stopProcess, the others `childGraceMs` to follow it,
+ * and whatever of the remembered tree is still there after that is killed.
+ */
+export async function stopProcessTree(p: Pick<StartedProcess, 'pid' | 'command'>, graceMs: number, childGraceMs: number): Promise<void> {
+  const tree = isAlive(p.pid) ? descendants(p.pid) : [];
+  await stopProcess(p, graceMs);
+  if (childGraceMs > 0 && tree.some((d) => isAlive(d.pid))) {
+    await waitFor(() => tree.every((d) => !isAlive(d.pid)), { timeoutMs: childGraceMs, intervalMs: 50, what: 'children to exit' }).catch(() => {});
+  }
+  await killLeftovers(tree);
+}
