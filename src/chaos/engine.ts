@@ -16,6 +16,7 @@ import { compare, type ThresholdResult } from '../score/types.ts';
 import { overallVerdict, type OverallResult } from '../score/verdict.ts';
 import { isLoopbackHost } from '../util/ports.ts';
 import { redact, registerSecret } from '../util/redact.ts';
+import { timeline } from './timeline.ts';
 import { account, queueDepthOf, type RunsEndpoint } from '../storm/accounting.ts';
 import type { z } from 'zod';
 import {
@@ -147,12 +148,7 @@ export async function runDrill(def: DrillFile, opts: DrillRunOptions): Promise<D
   const runId = opts.runId ?? newRunId(def.name);
   const t0 = Date.now();
   const startedAt = new Date(t0).toISOString();
-  const events: Array<{ t: number; label: string; kind?: string }> = [];
-  const ev = (label: string, kind?: string) => {
-    const e = { t: Math.round((Date.now() - t0) / 100) / 10, label: redact(label), ...(kind ? { kind } : {}) };
-    events.push(e);
-    log(`${def.name}: [${e.t.toFixed(1)} s] ${e.label}`);
-  };
+  const { events, ev } = timeline(def.name, t0, log);
   const figures: Record<string, Figure> = {};
   const thresholds: ThresholdResult[] = [];
   const marks = new Map<string, number>();

@@ -19,6 +19,7 @@ import type { TargetProfile } from '../config/target.ts';
 import { parseDuration } from '../load/duration.ts';
 import type { ThresholdResult } from '../score/types.ts';
 import { redact } from '../util/redact.ts';
+import { timeline } from '../chaos/timeline.ts';
 import { isLoopbackHost } from '../util/ports.ts';
 import { adminCall, faultGateway, hooksAdmission, notifierConfig, applyUndo, undoTargetsGateway, type AdmissionPatch } from '../chaos/faults.ts';
 import { Journal } from '../chaos/journal.ts';
@@ -180,12 +181,7 @@ export async function runStorm(t: ChaosTarget, opts: StormOptions, ctl: { signal
   const runId = newRunId('storm');
   const t0 = Date.now();
   const startedAt = new Date(t0).toISOString();
-  const events: Array<{ t: number; label: string; kind?: string }> = [];
-  const ev = (label: string, kind?: string) => {
-    const e = { t: Math.round((Date.now() - t0) / 100) / 10, label: redact(label), ...(kind ? { kind } : {}) };
-    events.push(e);
-    log(`storm: [${e.t.toFixed(1)} s] ${e.label}`);
-  };
+  const { events, ev } = timeline('storm', t0, log);
   for (const [k, v] of [['senders', opts.senders], ['deliveries', opts.deliveries], ['badTokenSenders', opts.badTokenSenders]] as const) {
     if (!Number.isInteger(v) || v < 1 || v > 10_000) throw new RangeError(`storm: ${k} must be an integer 1–10000 (got ${v})`);
   }
