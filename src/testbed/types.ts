@@ -66,10 +66,6 @@ export const AnyTestbedEndpointsSchema = z.union([OpenClawEndpointsSchema, Testb
 export type AnyTestbedEndpoints = z.infer<typeof AnyTestbedEndpointsSchema>;
 export type TestbedKind = 'reference' | 'openclaw';
 
-export function bedKind(e: AnyTestbedEndpoints): TestbedKind {
-  return e.kind === 'openclaw' ? 'openclaw' : 'reference';
-}
-
 /** The reference fleet's endpoints, or an error that says which kind of bed this is instead. */
 export function referenceBed(e: AnyTestbedEndpoints, what: string): TestbedEndpoints {
   if (e.kind === 'openclaw') throw new Error(`${what} needs the reference fleet; test bed ${e.id} runs real OpenClaw gateways`);
