@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { parseDuration } from '../load/duration.ts';
+import { parseDuration } from '../util/duration.ts';
 import { monitorThresholdsSchema } from '../load/monitor.ts';
 import { parseThresholdExpr } from '../score/expr.ts';
 import { CompareOpSchema, PromQLSchema } from '../score/promql.ts';

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { parseExecutorConfig, type ExecutorConfig, type ExecutorConfigInput } from '../load/executors/index.ts';
-import { parseDuration } from '../load/duration.ts';
+import { parseDuration } from '../util/duration.ts';
 import { monitorThresholdsSchema } from '../load/monitor.ts';
 import { parseThresholdExpr } from '../score/expr.ts';
 import { PromQLSchema, PromThresholdSchema, type PromThreshold } from '../score/promql.ts';

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
 import { z } from 'zod';
-import { parseDuration } from '../load/duration.ts';
+import { parseDuration } from '../util/duration.ts';
 import { CompareOpSchema, PromQLSchema } from '../score/promql.ts';
 import type { AnyTestbedEndpoints } from '../testbed/types.ts';
 import { redact, registerSecret } from '../util/redact.ts';

@@ -2,7 +2,7 @@
 import { HttpDriver } from '../load/drivers/http.ts';
 import type { IterationContext, IterationFn } from '../load/executors/core.ts';
 import { sleep } from '../load/executors/core.ts';
-import { parseDuration } from '../load/duration.ts';
+import { parseDuration } from '../util/duration.ts';
 import type { SampleSink } from '../load/samples.ts';
 import { render, type Journey, type ScenarioFile, type Step } from '../config/scenario.ts';
 import { runWsStep } from './ws-step.ts';

@@ -3,7 +3,7 @@ import { RequestAbortedByRunError } from '../load/drivers/http.ts';
 import { WsSession, type WsCloseInfo } from '../load/drivers/ws.ts';
 import type { IterationContext } from '../load/executors/core.ts';
 import { sleepUntil } from '../load/executors/core.ts';
-import { parseDuration } from '../load/duration.ts';
+import { parseDuration } from '../util/duration.ts';
 import type { SampleSink } from '../load/samples.ts';
 import { render, sampleStepNames, type WsStep } from '../config/scenario.ts';
 

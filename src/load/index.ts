@@ -1,5 +1,5 @@
 // The load engine's public surface, for the CLI, scenarios and reports.
-export { parseDuration, formatDuration, durationMs } from './duration.ts';
+export { parseDuration, formatDuration, durationMs } from '../util/duration.ts';
 export { LatencyHistogram, mergeEncoded, type LatencyStats } from './histogram.ts';
 export {
   SampleSink,

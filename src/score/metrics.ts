@@ -7,7 +7,7 @@
 // The row fails when the target is missed or the alert fired; it is no data when the target
 // query has nothing to say (an absent series is not a healthy one).
 import type { MetricRow } from '../config/target.ts';
-import { parseDuration } from '../load/duration.ts';
+import { parseDuration } from '../util/duration.ts';
 import type { PromClient } from '../prom/client.ts';
 import { evaluatePromThreshold, mapLimit, settle, type RunWindow } from './promql.ts';
 import { negate, type ThresholdResult, type Verdict } from './types.ts';

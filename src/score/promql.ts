@@ -13,7 +13,7 @@
 import { parser } from '@prometheus-io/lezer-promql';
 import { z } from 'zod';
 import { formatLabels, PromError, type InstantResult, type Labels, type PromClient, type RangeSeries } from '../prom/client.ts';
-import { parseDuration } from '../load/duration.ts';
+import { parseDuration } from '../util/duration.ts';
 import { compare, worse, type RegressionOutcome, type ThresholdResult, type Verdict } from './types.ts';
 
 // ── validation ───────────────────────────────────────────────────────────────

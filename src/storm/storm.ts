@@ -16,7 +16,7 @@ import crypto from 'node:crypto';
 import { Agent } from 'undici';
 import { z } from 'zod';
 import type { TargetProfile } from '../config/target.ts';
-import { parseDuration } from '../load/duration.ts';
+import { parseDuration } from '../util/duration.ts';
 import type { ThresholdResult } from '../score/types.ts';
 import { redact } from '../util/redact.ts';
 import { timeline } from '../chaos/timeline.ts';

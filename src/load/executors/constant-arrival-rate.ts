@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { positiveDurationMs } from '../duration.ts';
+import { positiveDurationMs } from '../../util/duration.ts';
 import { checkVuPool, ExecutorRun, MAX_VUS, commonFields, waitStartTime, type ExecutorHooks, type ExecutorResult } from './core.ts';
 import { constantSchedule, runOpenModel } from './pacer.ts';
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { positiveDurationMs } from '../duration.ts';
+import { positiveDurationMs } from '../../util/duration.ts';
 import { ExecutorRun, commonFields, vusField, waitStartTime, type ExecutorHooks, type ExecutorResult, type Vu } from './core.ts';
 
 export const constantVusSchema = z

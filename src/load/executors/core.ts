@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { SampleSink } from '../samples.ts';
-import { durationMs } from '../duration.ts';
+import { durationMs } from '../../util/duration.ts';
 
 export interface IterationContext<S = undefined> {
   scenario: string;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { durationMs } from '../duration.ts';
+import { durationMs } from '../../util/duration.ts';
 import { ExecutorRun, commonFields, vusField, waitStartTime, type ExecutorHooks, type ExecutorResult, type Vu } from './core.ts';
 
 export const perVuIterationsSchema = z

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { durationMs, positiveDurationMs } from '../duration.ts';
+import { durationMs, positiveDurationMs } from '../../util/duration.ts';
 import { checkVuPool, ExecutorRun, MAX_VUS, commonFields, waitStartTime, type ExecutorHooks, type ExecutorResult } from './core.ts';
 import { rampingSchedule, runOpenModel } from './pacer.ts';
 

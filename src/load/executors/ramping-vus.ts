@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { durationMs } from '../duration.ts';
+import { durationMs } from '../../util/duration.ts';
 import { ExecutorRun, MAX_VUS, commonFields, sleepUntil, waitStartTime, type ExecutorHooks, type ExecutorResult, type Vu } from './core.ts';
 
 export const vuStageSchema = z

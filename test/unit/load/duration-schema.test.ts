@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatDuration, parseDuration } from '../../../src/load/duration.ts';
+import { formatDuration, parseDuration } from '../../../src/util/duration.ts';
 import { parseExecutorConfig } from '../../../src/load/executors/index.ts';
 
 describe('parseDuration', () => {
