@@ -16,7 +16,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { writeDurable } from '../../src/chaos/durable.ts';
+import { writeFileAtomic } from '../../src/util/atomic-write.ts';
 import {
   ConfigPatchSchema,
   EventsBodySchema,
@@ -194,7 +194,7 @@ export function buildNotifier(config: NotifierConfig, opts: NotifierOptions = {}
     for (const [k, n] of Object.entries(byStatus)) f.byStatus[k] = (f.byStatus[k] ?? 0) + n;
     f.lastError = error.slice(0, 300);
     f.updatedAt = new Date(now()).toISOString();
-    writeDurable(config.fallbackFile, `${JSON.stringify(f, null, 2)}\n`);
+    writeFileAtomic(config.fallbackFile, `${JSON.stringify(f, null, 2)}\n`, { mode: 0o600, forceMode: true, durable: true });
   };
 
   const state: NotifierState = {

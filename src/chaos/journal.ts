@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { stateRoot } from '../testbed/state.ts';
-import { writeDurable } from './durable.ts';
+import { writeFileAtomic } from '../util/atomic-write.ts';
 
 export const JOURNAL_VERSION = 1;
 
@@ -192,6 +192,6 @@ export class Journal {
 
   private flush(): void {
     this.data.updatedAt = new Date().toISOString();
-    writeDurable(this.file, `${JSON.stringify(this.data, null, 2)}\n`);
+    writeFileAtomic(this.file, `${JSON.stringify(this.data, null, 2)}\n`, { mode: 0o600, forceMode: true, durable: true });
   }
 }

@@ -18,7 +18,8 @@
 import fs from 'node:fs';
 import { NONE } from './format.ts';
 import { metricObserved, metricStatus, renderMetricsTable, renderResultsTable, tableRow } from './markdown.ts';
-import { writeFileAtomic, type Results } from './results.ts';
+import { writeFileAtomic } from '../util/atomic-write.ts';
+import type { Results } from './results.ts';
 import { redact } from '../util/redact.ts';
 
 export type FillTable = 'results' | 'metrics';
@@ -226,6 +227,6 @@ export function fillFile(file: string, results: Pick<Results, 'scenarios' | 'met
   }
   const outcome = fillTemplate(text, results, { ...opts, file });
   const changed = outcome.text !== text;
-  if (changed) writeFileAtomic(file, outcome.text, mode);
+  if (changed) writeFileAtomic(file, outcome.text);
   return { ...outcome, changed };
 }

@@ -10,6 +10,7 @@ import type { MetricRowResult } from '../score/metrics.ts';
 import type { BaselineLookup } from '../score/promql.ts';
 import type { ThresholdResult, Verdict } from '../score/types.ts';
 import type { OverallVerdict } from '../score/verdict.ts';
+import { writeFileAtomic } from '../util/atomic-write.ts';
 import { redactDeep } from '../util/redact.ts';
 
 export const RESULTS_SCHEMA = 'clawstorm.results/v1';
@@ -190,19 +191,6 @@ export function writeResults(file: string, results: ResultsInput): void {
   writeFileAtomic(file, serializeResults(results));
 }
 
-/** Write via a temp file and rename, so a reader never sees half a report. */
-export function writeFileAtomic(file: string, text: string, mode?: number): void {
-  fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
-  try {
-    fs.writeFileSync(tmp, text);
-    if (mode !== undefined) fs.chmodSync(tmp, mode);
-    fs.renameSync(tmp, file);
-  } catch (err) {
-    fs.rmSync(tmp, { force: true });
-    throw err;
-  }
-}
 
 /**
  * A baseline lookup over a previous run: the observed value of the threshold with this name,

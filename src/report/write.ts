@@ -4,7 +4,8 @@ import path from 'node:path';
 import { renderHtml } from './html.ts';
 import { renderJUnit } from './junit.ts';
 import { renderMarkdown } from './markdown.ts';
-import { parseResults, serializeResults, writeFileAtomic, type ResultsInput } from './results.ts';
+import { writeFileAtomic } from '../util/atomic-write.ts';
+import { parseResults, serializeResults, type ResultsInput } from './results.ts';
 import { redactDeep } from '../util/redact.ts';
 
 export interface WrittenReports {

@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
+import { writeFileAtomic } from '../util/atomic-write.ts';
 import { AnyTestbedEndpointsSchema, ProcessRecordSchema } from './types.ts';
 
 export const STATE_FILE = 'state.json';
@@ -110,10 +111,7 @@ export function readState(stateDir: string): TestbedState {
 
 /** Atomic replace, mode 0600 (it can hold a database URL with a password). */
 export function writeState(state: TestbedState): void {
-  const file = stateFilePath(state.stateDir);
-  const tmp = `${file}.${process.pid}.${crypto.randomBytes(3).toString('hex')}.tmp`;
-  fs.writeFileSync(tmp, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
-  fs.renameSync(tmp, file);
+  writeFileAtomic(stateFilePath(state.stateDir), `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600, forceMode: true });
 }
 
 /** Read-modify-write of the state file. */

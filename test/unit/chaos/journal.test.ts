@@ -3,7 +3,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Journal, JournalError, readJournal, unfinishedJournals } from '../../../src/chaos/journal.ts';
-import { writeDurable } from '../../../src/chaos/durable.ts';
 
 let dir: string;
 beforeEach(() => {
@@ -46,13 +45,5 @@ describe('drill journal', () => {
     expect(unfinishedJournals(dir)).toEqual([b.file, a.file]);
     expect(() => readJournal(path.join(dir, 'junk.json'))).toThrow(JournalError);
     expect(() => readJournal(path.join(dir, 'missing.json'))).toThrow(/cannot read drill journal \(ENOENT\)/);
-  });
-
-  it('durable writes replace whole files and leave no temp files', () => {
-    const f = path.join(dir, 'sub', 'f.json');
-    writeDurable(f, 'one');
-    writeDurable(f, 'two');
-    expect(fs.readFileSync(f, 'utf8')).toBe('two');
-    expect(fs.readdirSync(path.dirname(f))).toEqual(['f.json']);
   });
 });
