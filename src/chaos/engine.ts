@@ -7,14 +7,15 @@
 // Rollbacks always run: on success, on failure, on abort (Ctrl-C/SIGTERM reach here as the
 // signal) and on an exception (finally). What a killed harness could not undo stays in the
 // journal for `clawstorm drill rollback`.
-import crypto from 'node:crypto';
 import { Agent, request } from 'undici';
 import { validateProbe } from '../../harness/gateway/probe-schema.ts';
 import { showServersState } from '../../harness/launch/haproxy.ts';
 import type { DrillResultSchema } from '../report/results.ts';
 import { compare, type ThresholdResult } from '../score/types.ts';
 import { overallVerdict, type OverallResult } from '../score/verdict.ts';
+import { newRunId, randomLoopback } from '../util/ids.ts';
 import { isLoopbackHost } from '../util/ports.ts';
+import { sleep as sleepFor } from '../util/sleep.ts';
 import { redact, registerSecret } from '../util/redact.ts';
 import { timeline } from './timeline.ts';
 import { account, queueDepthOf, type RunsEndpoint } from '../storm/accounting.ts';
@@ -95,17 +96,6 @@ function truthy(v: OptionValue | undefined): boolean {
   return v.trim() !== '' && v !== '0' && v.toLowerCase() !== 'false';
 }
 
-export function newRunId(name: string): string {
-  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '');
-  return `${name}-${stamp}-${crypto.randomBytes(3).toString('hex')}`;
-}
-
-/** A loopback source address other than 127.0.0.1: auth failures from it throttle nobody else. */
-export function randomLoopback(): string {
-  const o = () => 1 + crypto.randomInt(253);
-  return `127.${o()}.${o()}.${o()}`;
-}
-
 function gatewaysOf(t: ChaosTarget, set: 'all' | string[]): string[] {
   return set === 'all' ? t.gateways.map((g) => g.name) : set;
 }
@@ -156,19 +146,7 @@ export async function runDrill(def: DrillFile, opts: DrillRunOptions): Promise<D
   const onOuter = () => ac.abort();
   if (opts.signal?.aborted) ac.abort();
   opts.signal?.addEventListener('abort', onOuter, { once: true });
-  const sleep = (ms: number): Promise<boolean> =>
-    new Promise((resolve) => {
-      if (ac.signal.aborted) return resolve(false);
-      const timer = setTimeout(() => {
-        ac.signal.removeEventListener('abort', onAbort);
-        resolve(true);
-      }, Math.max(0, ms));
-      const onAbort = () => {
-        clearTimeout(timer);
-        resolve(false);
-      };
-      ac.signal.addEventListener('abort', onAbort, { once: true });
-    });
+  const sleep = (ms: number): Promise<boolean> => sleepFor(ms, ac.signal);
 
   for (const [k, v] of Object.entries(def.options)) figures[`opt_${k}`] = v;
   const journal = Journal.create({ ...(opts.journalFile ? { file: opts.journalFile } : {}), id: runId, drill: def.name, target: t.ref });

@@ -2,7 +2,6 @@
 // newest running local test bed, or a test bed started for the run and stopped after), run, and
 // write the reports — results.json, results.md, junit.xml, report.html — with a `drills` entry per
 // drill and storm.
-import crypto from 'node:crypto';
 import path from 'node:path';
 import { RESULTS_SCHEMA, type ResultsInput } from '../report/results.ts';
 import { writeReports, type WrittenReports } from '../report/write.ts';
@@ -12,6 +11,7 @@ import { startTestbed, stopTestbed } from '../testbed/index.ts';
 import { runDrill, type DrillOutcome, type DrillResult } from './engine.ts';
 import { resolveDrill, type OptionValue } from './schema.ts';
 import { findTestbed, resolveChaosTarget, type ChaosTarget } from './target.ts';
+import { newRunId } from '../util/ids.ts';
 
 export interface TargetChoice {
   /** Target profile YAML; none → the local test bed. */
@@ -108,7 +108,7 @@ export function chaosResults(opts: { drills: DrillResult[]; profile: string; tar
   const all: Array<Pick<ThresholdResult, 'verdict' | 'source' | 'name'>> = opts.drills.flatMap((d) => d.thresholds ?? []);
   const saturated = opts.drills.some((d) => d.figures?.generator_saturated === true);
   const v = overallVerdict({ thresholds: all, saturated, aborted: opts.aborted });
-  const runId = `${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-${crypto.randomBytes(3).toString('hex')}`;
+  const runId = newRunId();
   const results: ResultsInput = {
     schema: RESULTS_SCHEMA,
     runId,

@@ -10,11 +10,12 @@ import { ChaosTargetError } from '../chaos/target.ts';
 import type { DrillResult } from '../chaos/engine.ts';
 import { exitCodeForError } from '../score/verdict.ts';
 import { CliError, EXIT } from './errors.ts';
+import { timeStamp } from '../util/ids.ts';
 
 const say = (s: string) => process.stderr.write(`${s}\n`);
 
 function defaultOutDir(kind: string): string {
-  return path.resolve('reports', 'runs', `${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-${kind}`);
+  return path.resolve('reports', 'runs', `${timeStamp()}-${kind}`);
 }
 
 /** `--set a=1 --set b=x` → {a: '1', b: 'x'}. */

@@ -9,6 +9,7 @@ import { exitCodeForError } from '../score/verdict.ts';
 import { ProfileError } from '../config/target.ts';
 import { listScenarios } from '../config/scenario.ts';
 import { CliError, EXIT } from './errors.ts';
+import { timeStamp } from '../util/ids.ts';
 
 const say = (s: string) => process.stderr.write(`${s}\n`);
 
@@ -24,7 +25,7 @@ interface GateArgs {
 }
 
 function defaultOutDir(): string {
-  return path.resolve('reports', 'runs', new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, ''));
+  return path.resolve('reports', 'runs', timeStamp());
 }
 
 /** Live progress: one line per scenario on a terminal, a plain line every 5 s in CI or a pipe. */

@@ -10,6 +10,7 @@ import type { Discipline } from '../storm/sender.ts';
 import { exitCodeForError } from '../score/verdict.ts';
 import { interruptible, printDrill } from './drill.ts';
 import { CliError, EXIT } from './errors.ts';
+import { timeStamp } from '../util/ids.ts';
 
 const say = (s: string) => process.stderr.write(`${s}\n`);
 
@@ -86,7 +87,7 @@ const webhooksCommand: CommandModule<object, StormArgs> = {
       );
       for (const d of out.r.results) printDrill(d);
       const { results, exitCode } = chaosResults({ drills: out.r.results, profile: a.profile, target: out.targetName, startedAt, aborted: out.r.aborted });
-      const reports = writeChaosReports(path.resolve(a.out ?? path.join('reports', 'runs', `${startedAt.toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-storm`)), results);
+      const reports = writeChaosReports(path.resolve(a.out ?? path.join('reports', 'runs', `${timeStamp(startedAt)}-storm`)), results);
       say(`reports: ${reports.json}, ${reports.markdown}, ${reports.junit}, ${reports.html}`);
       say(`verdict: ${results.verdict} (exit ${exitCode})`);
       process.exitCode = exitCode;

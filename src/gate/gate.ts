@@ -1,6 +1,5 @@
 // The pre-release gate and the scheduled CI run: scenarios in sequence against one target,
 // the Metrics-to-monitor table over the whole window, then every report format.
-import crypto from 'node:crypto';
 import path from 'node:path';
 import { bindTestbed, loadTargetProfile, resolveTokens, scrapeIntervalSeconds, type TargetProfile } from '../config/target.ts';
 import { resolveScenario, type ScenarioFile } from '../config/scenario.ts';
@@ -17,6 +16,7 @@ import { referenceBed, type AnyTestbedEndpoints } from '../testbed/types.ts';
 import { isLoopbackHost } from '../util/ports.ts';
 import { runScenario } from './scenario-run.ts';
 import { runChaosSuite, type ChaosSuiteOptions } from '../chaos/suite.ts';
+import { newRunId } from '../util/ids.ts';
 
 export const LOCAL_PROFILE = path.resolve(import.meta.dirname, '../../profiles/local.yaml');
 
@@ -117,7 +117,7 @@ export async function runGate(opts: GateOptions): Promise<GateOutcome> {
       throw new GateError(`${f.file}: profiles: scenario ${f.name} has no profile ${JSON.stringify(opts.profile)} (has ${Object.keys(f.profiles).join(', ')})`, 2);
     }
   }
-  const runId = `${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-${crypto.randomBytes(3).toString('hex')}`;
+  const runId = newRunId();
   const startedAt = new Date();
   const bound = await bindTarget(opts);
   try {

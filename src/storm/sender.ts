@@ -9,6 +9,7 @@
 import { setImmediate as yieldNow } from 'node:timers/promises';
 import type { Dispatcher } from 'undici';
 import { request } from 'undici';
+import { sleep } from '../util/sleep.ts';
 
 export type Discipline = 'capped' | 'unbounded';
 export const DISCIPLINES: readonly Discipline[] = ['capped', 'unbounded'];
@@ -132,20 +133,6 @@ export async function attempt(t: SendTarget, key: string, n: number, body: Recor
     return { status: 0, fromGateway: false, correlationId, error: e.code ?? e.message };
   }
 }
-
-const sleep = (ms: number, signal?: AbortSignal): Promise<boolean> =>
-  new Promise((resolve) => {
-    if (signal?.aborted) return resolve(false);
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve(true);
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      resolve(false);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 
 /** Deliver one event under a discipline. */
 export async function deliver(

@@ -24,7 +24,9 @@ import { isLoopbackHost } from '../util/ports.ts';
 import { adminCall, faultGateway, hooksAdmission, notifierConfig, applyUndo, undoTargetsGateway, type AdmissionPatch } from '../chaos/faults.ts';
 import { Journal } from '../chaos/journal.ts';
 import { rollback, type RollbackOutcome } from '../chaos/rollback.ts';
-import { newRunId, randomLoopback, type DrillResult } from '../chaos/engine.ts';
+import type { DrillResult } from '../chaos/engine.ts';
+import { newRunId, randomLoopback } from '../util/ids.ts';
+import { sleep } from '../util/sleep.ts';
 import { ChaosTargetError, runsEndpointOf, tokenOf, type ChaosTarget } from '../chaos/target.ts';
 import { account, queueDepthOf, type RunsEndpoint } from './accounting.ts';
 import { attempt, DEFAULT_CAPPED, DEFAULT_UNBOUNDED, deliver, type Attempt, type CappedPolicy, type Discipline, type UnboundedPolicy } from './sender.ts';
@@ -164,16 +166,6 @@ function percentile(xs: number[], p: number): number | null {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!;
 }
-
-const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
-  new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => {
-      clearTimeout(timer);
-      resolve();
-    }, { once: true });
-  });
 
 export async function runStorm(t: ChaosTarget, opts: StormOptions, ctl: { signal?: AbortSignal; log?: (l: string) => void; journalFile?: string } = {}): Promise<StormOutcome> {
   const log = ctl.log ?? (() => {});
