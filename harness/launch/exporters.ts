@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { freePort } from '../../src/util/ports.ts';
 import { findBinary, stopProcess, type StartedProcess } from '../../src/util/proc.ts';
-import { httpOk, launch, LaunchError } from '../../src/testbed/supervise.ts';
+import { httpOk, launch, LaunchError } from '../../src/util/supervise.ts';
 
 export type ExporterJob = 'node' | 'redis' | 'postgres' | 'blackbox';
 

@@ -16,7 +16,7 @@ import { freePorts } from '../../src/util/ports.ts';
 import { requireBinary, stopProcess, type StartedProcess } from '../../src/util/proc.ts';
 import { redact, registerSecret } from '../../src/util/redact.ts';
 import { waitFor } from '../../src/util/wait.ts';
-import { httpOk, launch, LaunchError } from '../../src/testbed/supervise.ts';
+import { httpOk, launch, LaunchError } from '../../src/util/supervise.ts';
 
 export const DEFAULT_FRONTEND = 'fe_gateways';
 export const DEFAULT_BACKEND = 'be_gateways';

@@ -4,7 +4,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { freePort } from '../../src/util/ports.ts';
 import { requireBinary, stopProcess, type StartedProcess } from '../../src/util/proc.ts';
-import { launch, LaunchError } from '../../src/testbed/supervise.ts';
+import { launch, LaunchError } from '../../src/util/supervise.ts';
 
 export interface StartRedisOptions {
   /** Working directory (`--dir`) and home of the log file. */

@@ -7,7 +7,7 @@ import { isListening } from '../util/ports.ts';
 import { descendants, isAlive, isNamed, killLeftovers } from '../util/proc.ts';
 import { waitFor } from '../util/wait.ts';
 import { readState, resolveStateDir, updateState, type TestbedProcess, type TestbedState } from './state.ts';
-import { httpOk, launch, ownsRecord, procState } from './supervise.ts';
+import { httpOk, launch, ownsRecord, procState } from '../util/supervise.ts';
 import { readTokenFile, type TokenKind } from './tokens.ts';
 import type { AnyTestbedEndpoints } from './types.ts';
 import { REPO_ROOT } from './paths.ts';

@@ -14,7 +14,7 @@ import {
   type ProcessRole,
   type TestbedProcess,
 } from './state.ts';
-import { ownsRecord } from './supervise.ts';
+import { ownsRecord } from '../util/supervise.ts';
 
 export interface StopReport {
   id: string;

@@ -12,7 +12,7 @@ import { startPrometheus, type ScrapeJob } from '../../harness/launch/prometheus
 import { ensureOpenClaw } from '../../harness/openclaw/install.ts';
 import { openclawGatewayConfig, openclawGatewayEnv, pickPort } from '../../harness/openclaw/launch.ts';
 import { descendants } from '../util/proc.ts';
-import { httpOk, launch } from './supervise.ts';
+import { httpOk, launch } from '../util/supervise.ts';
 import { writeConfigFile } from './services.ts';
 import { commonEndpoints, exporterStep, haproxyStep, patchRecord, targetsStep, waitAllServersUp, type StartupKit } from './startup.ts';
 import { writeRecordingRules } from './rules.ts';

@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import type { StartedProcess } from '../util/proc.ts';
 import { REPO_ROOT } from './paths.ts';
-import { httpOk, launch } from './supervise.ts';
+import { httpOk, launch } from '../util/supervise.ts';
 
 export interface NodeServiceSpec {
   name: string;

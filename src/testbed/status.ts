@@ -4,7 +4,7 @@ import { showServersState, type ServerState } from '../../harness/launch/haproxy
 import { PromClient } from '../prom/client.ts';
 import { redact } from '../util/redact.ts';
 import { readState, resolveStateDir, type ProcessRole, type TestbedPhase } from './state.ts';
-import { httpOk, ownsRecord, procState } from './supervise.ts';
+import { httpOk, ownsRecord, procState } from '../util/supervise.ts';
 import type { AnyTestbedEndpoints } from './types.ts';
 
 export interface ProcessStatus {

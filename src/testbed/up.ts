@@ -46,7 +46,7 @@ import {
 } from './state.ts';
 import { stopTestbed } from './down.ts';
 import { commonEndpoints, exporterStep, haproxyStep, hostPort, patchRecord, startupKit, targetsStep, waitAllServersUp } from './startup.ts';
-import { LaunchError } from './supervise.ts';
+import { LaunchError } from '../util/supervise.ts';
 import { createTokens, type Tokens } from './tokens.ts';
 import type { AnyTestbedEndpoints, OpenClawEndpoints, TestbedEndpoints, TestbedKind } from './types.ts';
 import { bringUpOpenClaw } from './openclaw.ts';

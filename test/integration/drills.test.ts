@@ -13,7 +13,7 @@ import { runDrill } from '../../src/chaos/engine.ts';
 import { readJournal } from '../../src/chaos/journal.ts';
 import { resolveDrill } from '../../src/chaos/schema.ts';
 import { resolveChaosTarget, type ChaosTarget } from '../../src/chaos/target.ts';
-import { procState } from '../../src/testbed/supervise.ts';
+import { procState } from '../../src/util/supervise.ts';
 import { processPid, setState, setWeight, showServersState, startGateway } from '../../src/testbed/control.ts';
 import { readTokenFile } from '../../src/testbed/tokens.ts';
 import type { TestbedEndpoints } from '../../src/testbed/types.ts';

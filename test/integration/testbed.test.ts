@@ -15,7 +15,7 @@ import {
 import { DatabaseConfigError } from '../../src/testbed/database.ts';
 import { stopTestbed } from '../../src/testbed/down.ts';
 import { readState } from '../../src/testbed/state.ts';
-import { ownsRecord } from '../../src/testbed/supervise.ts';
+import { ownsRecord } from '../../src/util/supervise.ts';
 import { startTestbed } from '../../src/testbed/up.ts';
 import { freePort, isListening } from '../../src/util/ports.ts';
 import { findBinary, isAlive } from '../../src/util/proc.ts';

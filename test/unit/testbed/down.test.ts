@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { stopTestbed } from '../../../src/testbed/down.ts';
 import { readState, writeState, type TestbedState } from '../../../src/testbed/state.ts';
-import { ownsRecord } from '../../../src/testbed/supervise.ts';
+import { ownsRecord } from '../../../src/util/supervise.ts';
 import { isListening } from '../../../src/util/ports.ts';
 import { isAlive } from '../../../src/util/proc.ts';
 

@@ -11,7 +11,7 @@ import { stopTestbed } from '../../../src/testbed/down.ts';
 import { readState, writeState, type TestbedState } from '../../../src/testbed/state.ts';
 import { freePort } from '../../../src/util/ports.ts';
 import { descendants, isAlive, isNamed } from '../../../src/util/proc.ts';
-import { procState } from '../../../src/testbed/supervise.ts';
+import { procState } from '../../../src/util/supervise.ts';
 import { waitFor } from '../../../src/util/wait.ts';
 
 const SERVER_NAME = 'fake-openclaw-gateway'; // longer than 15 bytes, like the real one

@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { redact } from '../util/redact.ts';
+import { redact } from './redact.ts';
 
 /** The last lines of a log file, redacted, for error messages ("" when unreadable). */
 export function logTail(file: string, lines = 8, fromByte = 0): string {

@@ -1,9 +1,9 @@
 // Starting one long-running process and waiting for it to be ready, with a deadline, failing
 // fast (with the tail of its log) when it exits instead.
 import fs from 'node:fs';
-import { cmdline, isAlive, ownsPid, startProcess, stopProcess, type StartedProcess, type StartOptions } from '../util/proc.ts';
-import { waitFor } from '../util/wait.ts';
-import { logSize, withLogTail } from './logs.ts';
+import { cmdline, isAlive, ownsPid, startProcess, stopProcess, type StartedProcess, type StartOptions } from './proc.ts';
+import { waitFor } from './wait.ts';
+import { logSize, withLogTail } from './log-tail.ts';
 
 /** What to start (as `startProcess` takes it) and how to tell it is ready. */
 export interface LaunchSpec extends StartOptions {
