@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import client from 'prom-client';
 import type { GatewayContext } from './context.ts';
+import { CORRELATION_ID_RE } from '../../contract/ids.ts';
 
 // Failure events for the notifier (harness/notifier): when a webhook or tool request fails with a
 // 5xx or a 429, the gateway posts {status, correlationId, az, gateway, retryCount, ts} to
@@ -30,14 +31,13 @@ const POST_TIMEOUT_MS = 2_000;
 const MAX_BATCH = 5_000;
 /** Tries per batch before its events are given up (counted as failed). */
 const MAX_TRIES = 5;
-const CORRELATION_RE = /^[\x21-\x7e]{1,256}$/;
 
 const header = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v[0] : v);
 
 function correlationOf(req: FastifyRequest, processTag: string): string {
   for (const name of ['x-correlation-id', 'x-request-id', 'idempotency-key']) {
     const v = header(req.headers[name]);
-    if (v !== undefined && CORRELATION_RE.test(v)) return v;
+    if (v !== undefined && CORRELATION_ID_RE.test(v)) return v;
   }
   // Fastify's request ids restart at 1 with the process: tag them with this process.
   return `${processTag}-${req.id}`;

@@ -9,7 +9,7 @@ import {
   PROBE_PATH,
   PROBE_SCHEMA_VERSION,
   type ProbeResponse,
-} from './probe-schema.ts';
+} from '../../contract/probe.ts';
 import { recentFor } from './recent.ts';
 import { wsConnectionCount } from './ws.ts';
 

@@ -10,6 +10,8 @@ import { injectFault } from './faults.ts';
 import { queueDepth } from './hooks.ts';
 import { readiness, readinessBody } from './probes.ts';
 import { recentFor } from './recent.ts';
+import { ConnectParams, ReqFrame } from '../../contract/ws-frames.ts';
+import { REQUEST_ID_RE, USER_ID_RE, USER_ID_RULE } from '../../contract/ids.ts';
 import { invokeTool, type ToolCall, type ToolResult } from './tools/dispatch.ts';
 
 // The OpenClaw gateway WebSocket protocol (v3) on the HTTP port: the server opens with a
@@ -27,26 +29,10 @@ const MAX_INFLIGHT = 256;
 /** On drain, a connection with RPCs in flight gets this long to finish them before it is closed. */
 const GOAWAY_GRACE_MS = 5_000;
 const PATHS = new Set(['/', '/ws']);
-const USER_RE = /^[\w.@+-]{1,128}$/;
-const REQUEST_ID_RE = /^[\w.:-]{1,128}$/;
 const ANONYMOUS = 'u-anon';
 
 export const METHODS = ['health', 'status', 'sessions.list', 'tools.invoke', 'sessions.send'] as const;
 
-const ReqFrameSchema = z.object({
-  type: z.literal('req'),
-  id: z.union([z.string().min(1).max(200), z.number()]),
-  method: z.string().min(1).max(200),
-  params: z.unknown().optional(),
-});
-
-const ConnectParamsSchema = z.looseObject({
-  auth: z.looseObject({ token: z.string().optional() }).optional(),
-  token: z.string().optional(),
-  client: z.looseObject({ id: z.string().optional(), userId: z.string().optional(), version: z.string().optional() }).optional(),
-  minProtocol: z.number().int().optional(),
-  maxProtocol: z.number().int().optional(),
-});
 
 const ToolsInvokeSchema = z.looseObject({
   name: z.string().min(1).optional(),
@@ -218,7 +204,7 @@ async function dispatch(ctx: GatewayContext, conn: Conn, method: string, params:
       const args = p.data.args ?? {};
       // Same rule as POST /tools/invoke: args.user_id, else the caller's id, else u-anon.
       const userId = typeof args.user_id === 'string' ? args.user_id : (p.data.userId ?? conn.userId);
-      if (!USER_RE.test(userId)) return invalid('user id (args.user_id, params.userId or connect client.userId): 1–128 of [A-Za-z0-9_.@+-]');
+      if (!USER_ID_RE.test(userId)) return invalid(`user id (args.user_id, params.userId or connect client.userId): ${USER_ID_RULE}`);
       return callTool(ctx, conn, {
         tool,
         args,
@@ -239,7 +225,7 @@ async function dispatch(ctx: GatewayContext, conn: Conn, method: string, params:
       if (message !== undefined) args.message = message;
       if (sessionKey !== undefined) args.sessionKey = sessionKey;
       const userId = givenUser ?? conn.userId;
-      if (!USER_RE.test(userId)) return invalid('user id (params.userId or connect client.userId): 1–128 of [A-Za-z0-9_.@+-]');
+      if (!USER_ID_RE.test(userId)) return invalid(`user id (params.userId or connect client.userId): ${USER_ID_RULE}`);
       return callTool(ctx, conn, {
         tool: 'sessions_send',
         args,
@@ -254,7 +240,7 @@ async function dispatch(ctx: GatewayContext, conn: Conn, method: string, params:
   }
 }
 
-function parseFrame(data: RawData, isBinary: boolean): { frame?: z.infer<typeof ReqFrameSchema>; id: string | number | null; error?: string } {
+function parseFrame(data: RawData, isBinary: boolean): { frame?: z.infer<typeof ReqFrame>; id: string | number | null; error?: string } {
   if (isBinary) return { id: null, error: 'binary frames are not part of the protocol' };
   let raw: unknown;
   try {
@@ -265,7 +251,7 @@ function parseFrame(data: RawData, isBinary: boolean): { frame?: z.infer<typeof 
   }
   const idGuess =
     typeof raw === 'object' && raw !== null && 'id' in raw && (typeof raw.id === 'string' || typeof raw.id === 'number') ? raw.id : null;
-  const p = ReqFrameSchema.safeParse(raw);
+  const p = ReqFrame.safeParse(raw);
   if (!p.success) return { id: idGuess, error: `invalid request frame: ${issues(p.error)}` };
   return { frame: p.data, id: p.data.id };
 }
@@ -377,13 +363,13 @@ export function registerWebSocket(app: FastifyInstance, ctx: GatewayContext): vo
     });
   }
 
-  async function handleConnect(conn: Conn, frame: z.infer<typeof ReqFrameSchema>): Promise<void> {
+  async function handleConnect(conn: Conn, frame: z.infer<typeof ReqFrame>): Promise<void> {
     if (frame.method !== 'connect') {
       send(conn, { type: 'res', id: frame.id, ok: false, error: { code: 'INVALID_REQUEST', message: 'the first request must be connect' } });
       conn.ws.close(1008, 'connect first');
       return;
     }
-    const p = ConnectParamsSchema.safeParse(frame.params ?? {});
+    const p = ConnectParams.safeParse(frame.params ?? {});
     if (!p.success) {
       send(conn, { type: 'res', id: frame.id, ok: false, error: { code: 'INVALID_REQUEST', message: issues(p.error) } });
       conn.ws.close(1008, 'invalid connect');
@@ -429,7 +415,7 @@ export function registerWebSocket(app: FastifyInstance, ctx: GatewayContext): vo
     conn.tick.unref();
   }
 
-  async function handleRpc(conn: Conn, frame: z.infer<typeof ReqFrameSchema>): Promise<void> {
+  async function handleRpc(conn: Conn, frame: z.infer<typeof ReqFrame>): Promise<void> {
     conn.inflight++;
     const t0 = performance.now();
     let outcome: RpcOutcome;

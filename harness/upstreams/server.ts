@@ -26,6 +26,7 @@ import {
   type UserData,
 } from './data.ts';
 import { RateLimiter } from './ratelimit.ts';
+import { USER_ID_RE } from '../../contract/ids.ts';
 
 export interface ProviderStats {
   requests: number;
@@ -47,7 +48,6 @@ function emptyStats(): Record<Provider, ProviderStats> {
   return s;
 }
 
-const USER_RE = /^[\w.@+-]{1,128}$/;
 const DAY_MS = 86_400_000;
 
 /** The provider user a request acts for: path user (or `me`), else the OAuth bearer `user:<id>`. */
@@ -96,7 +96,7 @@ export function buildUpstreams(config: UpstreamsConfig, opts: { now?: () => numb
    */
   async function admit(p: Provider, req: FastifyRequest, reply: FastifyReply, pathUser?: string): Promise<string | undefined> {
     const user = pathUser !== undefined && pathUser !== 'me' ? pathUser : tokenUser(req);
-    if (user === undefined || !USER_RE.test(user)) {
+    if (user === undefined || !USER_ID_RE.test(user)) {
       count(p, 401);
       await reply.code(401).send({ error: { code: 401, message: 'Request had invalid authentication credentials.' } });
       return undefined;

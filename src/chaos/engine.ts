@@ -8,7 +8,7 @@
 // signal) and on an exception (finally). What a killed harness could not undo stays in the
 // journal for `clawstorm drill rollback`.
 import { Agent, request } from 'undici';
-import { validateProbe } from '../../harness/gateway/probe-schema.ts';
+import { validateProbe } from '../../contract/probe.ts';
 import { showServersState } from '../../harness/launch/haproxy.ts';
 import type { DrillResultSchema } from '../report/results.ts';
 import { compare, type ThresholdResult } from '../score/types.ts';

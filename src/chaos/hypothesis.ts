@@ -2,8 +2,8 @@
 // (every interval; a probe deviates after more than `tolerance` failing checks in a row) and after
 // the rollbacks (polled until it holds, within a deadline). Each probe and phase becomes one
 // threshold result in the report.
-import { z } from 'zod';
-import { validateProbe } from '../../harness/gateway/probe-schema.ts';
+import { ReadyzBody } from '../../contract/openclaw.ts';
+import { validateProbe } from '../../contract/probe.ts';
 import { showServersState } from '../../harness/launch/haproxy.ts';
 import type { SecondBucket } from '../load/samples.ts';
 import { parseThresholdExpr } from '../score/expr.ts';
@@ -80,7 +80,6 @@ async function checkPromql(p: Extract<Probe, { promql: unknown }>, t: ChaosTarge
   }
 }
 
-const ReadyzSchema = z.looseObject({ ready: z.boolean(), failing: z.array(z.string()).optional() });
 
 /** OpenClaw's `/readyz`: ready ⇔ not degraded. Other expectations cannot be observed there. */
 async function checkReadyz(p: Extract<Probe, { probe: unknown }>, g: { name: string; url: string }, probePath: string): Promise<Check> {
@@ -95,7 +94,7 @@ async function checkReadyz(p: Extract<Probe, { probe: unknown }>, g: { name: str
   } catch (err) {
     return { ok: false, observed: 0, detail: `${g.name} ${probePath} did not answer: ${(err as Error).message}` };
   }
-  const r = ReadyzSchema.safeParse(body);
+  const r = ReadyzBody.safeParse(body);
   if (!r.success) return { ok: false, observed: 0, detail: `${g.name} ${probePath} answered HTTP ${status} off contract` };
   const degraded = !(status === 200 && r.data.ready);
   const want = p.probe.expect.degraded;

@@ -4,7 +4,7 @@
 //   red gate    — ≥ 90% on either tier: scale to minimum replicas and drain the canary.
 // The gates come from each gateway's own probe (`detail.disk_gates`) when it reports them, else
 // from its capacity tier.
-import { diskGates } from '../../harness/gateway/probe-schema.ts';
+import { diskGates } from '../../contract/probe.ts';
 
 export interface GatewayDisk {
   gateway: string;

@@ -5,7 +5,7 @@ import { Agent, fetch as undiciFetch } from 'undici';
 import { afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { z } from 'zod';
-import { validateProbe, type ProbeResponse } from '../../harness/gateway/probe-schema.ts';
+import { validateProbe, type ProbeResponse } from '../../contract/probe.ts';
 import { restartGateway } from '../../src/testbed/control.ts';
 import { readTokenFile } from '../../src/testbed/tokens.ts';
 import type { TestbedEndpoints } from '../../src/testbed/types.ts';

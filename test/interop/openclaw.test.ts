@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchOpenClawGateways, type OpenClawFleet } from '../../harness/openclaw/launch.ts';
-import { OpenClawTarget } from '../../src/targets/openclaw/adapter.ts';
+import { OpenClawTarget } from './openclaw-client.ts';
 
 // Against two REAL OpenClaw gateways (npm `openclaw`, installed once into ~/.cache/clawstorm).
 // Each test runs against both, so per-gateway isolation (ports, tokens, state) is checked too.

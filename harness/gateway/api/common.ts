@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { acceptedTokens, authorize, bearerOf, tokenAccepted } from '../auth.ts';
 import type { GatewayContext } from '../context.ts';
 import { rateLimit, type ApiBucket } from '../ratelimit.ts';
+import { REQUEST_ID_RE, TENANT_ID_RE, TENANT_ID_RULE, USER_ID_RE } from '../../../contract/ids.ts';
 
 export const API_PREFIX = '/api/v1';
 
@@ -33,9 +34,6 @@ export function parseOr400<S extends z.ZodType>(schema: S, value: unknown, what:
   });
 }
 
-export const TENANT_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
-const REQUEST_ID_RE = /^[\x21-\x7e]{1,128}$/;
-const USER_RE = /^[\x21-\x7e]{1,128}$/;
 
 function header(req: FastifyRequest, name: string): string | undefined {
   const v = req.headers[name];
@@ -67,15 +65,15 @@ export async function guard(ctx: GatewayContext, req: FastifyRequest, reply: Fas
   if (!authed) return undefined;
 
   const tenant = header(req, 'x-tenant-id') ?? ctx.config.tenantId;
-  if (!TENANT_RE.test(tenant)) {
-    await sendError(reply, 400, 'INVALID_TENANT', 'X-Tenant-Id must be 1-64 characters of letters, digits, . _ -');
+  if (!TENANT_ID_RE.test(tenant)) {
+    await sendError(reply, 400, 'INVALID_TENANT', `X-Tenant-Id: ${TENANT_ID_RULE}`);
     return undefined;
   }
   const given = header(req, 'x-request-id');
   const requestId = given !== undefined && REQUEST_ID_RE.test(given) ? given : crypto.randomUUID();
   void reply.header('X-Request-Id', requestId);
   const user = header(req, 'x-user-id');
-  const actor = user !== undefined && USER_RE.test(user) ? user : 'api';
+  const actor = user !== undefined && USER_ID_RE.test(user) ? user : 'api';
 
   if (bucket !== null) {
     let allowed: boolean;

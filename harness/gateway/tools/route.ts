@@ -5,6 +5,7 @@ import { authorize } from '../auth.ts';
 import type { GatewayContext } from '../context.ts';
 import { registerConnectorAdmin } from './admin.ts';
 import { invokeTool } from './dispatch.ts';
+import { REQUEST_ID_RE, TENANT_ID_RE, TENANT_ID_RULE, USER_ID_RE, USER_ID_RULE } from '../../../contract/ids.ts';
 
 const BodySchema = z
   .object({
@@ -16,9 +17,6 @@ const BodySchema = z
   })
   .refine((b) => b.tool !== undefined || b.name !== undefined, { message: 'tool (or name) is required', path: ['tool'] });
 
-const USER_RE = /^[\w.@+-]{1,128}$/;
-const TENANT_RE = /^[\w.-]{1,128}$/;
-const REQUEST_ID_RE = /^[\w.:-]{1,128}$/;
 
 const header = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v[0] : v);
 
@@ -35,9 +33,9 @@ export function registerTools(app: FastifyInstance, ctx: GatewayContext): void {
     if (!body.success) return bad(body.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '));
     const argUser = body.data.args.user_id;
     const userId = typeof argUser === 'string' ? argUser : (header(req.headers['x-user-id']) ?? 'u-anon');
-    if (!USER_RE.test(userId)) return bad('user id (args.user_id or X-User-Id): 1–128 of [A-Za-z0-9_.@+-]');
+    if (!USER_ID_RE.test(userId)) return bad(`user id (args.user_id or X-User-Id): ${USER_ID_RULE}`);
     const tenantId = header(req.headers['x-tenant-id']) ?? ctx.config.tenantId;
-    if (!TENANT_RE.test(tenantId)) return bad('X-Tenant-Id: 1–128 of [A-Za-z0-9_.-]');
+    if (!TENANT_ID_RE.test(tenantId)) return bad(`X-Tenant-Id: ${TENANT_ID_RULE}`);
 
     const r = await invokeTool(ctx, {
       tool: body.data.tool ?? body.data.name ?? '',

@@ -9,7 +9,7 @@ import {
   PROBE_SCHEMA_VERSION,
   ProbeResponseSchema,
   validateProbe,
-} from '../../../harness/gateway/probe-schema.ts';
+} from '../../../contract/probe.ts';
 
 const docPath = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../docs/probe.schema.json');
 const doc = JSON.parse(fs.readFileSync(docPath, 'utf8')) as Record<string, unknown>;

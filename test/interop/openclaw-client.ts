@@ -1,23 +1,10 @@
-import { z } from 'zod';
-import { HttpDriver, type HttpResponse, type JourneyContext } from '../../load/drivers/http.ts';
-import { WsSession, type WsCallResult, type WsSessionOptions } from '../../load/drivers/ws.ts';
-import { SampleSink } from '../../load/samples.ts';
-import { registerSecret } from '../../util/redact.ts';
-
-// Wire shapes of a real OpenClaw gateway (npm `openclaw`, docs/gateway/*.md in the package),
-// checked against 2026.9.6. Loose: the gateway adds fields between releases.
-export const readyzBody = z.looseObject({ ready: z.boolean(), failing: z.array(z.string()).optional() });
-export const healthzBody = z.looseObject({ ok: z.boolean(), status: z.string().optional() });
-export const toolsInvokeOk = z.looseObject({ ok: z.literal(true), result: z.unknown() });
-export const hookAgentOk = z.looseObject({ ok: z.literal(true), runId: z.string().min(1) });
-export const hookWakeOk = z.looseObject({ ok: z.literal(true), mode: z.string().optional(), eventOutcome: z.string().optional() });
-export const helloOk = z.looseObject({
-  type: z.literal('hello-ok'),
-  protocol: z.number(),
-  server: z.looseObject({ version: z.string().optional() }).optional(),
-  features: z.looseObject({ methods: z.array(z.string()).optional() }).optional(),
-  auth: z.looseObject({ role: z.string().optional(), scopes: z.array(z.string()).optional() }).optional(),
-});
+import type { z } from 'zod';
+import { HealthzBody as healthzBody, HookAgentOk as hookAgentOk, HookWakeOk as hookWakeOk, ReadyzBody as readyzBody, ToolsInvokeOk as toolsInvokeOk } from '../../contract/openclaw.ts';
+import { HelloOk as helloOk } from '../../contract/ws-frames.ts';
+import { HttpDriver, type HttpResponse, type JourneyContext } from '../../src/load/drivers/http.ts';
+import { WsSession, type WsCallResult, type WsSessionOptions } from '../../src/load/drivers/ws.ts';
+import { SampleSink } from '../../src/load/samples.ts';
+import { registerSecret } from '../../src/util/redact.ts';
 
 /**
  * `connect` params the real gateway accepts from a token-authenticated client without a device
