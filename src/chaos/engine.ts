@@ -9,7 +9,7 @@
 // journal for `clawstorm drill rollback`.
 import { Agent, request } from 'undici';
 import { validateProbe } from '../../contract/probe.ts';
-import { showServersState } from '../../harness/launch/haproxy.ts';
+import { showServersState } from '../lb/runtime.ts';
 import type { DrillResultSchema } from '../report/results.ts';
 import { compare, type ThresholdResult } from '../score/types.ts';
 import { overallVerdict, type OverallResult } from '../score/verdict.ts';

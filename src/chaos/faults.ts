@@ -13,7 +13,7 @@
 import { execa } from 'execa';
 import { z } from 'zod';
 import type { Command } from '../config/target.ts';
-import { setState, setWeight, showServersState, type AdminState } from '../../harness/launch/haproxy.ts';
+import { setState, setWeight, showServersState, type AdminState } from '../lb/runtime.ts';
 import { startGateway, stopGateway, type StopSignal } from '../testbed/control.ts';
 import { redact } from '../util/redact.ts';
 import type { FaultMode, Journal, Undo } from './journal.ts';

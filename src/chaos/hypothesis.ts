@@ -4,7 +4,7 @@
 // threshold result in the report.
 import { ReadyzBody } from '../../contract/openclaw.ts';
 import { validateProbe } from '../../contract/probe.ts';
-import { showServersState } from '../../harness/launch/haproxy.ts';
+import { showServersState } from '../lb/runtime.ts';
 import type { SecondBucket } from '../load/samples.ts';
 import { parseThresholdExpr } from '../score/expr.ts';
 import { evaluateClientThreshold, type MetricSummary } from '../score/threshold.ts';

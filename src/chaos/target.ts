@@ -7,7 +7,7 @@ import { PromClient } from '../prom/client.ts';
 import { latestTestbed } from '../testbed/state.ts';
 import { loadTestbed } from '../testbed/control.ts';
 import type { AnyTestbedEndpoints } from '../testbed/types.ts';
-import type { RuntimeTarget } from '../../harness/launch/haproxy.ts';
+import type { RuntimeTarget } from '../lb/runtime.ts';
 import type { JournalTarget } from './journal.ts';
 import type { RunsEndpoint } from '../storm/accounting.ts';
 

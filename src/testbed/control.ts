@@ -12,17 +12,6 @@ import { readTokenFile, type TokenKind } from './tokens.ts';
 import type { AnyTestbedEndpoints } from './types.ts';
 import { REPO_ROOT } from './paths.ts';
 
-export {
-  runtimeCommand,
-  setState,
-  setWeight,
-  showServersState,
-  waitServerState,
-  type AdminState,
-  type OpState,
-  type ServerState,
-} from '../../harness/launch/haproxy.ts';
-
 export type TestbedRef = string | { stateDir: string };
 
 export interface LoadedTestbed {

@@ -9,7 +9,7 @@ import { waitForTargetsUp, type PrometheusInstance, type ScrapeJob } from '../..
 import type { StartedProcess } from '../util/proc.ts';
 import { redact } from '../util/redact.ts';
 import { waitFor } from '../util/wait.ts';
-import { showServersState, type ServerState } from '../../harness/launch/haproxy.ts';
+import { showServersState, type ServerState } from '../lb/runtime.ts';
 import { writeState, type ProcessRole, type TestbedProcess, type TestbedState } from './state.ts';
 
 export interface ProgressEvent {

@@ -1,6 +1,6 @@
 // `clawstorm testbed status`: is each process alive (and healthy), what HAProxy thinks of each
 // gateway, and whether Prometheus scrapes every target.
-import { showServersState, type ServerState } from '../../harness/launch/haproxy.ts';
+import { showServersState, type ServerState } from '../lb/runtime.ts';
 import { PromClient } from '../prom/client.ts';
 import { redact } from '../util/redact.ts';
 import { readState, resolveStateDir, type ProcessRole, type TestbedPhase } from './state.ts';

@@ -4,14 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { PromClient } from '../../src/prom/client.ts';
-import {
-  continueGateway,
-  loadTestbed,
-  readToken,
-  showServersState,
-  stopGateway,
-  waitServerState,
-} from '../../src/testbed/control.ts';
+import { continueGateway, loadTestbed, readToken, stopGateway } from '../../src/testbed/control.ts';
+import { showServersState, waitServerState } from '../../src/lb/runtime.ts';
 import { DatabaseConfigError } from '../../src/testbed/database.ts';
 import { stopTestbed } from '../../src/testbed/down.ts';
 import { readState } from '../../src/testbed/state.ts';

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { showServersState } from '../../harness/launch/haproxy.ts';
+import { showServersState } from '../../src/lb/runtime.ts';
 import { PromClient } from '../../src/prom/client.ts';
 import { ResultsSchema } from '../../src/report/results.ts';
 import { stopTestbed } from '../../src/testbed/down.ts';

@@ -4,7 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { haproxyConfig, parseServersState, parseStatCsv } from '../../../harness/launch/haproxy.ts';
+import { haproxyConfig } from '../../../harness/launch/haproxy.ts';
+import { parseServersState, parseStatCsv } from '../../../src/lb/runtime.ts';
 import { findBinary } from '../../../src/util/proc.ts';
 
 const TOKEN = 'probe-token-abcdefghijklmnopqrstuvwxyz_012345';
