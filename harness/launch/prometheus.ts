@@ -3,7 +3,7 @@
 //   const prom = await startPrometheus({ dir: stateDir + '/prometheus', jobs: [
 //     { name: 'gateway', targets: ['127.0.0.1:18789'], labels: { az: 'a' } },
 //   ] });
-//   await waitForTargetsUp(prom.url, { jobs: ['gateway'] });
+//   await waitForTargetsUp(prom.url, { jobs: ['gateway'] });   // src/prom/targets.ts
 //   …                                   // prom is JSON-serialisable: put it in the state file
 //   await stopPrometheus(prom);          // SIGTERM (then SIGKILL) via util/proc stopProcess
 //
@@ -12,7 +12,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
-import { PromClient } from '../../src/prom/client.ts';
 import { freePort } from '../../src/util/ports.ts';
 import { isAlive, requireBinary, startProcess, stopProcess } from '../../src/util/proc.ts';
 import { waitFor } from '../../src/util/wait.ts';
@@ -181,38 +180,4 @@ function readLogTail(logFile: string, from: number): string {
 
 export async function stopPrometheus(p: Pick<PrometheusInstance, 'pid' | 'command'>, graceMs = 5_000): Promise<void> {
   await stopProcess(p, graceMs);
-}
-
-export interface WaitTargetsOptions {
-  /** Only these jobs must be up; default: every active target. */
-  jobs?: string[];
-  /** Default 30 s. */
-  timeoutMs?: number;
-}
-
-/**
- * Resolve when every (selected) active target has been scraped successfully (`health: up`,
- * i.e. `up == 1`) and each selected job has at least one target. On timeout the error names
- * each target that is not up and its last scrape error.
- */
-export async function waitForTargetsUp(url: string, opts: WaitTargetsOptions = {}): Promise<void> {
-  const client = new PromClient({ url, timeoutMs: 2_000 });
-  let pending = 'no answer from the targets API yet';
-  try {
-    await waitFor(
-      async () => {
-        const targets = (await client.targets()).filter((t) => !opts.jobs || opts.jobs.includes(t.scrapePool));
-        const missingJobs = (opts.jobs ?? []).filter((j) => !targets.some((t) => t.scrapePool === j));
-        const down = targets.filter((t) => t.health !== 'up');
-        pending = [
-          ...missingJobs.map((j) => `job ${j}: no target`),
-          ...down.map((t) => `${t.scrapePool} ${t.scrapeUrl}: ${t.health}${t.lastError ? ` (${t.lastError})` : ''}`),
-        ].join('; ');
-        return targets.length > 0 && missingJobs.length === 0 && down.length === 0;
-      },
-      { timeoutMs: opts.timeoutMs ?? 30_000, intervalMs: 200, what: `scrape targets of ${url} to be up` },
-    );
-  } catch (err) {
-    throw new Error(`${(err as Error).message}; not up: ${pending}`);
-  }
 }
