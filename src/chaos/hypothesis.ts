@@ -6,7 +6,7 @@ import { ReadyzBody } from '../../contract/openclaw.ts';
 import { validateProbe } from '../../contract/probe.ts';
 import { showServersState } from '../lb/runtime.ts';
 import type { SecondBucket } from '../load/samples.ts';
-import { parseThresholdExpr } from '../score/expr.ts';
+import { parseThresholdExpr } from '../config/threshold-expr.ts';
 import { evaluateClientThreshold, type MetricSummary } from '../score/threshold.ts';
 import { compare, worse, type ThresholdResult, type Verdict } from '../score/types.ts';
 import type { DrillLoad } from './load.ts';

@@ -5,37 +5,16 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { parseDuration } from '../util/duration.ts';
 import { monitorThresholdsSchema } from '../load/monitor.ts';
-import { parseThresholdExpr } from '../score/expr.ts';
-import { CompareOpSchema, PromQLSchema } from '../score/promql.ts';
+import { CompareOpSchema, DurationMs as Duration, LowerName as Name, PromQLSchema, ThresholdExprText as Expr } from '../config/common.ts';
 import { formatZodIssues, parseYamlFile, ProfileError } from '../config/target.ts';
 import { render } from '../config/scenario.ts';
 
 export const DRILL_DIR = path.resolve(import.meta.dirname, '../../scenarios/drills');
 
-const Name = z.string().regex(/^[a-z0-9][a-z0-9_.-]*$/, 'expected a lower-case name of letters, digits, ".", "_" or "-"');
 /** `name`, or `<step id>.<name>` for figures a method step produces. */
 const FigureName = z.string().regex(/^[a-z0-9_]+(\.[a-z0-9_]+)?$|^[a-z0-9][a-z0-9_.-]*\.[a-z0-9_]+$/, 'expected a figure name of lower-case letters, digits and "_" (or <step id>.<name>)');
 
-/** A duration as written (`5s`, `1m30s`) → milliseconds. */
-const Duration = z.union([z.string(), z.number().min(0)]).transform((v, ctx) => {
-  if (typeof v === 'number') return v;
-  try {
-    return parseDuration(v);
-  } catch (err) {
-    ctx.addIssue({ code: 'custom', message: (err as Error).message });
-    return z.NEVER;
-  }
-});
-
-const Expr = z.string().superRefine((s, ctx) => {
-  try {
-    parseThresholdExpr(s);
-  } catch (err) {
-    ctx.addIssue({ code: 'custom', message: (err as Error).message });
-  }
-});
 
 const OptionValue = z.union([z.string(), z.number(), z.boolean()]);
 export type OptionValue = z.infer<typeof OptionValue>;

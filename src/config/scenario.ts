@@ -6,27 +6,10 @@ import { z } from 'zod';
 import { parseExecutorConfig, type ExecutorConfig, type ExecutorConfigInput } from '../load/executors/index.ts';
 import { parseDuration } from '../util/duration.ts';
 import { monitorThresholdsSchema } from '../load/monitor.ts';
-import { parseThresholdExpr } from '../score/expr.ts';
-import { PromQLSchema, PromThresholdSchema, type PromThreshold } from '../score/promql.ts';
+import { DurationText, LowerName as Name, PromQLSchema, ThresholdExprText as Expr } from './common.ts';
+import { PromThresholdSchema, type PromThreshold } from './prom-threshold.ts';
 import { formatZodIssues, parseYamlFile, ProfileError } from './target.ts';
 
-const Name = z.string().regex(/^[a-z0-9][a-z0-9_.-]*$/, 'expected a lower-case name of letters, digits, ".", "_" or "-"');
-
-const DurationText = z.string().superRefine((s, ctx) => {
-  try {
-    parseDuration(s);
-  } catch (err) {
-    ctx.addIssue({ code: 'custom', message: (err as Error).message });
-  }
-});
-
-const Expr = z.string().superRefine((s, ctx) => {
-  try {
-    parseThresholdExpr(s);
-  } catch (err) {
-    ctx.addIssue({ code: 'custom', message: (err as Error).message });
-  }
-});
 
 /** JSON-ish values with `{{var}}` templates in strings (rendered per iteration). */
 type Template = string | number | boolean | null | Template[] | { [k: string]: Template };

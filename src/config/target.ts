@@ -8,7 +8,7 @@ import path from 'node:path';
 import YAML from 'yaml';
 import { z } from 'zod';
 import { parseDuration } from '../util/duration.ts';
-import { CompareOpSchema, PromQLSchema } from '../score/promql.ts';
+import { CompareOpSchema, DurationText, Name, PromQLSchema } from './common.ts';
 import type { AnyTestbedEndpoints } from '../testbed/types.ts';
 import { redact, registerSecret } from '../util/redact.ts';
 
@@ -85,7 +85,6 @@ export function formatZodIssues(file: string, issues: readonly z.core.$ZodIssue[
 
 // ── schema pieces ────────────────────────────────────────────────────────────
 
-const Name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'expected a name of letters, digits, ".", "_" or "-"');
 
 const HttpUrl = z.string().refine((s) => {
   try {
@@ -96,14 +95,6 @@ const HttpUrl = z.string().refine((s) => {
   }
 }, 'expected an http(s) URL');
 
-/** A duration kept as written (`5m`), checked to parse. */
-const DurationText = z.string().superRefine((s, ctx) => {
-  try {
-    parseDuration(s);
-  } catch (err) {
-    ctx.addIssue({ code: 'custom', message: (err as Error).message });
-  }
-});
 
 export const TokenRefSchema = z.union([z.strictObject({ env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name') }), z.strictObject({ file: z.string().min(1) })], {
   error: (iss) =>

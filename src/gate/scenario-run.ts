@@ -5,7 +5,8 @@ import { SampleSink, type GroupSummary, type TagSetSummary } from '../load/sampl
 import type { MonitorThresholds } from '../load/monitor.ts';
 import { sampleStepNames, type ScenarioFile, type ScenarioClientThreshold } from '../config/scenario.ts';
 import type { PromClient } from '../prom/client.ts';
-import { evaluatePromThresholds, instantWindow, substitutePlaceholders, settle } from '../score/promql.ts';
+import { substitutePlaceholders } from '../prom/syntax.ts';
+import { evaluatePromThresholds, instantWindow, settle } from '../score/promql.ts';
 import { evaluateClientThreshold, errorSummary, latencySummary, type MetricSummary } from '../score/threshold.ts';
 import type { ThresholdResult } from '../score/types.ts';
 import { overallVerdict } from '../score/verdict.ts';

@@ -218,10 +218,8 @@ export function fillTemplate(text: string, results: Pick<Results, 'scenarios' | 
 /** Fill a file in place (atomically; mode kept). The file is rewritten only when it changes. */
 export function fillFile(file: string, results: Pick<Results, 'scenarios' | 'metrics'>, opts: Omit<FillOptions, 'file'> = {}): FillOutcome & { changed: boolean } {
   let text: string;
-  let mode: number;
   try {
     text = fs.readFileSync(file, 'utf8');
-    mode = fs.statSync(file).mode & 0o7777;
   } catch (err) {
     throw new TemplateFillError(`${file}: cannot read the template (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
   }

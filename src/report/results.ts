@@ -4,7 +4,6 @@
 // result), so they are written as the strings "+Inf" / "-Inf" and read back as numbers. NaN is
 // never stored: a value that was not measured is null.
 import fs from 'node:fs';
-import path from 'node:path';
 import { z } from 'zod';
 import type { MetricRowResult } from '../score/metrics.ts';
 import type { BaselineLookup } from '../score/promql.ts';

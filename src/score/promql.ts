@@ -10,85 +10,10 @@
 //
 // No series, or only NaN values, is `no_data` — never a pass. With several series each must
 // pass; the worst one is reported.
-import { parser } from '@prometheus-io/lezer-promql';
-import { z } from 'zod';
 import { formatLabels, PromError, type InstantResult, type Labels, type PromClient, type RangeSeries } from '../prom/client.ts';
-import { parseDuration } from '../util/duration.ts';
+import type { PromThreshold } from '../config/prom-threshold.ts';
+import { substitutePlaceholders } from '../prom/syntax.ts';
 import { compare, worse, type RegressionOutcome, type ThresholdResult, type Verdict } from './types.ts';
-
-// ── validation ───────────────────────────────────────────────────────────────
-
-export interface PromQLProblem {
-  /** 0-based character offset of the first syntax error. */
-  offset: number;
-  message: string;
-}
-
-const PLACEHOLDER = /\$\{?__(rate_interval|range|interval)\}?(?![A-Za-z0-9_])/g;
-
-/**
- * Syntax check with the Prometheus project's own Lezer grammar (placeholders are replaced by a
- * duration first). Returns undefined when the query parses; this is syntax only — type errors
- * such as `rate(foo)` surface from Prometheus at run time.
- */
-export function checkPromQL(query: string): PromQLProblem | undefined {
-  const text = query.replace(PLACEHOLDER, '1m');
-  if (text.trim() === '') return { offset: 0, message: 'empty query' };
-  const tree = parser.parse(text);
-  let offset = -1;
-  tree.iterate({
-    enter(node) {
-      if (offset >= 0) return false;
-      if (node.type.isError) offset = node.from;
-      return undefined;
-    },
-  });
-  if (offset < 0) return undefined;
-  const near = text.slice(offset, offset + 20);
-  return { offset, message: `invalid PromQL at column ${offset + 1}${near ? ` near ${JSON.stringify(near)}` : ' (unexpected end)'}` };
-}
-
-// ── threshold definition ─────────────────────────────────────────────────────
-
-export const CompareOpSchema = z.enum(['<', '<=', '>', '>=', '==', '!=']);
-
-/** A duration as seconds (number) or text (`10s`, `1m`). */
-export const DurationSchema = z.union([z.number().positive(), z.string()]).transform((v, ctx) => {
-  if (typeof v === 'number') return v;
-  try {
-    const seconds = parseDuration(v) / 1000;
-    if (seconds <= 0) throw new Error(`duration ${JSON.stringify(v)} must be greater than 0`);
-    return seconds;
-  } catch (err) {
-    ctx.addIssue({ code: 'custom', message: (err as Error).message });
-    return z.NEVER;
-  }
-});
-
-export const PromQLSchema = z.string().superRefine((q, ctx) => {
-  const problem = checkPromQL(q);
-  if (problem) ctx.addIssue({ code: 'custom', message: problem.message });
-});
-
-export const PromThresholdSchema = z
-  .strictObject({
-    name: z.string().min(1),
-    query: PromQLSchema,
-    op: CompareOpSchema,
-    value: z.number(),
-    mode: z.enum(['instant', 'range']).default('instant'),
-    window: z.strictObject({ step: DurationSchema, consecutive: z.number().int().min(1).default(1) }).optional(),
-    regression: z.strictObject({ maxIncreasePct: z.number().min(0) }).optional(),
-    unit: z.string().optional(),
-  })
-  .superRefine((t, ctx) => {
-    if (t.mode === 'range' && t.window === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['window'], message: 'range mode needs window: {step, consecutive}' });
-    }
-  });
-
-export type PromThreshold = z.output<typeof PromThresholdSchema>;
-export type PromThresholdInput = z.input<typeof PromThresholdSchema>;
 
 /** The same threshold's observed value in a baseline run; null/undefined when it had none. */
 export type BaselineLookup = (name: string) => number | null | undefined;
@@ -108,19 +33,6 @@ export interface RunWindow {
 
 /** Prometheus accepts at most 11,000 points per series in a range query. */
 const MAX_POINTS = 11_000;
-
-export interface Placeholders {
-  range: number;
-  interval: number;
-  rateInterval: number;
-}
-
-export function substitutePlaceholders(query: string, p: Placeholders): string {
-  return query.replace(PLACEHOLDER, (_m, name: string) => {
-    const seconds = name === 'range' ? p.range : name === 'interval' ? p.interval : p.rateInterval;
-    return `${Math.max(1, Math.ceil(seconds))}s`;
-  });
-}
 
 // ── evaluation ───────────────────────────────────────────────────────────────
 

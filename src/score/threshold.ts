@@ -2,7 +2,7 @@
 // built from its HDR histograms and counters.
 import { LatencyHistogram } from '../load/histogram.ts';
 import type { GroupSummary } from '../load/samples.ts';
-import { aggregationLabel, parseThresholdExpr, type ThresholdExpr } from './expr.ts';
+import { aggregationLabel, parseThresholdExpr, type ThresholdExpr } from '../config/threshold-expr.ts';
 import { compare, type ThresholdResult } from './types.ts';
 
 /**

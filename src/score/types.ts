@@ -1,7 +1,7 @@
 // Shapes shared by client-side and PromQL thresholds (mirrored by the zod schema of results.json).
+import type { CompareOp } from '../config/common.ts';
 
 export type Verdict = 'pass' | 'fail' | 'no_data';
-export type CompareOp = '<' | '<=' | '>' | '>=' | '==' | '!=';
 
 export interface RegressionOutcome {
   maxIncreasePct: number;

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { checkPromQL } from '../../../src/score/promql.ts';
+import { checkPromQL } from '../../../src/prom/syntax.ts';
 import { createGatewayMetrics } from '../../../harness/gateway/metrics.ts';
 
 const file = path.resolve(import.meta.dirname, '../../../dashboards/clawstorm-run.json');

@@ -7,7 +7,8 @@ import { startPrometheus, stopPrometheus, prometheusConfig, type PrometheusInsta
 import { waitForTargetsUp } from '../../../src/prom/targets.ts';
 import { DEFAULT_METRICS } from '../../../src/config/target.ts';
 import { PromClient, PromError } from '../../../src/prom/client.ts';
-import { evaluatePromThreshold, substitutePlaceholders } from '../../../src/score/promql.ts';
+import { substitutePlaceholders } from '../../../src/prom/syntax.ts';
+import { evaluatePromThreshold } from '../../../src/score/promql.ts';
 import { evaluateMetricRows } from '../../../src/score/metrics.ts';
 import { overallVerdict } from '../../../src/score/verdict.ts';
 import { isAlive, MissingBinaryError } from '../../../src/util/proc.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ExprError, parseThresholdExpr } from '../../../src/score/expr.ts';
+import { ExprError, parseThresholdExpr } from '../../../src/config/threshold-expr.ts';
 import { evaluateClientThreshold, type MetricSummary } from '../../../src/score/threshold.ts';
 
 describe('parseThresholdExpr', () => {

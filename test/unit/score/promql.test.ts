@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { PromClient, PromError, type InstantResult, type RangeSeries } from '../../../src/prom/client.ts';
-import { checkPromQL, evaluatePromThreshold, judgeSeries, PromThresholdSchema, substitutePlaceholders, type PromThreshold } from '../../../src/score/promql.ts';
+import { PromThresholdSchema, type PromThreshold } from '../../../src/config/prom-threshold.ts';
+import { checkPromQL, substitutePlaceholders } from '../../../src/prom/syntax.ts';
+import { evaluatePromThreshold, judgeSeries } from '../../../src/score/promql.ts';
 
 /** A PromClient whose answers the test scripts, recording what was asked. */
 class ScriptedClient extends PromClient {

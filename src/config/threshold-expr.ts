@@ -3,7 +3,7 @@
 //   rate<0.001    count==0      count>=5000
 // Latency values are normalised to milliseconds; a bare latency number is milliseconds (k6's
 // convention). `count` and `rate` are unitless.
-import type { CompareOp } from './types.ts';
+import type { CompareOp } from './common.ts';
 
 export type Aggregation =
   | { kind: 'avg' | 'min' | 'max' | 'med' | 'count' | 'rate' }
