@@ -12,7 +12,7 @@
 //                          a timeout
 import { execa } from 'execa';
 import { z } from 'zod';
-import type { Command } from '../config/target.ts';
+import type { Command } from '../config/profile.ts';
 import { setState, setWeight, showServersState, type AdminState } from '../lb/runtime.ts';
 import { startGateway, stopGateway, type StopSignal } from '../testbed/control.ts';
 import { redact } from '../util/redact.ts';

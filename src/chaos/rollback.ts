@@ -1,7 +1,9 @@
 // Rollbacks: undo every journalled change, last first. Run by the drill engine on success,
 // failure, Ctrl-C and exceptions alike, and by `clawstorm drill rollback` for a drill whose
 // harness was killed.
-import { loadTargetProfile, bindTestbed, resolveTokens } from '../config/target.ts';
+import { loadTargetProfile } from '../config/profile.ts';
+import { bindTestbed } from '../target/bind.ts';
+import { resolveTokens } from '../target/tokens.ts';
 import { readState } from '../testbed/state.ts';
 import { redact } from '../util/redact.ts';
 import { applyUndo } from './faults.ts';

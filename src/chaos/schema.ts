@@ -7,7 +7,8 @@ import path from 'node:path';
 import { z } from 'zod';
 import { monitorThresholdsSchema } from '../load/monitor.ts';
 import { CompareOpSchema, DurationMs as Duration, LowerName as Name, PromQLSchema, ThresholdExprText as Expr } from '../config/common.ts';
-import { formatZodIssues, parseYamlFile, ProfileError } from '../config/target.ts';
+import { formatZodIssues, ProfileError } from '../config/errors.ts';
+import { parseYamlFile } from '../config/yaml.ts';
 import { render } from '../config/scenario.ts';
 
 export const DRILL_DIR = path.resolve(import.meta.dirname, '../../scenarios/drills');

@@ -1,6 +1,7 @@
 // The chaos part of the gate (`clawstorm gate --with-drills`): every drill, then the webhook
 // storm, against the gate's own bound target. Chaos must be allowed by the target profile.
-import { assertChaosAllowed, type TargetProfile } from '../config/target.ts';
+import { assertChaosAllowed } from '../target/bind.ts';
+import type { TargetProfile } from '../config/profile.ts';
 import type { AnyTestbedEndpoints } from '../testbed/types.ts';
 import { defaultStormOptions, runStorm, withStormSize, type StormOptions } from '../storm/storm.ts';
 import type { DrillResult } from './engine.ts';

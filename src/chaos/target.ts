@@ -2,7 +2,10 @@
 // bed — the bed's control API (signals to gateways, HAProxy runtime socket, notifier).
 import path from 'node:path';
 import { isLoopbackHost } from '../util/ports.ts';
-import { assertChaosAllowed, bindTestbed, loadTargetProfile, ProfileError, resolveTokens, type Gateway, type TargetProfile } from '../config/target.ts';
+import { assertChaosAllowed, bindTestbed } from '../target/bind.ts';
+import { loadTargetProfile, type Gateway, type TargetProfile } from '../config/profile.ts';
+import { ProfileError } from '../config/errors.ts';
+import { resolveTokens } from '../target/tokens.ts';
 import { PromClient } from '../prom/client.ts';
 import { latestTestbed } from '../testbed/state.ts';
 import { loadTestbed } from '../testbed/control.ts';

@@ -1,7 +1,7 @@
 // clawstorm drill <name> | drill rollback | drill list
 import path from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
-import { ProfileError } from '../config/target.ts';
+import { ProfileError } from '../config/errors.ts';
 import { chaosResults, runDrills, withChaosTarget, writeChaosReports } from '../chaos/run.ts';
 import { journalDir, JournalError } from '../chaos/journal.ts';
 import { rollbackJournals } from '../chaos/rollback.ts';

@@ -6,7 +6,7 @@ import { runGate, fillTeamFile, GateError, type GateOptions } from '../gate/gate
 import type { EngineProgress } from '../load/engine.ts';
 import { readResults } from '../report/results.ts';
 import { exitCodeForError } from '../score/verdict.ts';
-import { ProfileError } from '../config/target.ts';
+import { ProfileError } from '../config/errors.ts';
 import { listScenarios } from '../config/scenario.ts';
 import { CliError, EXIT } from './errors.ts';
 import { timeStamp } from '../util/ids.ts';

@@ -1,7 +1,8 @@
 // clawstorm storm webhooks
 import path from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
-import { ProfileError, type TargetProfile } from '../config/target.ts';
+import { ProfileError } from '../config/errors.ts';
+import type { TargetProfile } from '../config/profile.ts';
 import { chaosResults, withChaosTarget, writeChaosReports } from '../chaos/run.ts';
 import { journalDir, JournalError } from '../chaos/journal.ts';
 import { ChaosTargetError } from '../chaos/target.ts';

@@ -8,7 +8,8 @@ import { parseDuration } from '../util/duration.ts';
 import { monitorThresholdsSchema } from '../load/monitor.ts';
 import { DurationText, LowerName as Name, PromQLSchema, ThresholdExprText as Expr } from './common.ts';
 import { PromThresholdSchema, type PromThreshold } from './prom-threshold.ts';
-import { formatZodIssues, parseYamlFile, ProfileError } from './target.ts';
+import { formatZodIssues, ProfileError } from './errors.ts';
+import { parseYamlFile } from './yaml.ts';
 
 
 /** JSON-ish values with `{{var}}` templates in strings (rendered per iteration). */

@@ -1,7 +1,9 @@
 // The pre-release gate and the scheduled CI run: scenarios in sequence against one target,
 // the Metrics-to-monitor table over the whole window, then every report format.
 import path from 'node:path';
-import { bindTestbed, loadTargetProfile, resolveTokens, scrapeIntervalSeconds, type TargetProfile } from '../config/target.ts';
+import { bindTestbed } from '../target/bind.ts';
+import { loadTargetProfile, scrapeIntervalSeconds, type TargetProfile } from '../config/profile.ts';
+import { resolveTokens } from '../target/tokens.ts';
 import { resolveScenario, type ScenarioFile } from '../config/scenario.ts';
 import type { EngineProgress } from '../load/engine.ts';
 import { PromClient, PromError } from '../prom/client.ts';

@@ -6,7 +6,7 @@
 //            (consecutive windows covering it; default 1m, "sustained").
 // The row fails when the target is missed or the alert fired; it is no data when the target
 // query has nothing to say (an absent series is not a healthy one).
-import type { MetricRow } from '../config/target.ts';
+import type { MetricRow } from '../config/profile.ts';
 import { parseDuration } from '../util/duration.ts';
 import type { PromClient } from '../prom/client.ts';
 import { evaluatePromThreshold, mapLimit, settle, type RunWindow } from './promql.ts';

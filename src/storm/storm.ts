@@ -15,7 +15,7 @@
 import crypto from 'node:crypto';
 import { Agent } from 'undici';
 import { z } from 'zod';
-import type { TargetProfile } from '../config/target.ts';
+import type { TargetProfile } from '../config/profile.ts';
 import { parseDuration } from '../util/duration.ts';
 import type { ThresholdResult } from '../score/types.ts';
 import { redact } from '../util/redact.ts';

@@ -6,7 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkProbe } from '../../../src/chaos/hypothesis.ts';
 import type { Probe } from '../../../src/chaos/schema.ts';
 import { chaosTargetFrom } from '../../../src/chaos/target.ts';
-import { bindTestbed, loadTargetProfile, ProfileError } from '../../../src/config/target.ts';
+import { bindTestbed } from '../../../src/target/bind.ts';
+import { loadTargetProfile } from '../../../src/config/profile.ts';
+import { ProfileError } from '../../../src/config/errors.ts';
 import type { OpenClawEndpoints, TestbedEndpoints } from '../../../src/testbed/types.ts';
 
 let server: http.Server;

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Journal, readJournal } from '../../../src/chaos/journal.ts';
 import { rollback } from '../../../src/chaos/rollback.ts';
 import type { ChaosTarget } from '../../../src/chaos/target.ts';
-import type { TargetProfile } from '../../../src/config/target.ts';
+import type { TargetProfile } from '../../../src/config/profile.ts';
 
 let server: http.Server;
 let url = '';

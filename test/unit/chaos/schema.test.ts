@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ProfileError } from '../../../src/config/target.ts';
+import { ProfileError } from '../../../src/config/errors.ts';
 import { listDrills, parseDrill, resolveDrill } from '../../../src/chaos/schema.ts';
 import { stepKind } from '../../../src/chaos/engine.ts';
 

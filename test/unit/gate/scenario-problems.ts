@@ -3,7 +3,7 @@
 import { expect } from 'vitest';
 import YAML from 'yaml';
 import { parseScenario } from '../../../src/config/scenario.ts';
-import { ProfileError } from '../../../src/config/target.ts';
+import { ProfileError } from '../../../src/config/errors.ts';
 
 /** Problems of `base` changed by `edit`, parsed as `file`; throws when the loader accepts it. */
 export function scenarioProblems(base: object, file: string, edit: (doc: Record<string, unknown>) => void): string[] {

@@ -5,7 +5,8 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { listScenarios, parseScenario, resolveScenario, SCENARIO_DIR, type WsStep } from '../../../src/config/scenario.ts';
-import { parseTargetProfile, ProfileError } from '../../../src/config/target.ts';
+import { parseTargetProfile } from '../../../src/config/profile.ts';
+import { ProfileError } from '../../../src/config/errors.ts';
 import { maxExecutorMs } from '../../../src/load/executors/index.ts';
 import { scenarioProblems } from './scenario-problems.ts';
 

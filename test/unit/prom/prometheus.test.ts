@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPrometheus, stopPrometheus, prometheusConfig, type PrometheusInstance } from '../../../harness/launch/prometheus.ts';
 import { waitForTargetsUp } from '../../../src/prom/targets.ts';
-import { DEFAULT_METRICS } from '../../../src/config/target.ts';
+import { DEFAULT_METRICS } from '../../../src/config/default-metrics.ts';
 import { PromClient, PromError } from '../../../src/prom/client.ts';
 import { substitutePlaceholders } from '../../../src/prom/syntax.ts';
 import { evaluatePromThreshold } from '../../../src/score/promql.ts';

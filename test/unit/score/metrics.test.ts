@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_METRICS } from '../../../src/config/target.ts';
+import { DEFAULT_METRICS } from '../../../src/config/default-metrics.ts';
 import { alertWindow, combineRow } from '../../../src/score/metrics.ts';
 import type { ThresholdResult } from '../../../src/score/types.ts';
 

@@ -2,7 +2,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { assertChaosAllowed, bindTestbed, DEFAULT_METRICS, loadTargetProfile, parseTargetProfile, ProfileError, resolveTokens } from '../../../src/config/target.ts';
+import { assertChaosAllowed, bindTestbed } from '../../../src/target/bind.ts';
+import { DEFAULT_METRICS } from '../../../src/config/default-metrics.ts';
+import { loadTargetProfile, parseTargetProfile } from '../../../src/config/profile.ts';
+import { ProfileError } from '../../../src/config/errors.ts';
+import { resolveTokens } from '../../../src/target/tokens.ts';
 import type { TestbedEndpoints } from '../../../src/testbed/types.ts';
 import { clearSecrets, redact } from '../../../src/util/redact.ts';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ProfileError } from '../../../src/config/target.ts';
+import { ProfileError } from '../../../src/config/errors.ts';
 import { PromError } from '../../../src/prom/client.ts';
 import { EXIT, exitCodeFor, exitCodeForError, overallVerdict } from '../../../src/score/verdict.ts';
 import type { Verdict } from '../../../src/score/types.ts';

@@ -1,0 +1,201 @@
+// Target profiles: where traffic and faults may go, how to reach Prometheus, where tokens come
+// from, and the Metrics-to-monitor table of SPEC §3 as named PromQL rows.
+//
+// Tokens are references only — `{env: NAME}` or `{file: PATH}` — never inline values; once
+// resolved they are registered with util/redact so no report or log line carries them.
+import fs from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { parseDuration } from '../util/duration.ts';
+import { CompareOpSchema, DurationText, Name, PromQLSchema } from './common.ts';
+import { DEFAULT_METRICS } from './default-metrics.ts';
+import { formatZodIssues, ProfileError } from './errors.ts';
+import { parseYamlFile } from './yaml.ts';
+
+const HttpUrl = z.string().refine((s) => {
+  try {
+    const u = new URL(s);
+    return u.protocol === 'http:' || u.protocol === 'https:';
+  } catch {
+    return false;
+  }
+}, 'expected an http(s) URL');
+
+
+export const TokenRefSchema = z.union([z.strictObject({ env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name') }), z.strictObject({ file: z.string().min(1) })], {
+  error: (iss) =>
+    typeof iss.input === 'string' ? 'inline secrets are not allowed: use {env: NAME} or {file: PATH}' : 'expected {env: NAME} or {file: PATH}',
+});
+export type TokenRef = z.output<typeof TokenRefSchema>;
+
+/** A fault command: argv (run without a shell) or one string (run through /bin/sh). */
+export const CommandSchema = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)], { error: 'expected a command: a string (shell) or a list of arguments' });
+export type Command = z.output<typeof CommandSchema>;
+
+export const FaultCommandsSchema = z
+  .strictObject({
+    stop: CommandSchema.optional(),
+    start: CommandSchema.optional(),
+    kill: CommandSchema.optional(),
+    pause: CommandSchema.optional(),
+    resume: CommandSchema.optional(),
+  })
+  .superRefine((f, ctx) => {
+    // Every fault must be reversible: the drill always rolls back, also on abort.
+    if ((f.stop || f.kill) && !f.start) ctx.addIssue({ code: 'custom', path: ['start'], message: 'required when stop or kill is given (a stopped gateway must be restartable)' });
+    if (f.pause && !f.resume) ctx.addIssue({ code: 'custom', path: ['resume'], message: 'required when pause is given' });
+  });
+
+export const GatewaySchema = z.strictObject({
+  name: Name,
+  url: HttpUrl,
+  az: z.string().optional(),
+  /** Path of the composite probe (SPEC §5). */
+  probePath: z.string().startsWith('/').optional(),
+  /**
+   * What the probe path answers: the composite probe of SPEC §5 (default), or OpenClaw's `/readyz`
+   * (`{ready, failing}`, 200/503, no auth), which tells `degraded` and nothing else.
+   */
+  probeKind: z.enum(['composite', 'readyz']).default('composite'),
+  faults: FaultCommandsSchema.optional(),
+  labels: z.record(z.string(), z.string()).optional(),
+});
+export type Gateway = z.output<typeof GatewaySchema>;
+
+export const MetricUnitSchema = z.enum(['ratio', 's', 'ms', 'req/s', 'bytes', 'count']);
+export type MetricUnit = z.output<typeof MetricUnitSchema>;
+
+export const MetricRowSchema = z.strictObject({
+  group: z.string().min(1),
+  /** The row label, as in the team's Markdown (used to fill their tables). */
+  metric: z.string().min(1),
+  /**
+   * PromQL; `$__interval` / `$__rate_interval` / `$__range` become the run duration for the
+   * target check and the step for the alert check.
+   */
+  query: PromQLSchema,
+  unit: MetricUnitSchema,
+  /** What the run should achieve, judged once over the whole run. */
+  target: z.strictObject({ op: CompareOpSchema, value: z.number() }),
+  /** The alert condition, judged per step; fires when it holds for `for` (default 1m: "sustained"). */
+  alert: z.strictObject({ op: CompareOpSchema, value: z.number(), for: DurationText.optional() }),
+  /** Whether the row counts toward the gate's verdict. Default true. */
+  gate: z.boolean().default(true),
+});
+export type MetricRow = z.output<typeof MetricRowSchema>;
+
+export const TargetProfileSchema = z
+  .strictObject({
+    name: Name,
+    description: z.string().optional(),
+    /** Chaos (fault commands, drills) against this target is refused unless true. */
+    allowChaos: z.boolean().default(false),
+    /** The local test bed: URLs and tokens come from its state (bindTestbed), not from here. */
+    testbed: z.boolean().default(false),
+    /** Which kind of bed a testbed profile binds: the reference fleet or real OpenClaw gateways. */
+    testbedKind: z.enum(['reference', 'openclaw']).default('reference'),
+    gateways: z.array(GatewaySchema).default([]),
+    /** The load balancer in front of the gateways: where load goes. */
+    lb: HttpUrl.optional(),
+    prometheus: z
+      .strictObject({
+        url: HttpUrl.optional(),
+        /** The target's scrape interval: sizes $__rate_interval and alert windows. */
+        scrapeInterval: DurationText.default('15s'),
+        timeout: DurationText.default('15s'),
+        /** Name of an entry of `tokens` sent as bearer token to Prometheus. */
+        token: z.string().optional(),
+      })
+      .default({ scrapeInterval: '15s', timeout: '15s' }),
+    /** Conventional names: gateway, hook, admin, probe (rotation drills may add more). */
+    tokens: z.record(Name, TokenRefSchema).default({}),
+    /** Omitted: DEFAULT_METRICS. Given: exactly these rows. */
+    metrics: z.array(MetricRowSchema).optional(),
+    /**
+     * How scenario ws steps introduce themselves: gateways differ in protocol version and in the
+     * client ids and modes they accept, and scenarios stay target-neutral. Merged over the load
+     * driver's defaults; `auth` is always the gateway token.
+     */
+    websocket: z
+      .strictObject({
+        connectParams: z.record(z.string(), z.unknown()).refine((p) => !('auth' in p), 'must not carry auth (the gateway token is sent as auth)'),
+      })
+      .optional(),
+    /**
+     * Drill option defaults for this target, by drill name (`gateway-pair: {toolRate: 5}`): what
+     * load a target can carry is the target's property, so the drill files stay target-neutral.
+     * They go over the drill's own profile (smoke, full); `--set` goes over them.
+     */
+    drills: z.record(Name, z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]))).default({}),
+    /** Webhook storm size for this target; command-line flags go over it. */
+    storm: z
+      .strictObject({
+        senders: z.number().int().min(1).max(10_000).optional(),
+        deliveries: z.number().int().min(1).max(10_000).optional(),
+        spread: DurationText.optional(),
+      })
+      .optional(),
+  })
+  .superRefine((p, ctx) => {
+    const at = (path: PropertyKey[], message: string) => ctx.addIssue({ code: 'custom', path, message });
+    if (p.testbed) {
+      if (p.gateways.length > 0) at(['gateways'], 'must be empty for a testbed profile (filled from the test bed state)');
+      if (p.lb !== undefined) at(['lb'], 'must be absent for a testbed profile (filled from the test bed state)');
+      if (p.prometheus.url !== undefined) at(['prometheus', 'url'], 'must be absent for a testbed profile (filled from the test bed state)');
+    } else {
+      if (p.gateways.length === 0) at(['gateways'], 'expected at least one gateway');
+      if (p.lb === undefined) at(['lb'], 'required: expected the load balancer URL');
+      if (p.prometheus.url === undefined) at(['prometheus', 'url'], 'required: expected the Prometheus URL (thresholds are scored from it)');
+    }
+    const seen = new Set<string>();
+    p.gateways.forEach((g, i) => {
+      if (seen.has(g.name)) at(['gateways', i, 'name'], `duplicate gateway name ${JSON.stringify(g.name)}`);
+      seen.add(g.name);
+    });
+    const rows = new Set<string>();
+    p.metrics?.forEach((m, i) => {
+      if (rows.has(m.metric)) at(['metrics', i, 'metric'], `duplicate metric ${JSON.stringify(m.metric)}`);
+      rows.add(m.metric);
+    });
+    if (p.prometheus.token !== undefined && !(p.prometheus.token in p.tokens)) {
+      at(['prometheus', 'token'], `no token named ${JSON.stringify(p.prometheus.token)} under tokens`);
+    }
+  });
+
+export type TargetProfile = Omit<z.output<typeof TargetProfileSchema>, 'metrics'> & {
+  metrics: MetricRow[];
+  /** The file it was read from (absolute), for messages. */
+  file: string;
+};
+
+/** Parse profile text. Relative token files resolve against the profile's directory. */
+export function parseTargetProfile(text: string, file: string): TargetProfile {
+  const raw = parseYamlFile(text, file);
+  const parsed = TargetProfileSchema.safeParse(raw);
+  if (!parsed.success) throw new ProfileError(file, formatZodIssues(file, parsed.error.issues, raw));
+  const dir = path.dirname(path.resolve(file));
+  const tokens: Record<string, TokenRef> = {};
+  for (const [k, ref] of Object.entries(parsed.data.tokens)) tokens[k] = 'file' in ref ? { file: path.resolve(dir, ref.file) } : ref;
+  return {
+    ...parsed.data,
+    tokens,
+    metrics: parsed.data.metrics ?? DEFAULT_METRICS.map((m) => structuredClone(m)),
+    file: path.resolve(file),
+  };
+}
+
+export function loadTargetProfile(file: string): TargetProfile {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new ProfileError(file, [`${file}: cannot read target profile (${code ?? (err as Error).message})`]);
+  }
+  return parseTargetProfile(text, file);
+}
+
+/** Seconds of the profile's scrape interval. */
+export function scrapeIntervalSeconds(p: Pick<TargetProfile, 'prometheus'>): number {
+  return parseDuration(p.prometheus.scrapeInterval) / 1000;
+}
