@@ -17,8 +17,8 @@ import { newRunId, randomLoopback } from '../util/ids.ts';
 import { isLoopbackHost } from '../util/ports.ts';
 import { sleep as sleepFor } from '../util/sleep.ts';
 import { redact, registerSecret } from '../util/redact.ts';
-import { timeline } from './timeline.ts';
-import { account, queueDepthOf, type RunsEndpoint } from '../storm/accounting.ts';
+import { timeline } from '../util/timeline.ts';
+import { account, queueDepthOf, type RunsEndpoint } from '../webhooks/accounting.ts';
 import type { z } from 'zod';
 import {
   adminCall,
@@ -31,13 +31,13 @@ import {
   applyUndo,
   undoTargetsGateway,
   type FaultPatch,
-} from './faults.ts';
+} from '../faults/actions.ts';
 import { checkAll, tracksFor, type ProbeTrack } from './hypothesis.ts';
-import { Journal } from './journal.ts';
+import { Journal } from '../faults/journal.ts';
 import { DrillLoad, mintToken } from './load.ts';
-import { rollback, type RollbackOutcome } from './rollback.ts';
+import { rollback, type RollbackOutcome } from '../faults/rollback.ts';
 import type { DrillFile, OptionValue, Step, Watch } from './schema.ts';
-import { ChaosTargetError, gatewayOf, runsEndpointOf, tokenOf, type ChaosTarget } from './target.ts';
+import { ChaosTargetError, gatewayOf, runsEndpointOf, tokenOf, type ChaosTarget } from '../target/target.ts';
 import { ratioAt, watermarkPolicy, type GatewayDisk } from './watermark.ts';
 
 export type DrillResult = z.input<typeof DrillResultSchema>;

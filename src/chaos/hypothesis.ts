@@ -11,7 +11,7 @@ import { evaluateClientThreshold, type MetricSummary } from '../score/threshold.
 import { compare, worse, type ThresholdResult, type Verdict } from '../score/types.ts';
 import type { DrillLoad } from './load.ts';
 import type { Phase, Probe } from './schema.ts';
-import { gatewayOf, tokenOf, type ChaosTarget } from './target.ts';
+import { gatewayOf, tokenOf, type ChaosTarget } from '../target/target.ts';
 
 export interface Check {
   /** true pass, false fail, null no data. */

@@ -1,57 +1,15 @@
-// Running drills (and the storm) as a command or inside the gate: bind the target (a profile, the
-// newest running local test bed, or a test bed started for the run and stopped after), run, and
-// write the reports — results.json, results.md, junit.xml, report.html — with a `drills` entry per
+// Running drills (and the storm) as a command or inside the gate against a bound target, and
+// writing the reports — results.json, results.md, junit.xml, report.html — with a `drills` entry per
 // drill and storm.
 import path from 'node:path';
 import { RESULTS_SCHEMA, type ResultsInput } from '../report/results.ts';
 import { writeReports, type WrittenReports } from '../report/write.ts';
 import { overallVerdict, type ExitCode } from '../score/verdict.ts';
 import type { ThresholdResult } from '../score/types.ts';
-import { startTestbed, stopTestbed } from '../testbed/index.ts';
 import { runDrill, type DrillOutcome, type DrillResult } from './engine.ts';
 import { resolveDrill, type OptionValue } from './schema.ts';
-import { findTestbed, resolveChaosTarget, type ChaosTarget } from './target.ts';
+import type { ChaosTarget } from '../target/target.ts';
 import { newRunId } from '../util/ids.ts';
-
-export interface TargetChoice {
-  /** Target profile YAML; none → the local test bed. */
-  targetFile?: string;
-  /** A running local test bed (state dir or id); default the newest running one. */
-  testbedStateDir?: string;
-  /** With no running local test bed: start one for the run and stop it afterwards (default true). */
-  startTestbed?: boolean;
-  replicas?: number;
-}
-
-/** Run `fn` against the chosen target; a test bed started here is stopped afterwards. */
-export async function withChaosTarget<T>(
-  choice: TargetChoice & { what: string; chaos: boolean; signal?: AbortSignal; log?: (l: string) => void },
-  fn: (t: ChaosTarget) => Promise<T>,
-): Promise<T> {
-  const log = choice.log ?? (() => {});
-  let started: string | undefined;
-  if (choice.targetFile === undefined && choice.testbedStateDir === undefined && findTestbed() === undefined && choice.startTestbed !== false) {
-    log(`testbed: no running local test bed; starting one (${choice.replicas ?? 3} gateways) for this run`);
-    const t0 = Date.now();
-    const ep = await startTestbed({ replicas: choice.replicas ?? 3, ...(choice.signal ? { signal: choice.signal } : {}), onProgress: (line, ev) => ev.status === 'failed' && log(`testbed: ${line}`) });
-    started = ep.stateDir;
-    log(`testbed: up in ${((Date.now() - t0) / 1000).toFixed(1)} s (${ep.stateDir})`);
-  }
-  try {
-    const target = resolveChaosTarget({
-      ...(choice.targetFile !== undefined ? { targetFile: choice.targetFile } : {}),
-      ...(started !== undefined ? { testbedStateDir: started } : choice.testbedStateDir !== undefined ? { testbedStateDir: choice.testbedStateDir } : {}),
-      what: choice.what,
-      chaos: choice.chaos,
-    });
-    return await fn(target);
-  } finally {
-    if (started !== undefined) {
-      log('testbed: stopping the test bed started for this run');
-      await stopTestbed(started).catch((err: Error) => log(`testbed: stop failed: ${err.message}`));
-    }
-  }
-}
 
 export interface RunDrillsOptions {
   drills: string[];

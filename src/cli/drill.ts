@@ -2,11 +2,11 @@
 import path from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { ProfileError } from '../config/errors.ts';
-import { chaosResults, runDrills, withChaosTarget, writeChaosReports } from '../chaos/run.ts';
-import { journalDir, JournalError } from '../chaos/journal.ts';
-import { rollbackJournals } from '../chaos/rollback.ts';
+import { chaosResults, runDrills, writeChaosReports } from '../chaos/run.ts';
+import { journalDir, JournalError } from '../faults/journal.ts';
+import { rollbackJournals } from '../faults/rollback.ts';
 import { listDrills, resolveDrill, type OptionValue } from '../chaos/schema.ts';
-import { ChaosTargetError } from '../chaos/target.ts';
+import { ChaosTargetError, withChaosTarget } from '../target/target.ts';
 import type { DrillResult } from '../chaos/engine.ts';
 import { exitCodeForError } from '../score/verdict.ts';
 import { CliError, EXIT } from './errors.ts';

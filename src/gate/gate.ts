@@ -1,9 +1,8 @@
 // The pre-release gate and the scheduled CI run: scenarios in sequence against one target,
 // the Metrics-to-monitor table over the whole window, then every report format.
-import path from 'node:path';
-import { bindTestbed } from '../target/bind.ts';
-import { loadTargetProfile, scrapeIntervalSeconds, type TargetProfile } from '../config/profile.ts';
-import { resolveTokens } from '../target/tokens.ts';
+import { scrapeIntervalSeconds } from '../config/profile.ts';
+import type { BoundTarget } from '../target/bind.ts';
+import { databaseUrlOf, withTarget } from '../target/with-target.ts';
 import { resolveScenario, type ScenarioFile } from '../config/scenario.ts';
 import type { EngineProgress } from '../load/engine.ts';
 import { PromClient, PromError } from '../prom/client.ts';
@@ -13,14 +12,9 @@ import type { ThresholdResult } from '../score/types.ts';
 import { RESULTS_SCHEMA, TEMPLATE_SCENARIOS, type ResultsInput, type ScenarioResult } from '../report/results.ts';
 import { writeReports, type WrittenReports } from '../report/write.ts';
 import { fillFile, TemplateFillError } from '../report/fill.ts';
-import { startTestbed, stopTestbed, type TestbedEndpoints } from '../testbed/index.ts';
-import { referenceBed, type AnyTestbedEndpoints } from '../testbed/types.ts';
-import { isLoopbackHost } from '../util/ports.ts';
 import { runScenario } from './scenario-run.ts';
-import { runChaosSuite, type ChaosSuiteOptions } from '../chaos/suite.ts';
+import { runChaosSuite, type ChaosSuiteOptions } from './chaos-suite.ts';
 import { newRunId } from '../util/ids.ts';
-
-export const LOCAL_PROFILE = path.resolve(import.meta.dirname, '../../profiles/local.yaml');
 
 export interface GateOptions {
   /** Scenario names or files; default the five of the plan in template order. */
@@ -57,59 +51,6 @@ export class GateError extends Error {
   }
 }
 
-interface BoundTarget {
-  profile: TargetProfile;
-  tokens: Record<string, string>;
-  databaseUrl?: string;
-  testbed?: AnyTestbedEndpoints;
-  stop?: () => Promise<void>;
-}
-
-async function bindTarget(opts: GateOptions): Promise<BoundTarget> {
-  if (opts.targetFile !== undefined) {
-    const profile = loadTargetProfile(opts.targetFile);
-    if (profile.testbed) {
-      // A profile of a running bed (profiles/openclaw.yaml): bind the named bed or the newest one up.
-      const { findTestbed } = await import('../chaos/target.ts');
-      const bed = findTestbed(opts.testbedStateDir);
-      if (bed === undefined) throw new GateError(`${opts.targetFile}: testbed: no running test bed (start one with 'clawstorm testbed up${profile.testbedKind === 'openclaw' ? ' --gateways openclaw' : ''}')`, 3);
-      const bound = bindTestbed(profile, bed);
-      return { profile: bound, tokens: resolveTokens(bound), ...(bed.kind === 'openclaw' ? {} : { databaseUrl: bed.database.url }), testbed: bed };
-    }
-    for (const u of [profile.lb, ...profile.gateways.map((g) => g.url)]) {
-      if (u !== undefined && !isLoopbackHost(new URL(u).hostname) && process.env.CLAWSTORM_ALLOW_REMOTE !== '1') {
-        // This machine may only load loopback; a real fleet is loaded from where it is allowed.
-        throw new GateError(`${opts.targetFile}: ${u} is not a loopback address; set CLAWSTORM_ALLOW_REMOTE=1 where load to it is allowed`, 2);
-      }
-    }
-    return { profile, tokens: resolveTokens(profile) };
-  }
-  const local = loadTargetProfile(LOCAL_PROFILE);
-  let endpoints: TestbedEndpoints;
-  let stop: (() => Promise<void>) | undefined;
-  if (opts.testbedStateDir !== undefined) {
-    const { loadTestbed } = await import('../testbed/index.ts');
-    endpoints = referenceBed(loadTestbed(opts.testbedStateDir).endpoints, `the ${local.name} profile`);
-  } else {
-    opts.log(`testbed: starting the local test bed (${opts.replicas ?? 3} gateways behind HAProxy, Prometheus)`);
-    const t0 = Date.now();
-    endpoints = referenceBed(await startTestbed({
-      replicas: opts.replicas ?? 3,
-      signal: opts.signal,
-      onProgress: (line, ev) => {
-        if (ev.status === 'failed') opts.log(`testbed: ${line}`);
-      },
-    }), 'the gate');
-    opts.log(`testbed: up in ${((Date.now() - t0) / 1000).toFixed(1)} s (lb ${endpoints.lb.url}, prometheus ${endpoints.prometheus.url})`);
-    stop = async () => {
-      opts.log('testbed: stopping');
-      await stopTestbed(endpoints.stateDir);
-    };
-  }
-  const profile = bindTestbed(local, endpoints);
-  return { profile, tokens: resolveTokens(profile), databaseUrl: endpoints.database.url, testbed: endpoints, ...(stop ? { stop } : {}) };
-}
-
 export async function runGate(opts: GateOptions): Promise<GateOutcome> {
   const names = opts.scenarios && opts.scenarios.length > 0 ? opts.scenarios : TEMPLATE_SCENARIOS.map((s) => s.name);
   // Every scenario file is read and validated before anything starts.
@@ -119,10 +60,17 @@ export async function runGate(opts: GateOptions): Promise<GateOutcome> {
       throw new GateError(`${f.file}: profiles: scenario ${f.name} has no profile ${JSON.stringify(opts.profile)} (has ${Object.keys(f.profiles).join(', ')})`, 2);
     }
   }
+  return withTarget(
+    { targetFile: opts.targetFile, testbedStateDir: opts.testbedStateDir, bed: 'fresh', replicas: opts.replicas, signal: opts.signal, log: opts.log, what: 'gate', chaos: opts.withDrills === true },
+    (bound) => gateOn(bound, files, opts),
+  );
+}
+
+async function gateOn(bound: BoundTarget, files: ScenarioFile[], opts: GateOptions): Promise<GateOutcome> {
   const runId = newRunId();
   const startedAt = new Date();
-  const bound = await bindTarget(opts);
-  try {
+  const databaseUrl = databaseUrlOf(bound);
+  {
     const { profile } = bound;
     const promUrl = profile.prometheus.url;
     if (promUrl === undefined) throw new GateError(`${profile.file}: prometheus.url: required`, 2);
@@ -149,7 +97,7 @@ export async function runGate(opts: GateOptions): Promise<GateOutcome> {
           baseUrl: lb,
           tokens: bound.tokens,
           runId,
-          ...(bound.databaseUrl ? { databaseUrl: bound.databaseUrl } : {}),
+          ...(databaseUrl ? { databaseUrl } : {}),
           ...(profile.websocket ? { wsConnectParams: profile.websocket.connectParams } : {}),
         },
         prom,
@@ -190,7 +138,7 @@ export async function runGate(opts: GateOptions): Promise<GateOutcome> {
     const wholePlan = TEMPLATE_SCENARIOS.every((t) => files.some((f) => f.name === t.name));
     for (const m of metrics) if (m.gate && (wholePlan || m.verdict !== 'no_data')) all.push({ verdict: m.verdict, source: 'promql', name: m.metric });
     // Drills and the storm run after the metrics window closed, so their faults stay out of it.
-    const drills = opts.withDrills && !aborted ? await runChaosSuite({ ...opts.chaos, bound: { profile, tokens: bound.tokens, testbed: bound.testbed }, profile: opts.profile, signal: opts.signal, log: opts.log }) : [];
+    const drills = opts.withDrills && !aborted ? await runChaosSuite({ ...opts.chaos, bound, profile: opts.profile, signal: opts.signal, log: opts.log }) : [];
     for (const d of drills) all.push(...(d.thresholds ?? []));
     if (opts.signal.aborted) aborted = true;
     const verdict = overallVerdict({ thresholds: all, saturated, aborted });
@@ -217,8 +165,6 @@ export async function runGate(opts: GateOptions): Promise<GateOutcome> {
     if (opts.fill !== undefined) fillTeamFile(opts.fill, results, opts.log);
     opts.log(`verdict: ${verdict.verdict} (exit ${verdict.exitCode})${verdict.reasons.length ? ` — ${verdict.reasons.join('; ')}` : ''}`);
     return { exitCode: verdict.exitCode, reports, results };
-  } finally {
-    await bound.stop?.();
   }
 }
 

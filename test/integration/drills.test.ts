@@ -10,9 +10,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vi
 import { z } from 'zod';
 import { readResults } from '../../src/report/results.ts';
 import { runDrill } from '../../src/chaos/engine.ts';
-import { readJournal } from '../../src/chaos/journal.ts';
+import { readJournal } from '../../src/faults/journal.ts';
 import { resolveDrill } from '../../src/chaos/schema.ts';
-import { resolveChaosTarget, type ChaosTarget } from '../../src/chaos/target.ts';
+import { resolveChaosTarget, type ChaosTarget } from '../../src/target/target.ts';
 import { procState } from '../../src/util/supervise.ts';
 import { processPid, startGateway } from '../../src/testbed/control.ts';
 import { setState, setWeight, showServersState } from '../../src/lb/runtime.ts';

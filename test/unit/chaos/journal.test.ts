@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Journal, JournalError, readJournal, unfinishedJournals } from '../../../src/chaos/journal.ts';
+import { Journal, JournalError, readJournal, unfinishedJournals } from '../../../src/faults/journal.ts';
 
 let dir: string;
 beforeEach(() => {

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkProbe } from '../../../src/chaos/hypothesis.ts';
 import type { Probe } from '../../../src/chaos/schema.ts';
-import { chaosTargetFrom } from '../../../src/chaos/target.ts';
+import { chaosTargetFrom } from '../../../src/target/target.ts';
 import { bindTestbed } from '../../../src/target/bind.ts';
 import { loadTargetProfile } from '../../../src/config/profile.ts';
 import { ProfileError } from '../../../src/config/errors.ts';

@@ -6,9 +6,9 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Journal, readJournal } from '../../../src/chaos/journal.ts';
-import { rollback } from '../../../src/chaos/rollback.ts';
-import type { ChaosTarget } from '../../../src/chaos/target.ts';
+import { Journal, readJournal } from '../../../src/faults/journal.ts';
+import { rollback } from '../../../src/faults/rollback.ts';
+import type { ChaosTarget } from '../../../src/target/target.ts';
 import type { TargetProfile } from '../../../src/config/profile.ts';
 
 let server: http.Server;

@@ -2,7 +2,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { account } from '../../../src/storm/accounting.ts';
+import { account } from '../../../src/webhooks/accounting.ts';
 
 let server: http.Server;
 let url = '';

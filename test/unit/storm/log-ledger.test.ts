@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { account, lookupRunsInLogs } from '../../../src/storm/accounting.ts';
+import { account, lookupRunsInLogs } from '../../../src/webhooks/accounting.ts';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'clawstorm-ledger-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));

@@ -4,10 +4,10 @@ import { assertChaosAllowed } from '../target/bind.ts';
 import type { TargetProfile } from '../config/profile.ts';
 import type { AnyTestbedEndpoints } from '../testbed/types.ts';
 import { defaultStormOptions, runStorm, withStormSize, type StormOptions } from '../storm/storm.ts';
-import type { DrillResult } from './engine.ts';
-import { runDrills } from './run.ts';
-import { listDrills, resolveDrill, type OptionValue } from './schema.ts';
-import { chaosTargetFrom } from './target.ts';
+import type { DrillResult } from '../chaos/engine.ts';
+import { runDrills } from '../chaos/run.ts';
+import { listDrills, resolveDrill, type OptionValue } from '../chaos/schema.ts';
+import { chaosTargetFrom } from '../target/target.ts';
 
 export interface ChaosSuiteOptions {
   /** Drill names or files; default every drill under scenarios/drills. */

@@ -1,14 +1,13 @@
 // Rollbacks: undo every journalled change, last first. Run by the drill engine on success,
 // failure, Ctrl-C and exceptions alike, and by `clawstorm drill rollback` for a drill whose
 // harness was killed.
-import { loadTargetProfile } from '../config/profile.ts';
-import { bindTestbed } from '../target/bind.ts';
+import { profileForBed } from '../target/bind.ts';
 import { resolveTokens } from '../target/tokens.ts';
 import { readState } from '../testbed/state.ts';
 import { redact } from '../util/redact.ts';
-import { applyUndo } from './faults.ts';
+import { applyUndo } from './actions.ts';
 import { Journal, journalDir, unfinishedJournals } from './journal.ts';
-import { chaosTargetFrom, ChaosTargetError, resolveChaosTarget, type ChaosTarget } from './target.ts';
+import { chaosTargetFrom, resolveChaosTarget, type ChaosTarget } from '../target/target.ts';
 import os from 'node:os';
 import path from 'node:path';
 import { cmdline, isAlive } from '../util/proc.ts';
@@ -72,7 +71,7 @@ export function targetOfJournal(j: Journal): ChaosTarget | { down: string } {
     }
     // Never resurrect gateways of a bed that was stopped meanwhile.
     if (state.phase !== 'up' || state.endpoints === undefined) return { down: `test bed ${state.id} is ${state.phase}` };
-    const profile = bindTestbed(loadTargetProfile(path.resolve(import.meta.dirname, '../../profiles/local.yaml')), state.endpoints);
+    const profile = profileForBed(state.endpoints);
     return chaosTargetFrom({ profile, tokens: resolveTokens(profile), testbed: state.endpoints });
   }
   return resolveChaosTarget({ targetFile: ref.file, what: 'rollback', chaos: false });
@@ -118,4 +117,3 @@ export async function rollbackJournals(opts: { journal?: string; log?: (line: st
   return outcomes;
 }
 
-export { ChaosTargetError };

@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { stateRoot } from '../testbed/state.ts';
+import { TargetRefSchema, type TargetRef } from '../target/ref.ts';
 import { writeFileAtomic } from '../util/atomic-write.ts';
 
 export const JOURNAL_VERSION = 1;
@@ -54,11 +55,6 @@ export const JournalEntrySchema = z.object({
 });
 export type JournalEntry = z.infer<typeof JournalEntrySchema>;
 
-export const JournalTargetSchema = z.discriminatedUnion('kind', [
-  z.strictObject({ kind: z.literal('testbed'), stateDir: z.string() }),
-  z.strictObject({ kind: z.literal('profile'), file: z.string() }),
-]);
-export type JournalTarget = z.infer<typeof JournalTargetSchema>;
 
 export const JournalStatusSchema = z.enum(['running', 'rolling-back', 'rolled-back', 'rollback-failed']);
 
@@ -70,7 +66,7 @@ export const JournalSchema = z.object({
   host: z.string(),
   startedAt: z.string(),
   updatedAt: z.string(),
-  target: JournalTargetSchema,
+  target: TargetRefSchema,
   status: JournalStatusSchema,
   entries: z.array(JournalEntrySchema),
 });
@@ -135,7 +131,7 @@ export class Journal {
     this.data = data;
   }
 
-  static create(opts: { file?: string; id: string; drill: string; target: JournalTarget }): Journal {
+  static create(opts: { file?: string; id: string; drill: string; target: TargetRef }): Journal {
     const file = path.resolve(opts.file ?? path.join(journalDir(), `${opts.id}.json`));
     const now = new Date().toISOString();
     const j = new Journal(file, {

@@ -1,6 +1,6 @@
 // The timeline of a drill or storm: events in seconds since its start (one decimal), redacted,
 // each also printed as `<prefix>: [12.3 s] label`.
-import { redact } from '../util/redact.ts';
+import { redact } from './redact.ts';
 
 export interface TimelineEvent {
   t: number;

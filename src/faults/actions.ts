@@ -17,7 +17,7 @@ import { setState, setWeight, showServersState, type AdminState } from '../lb/ru
 import { startGateway, stopGateway, type StopSignal } from '../testbed/control.ts';
 import { redact } from '../util/redact.ts';
 import type { FaultMode, Journal, Undo } from './journal.ts';
-import { ChaosTargetError, gatewayOf, tokenOf, type ChaosTarget } from './target.ts';
+import { ChaosTargetError, gatewayOf, tokenOf, type ChaosTarget } from '../target/target.ts';
 
 const ADMIN_TIMEOUT_MS = 5_000;
 const COMMAND_TIMEOUT_MS = 60_000;
