@@ -27,6 +27,7 @@ import { rollback, type RollbackOutcome } from '../faults/rollback.ts';
 import type { DrillResult } from '../chaos/engine.ts';
 import { newRunId, randomLoopback } from '../util/ids.ts';
 import { sleep } from '../util/sleep.ts';
+import { judgeCriterion, statusOf } from '../score/criteria.ts';
 import { ChaosTargetError, runsEndpointOf, tokenOf, type ChaosTarget } from '../target/target.ts';
 import { account, queueDepthOf, type RunsEndpoint } from '../webhooks/accounting.ts';
 import { attempt, DEFAULT_CAPPED, DEFAULT_UNBOUNDED, deliver, type Attempt, type CappedPolicy, type Discipline, type UnboundedPolicy } from './sender.ts';
@@ -496,13 +497,7 @@ export async function runStorm(t: ChaosTarget, opts: StormOptions, ctl: { signal
       if (p === undefined) continue;
       for (const [k, v] of Object.entries(p)) figures[`${d}.${k}`] = v;
       const th = (name: string, figure: keyof PhaseFigures, op: '==' | '<=', value: number) => {
-        const v = p[figure];
-        const expr = `${d}.${figure} ${op} ${value}`;
-        if (v === null) thresholds.push({ name: `${d}: ${name}`, source: 'client', expr, observed: null, verdict: 'no_data', detail: `${figure}: not measured` });
-        else {
-          const ok = op === '==' ? v === value : v <= value;
-          thresholds.push({ name: `${d}: ${name}`, source: 'client', expr, observed: v, verdict: ok ? 'pass' : 'fail', detail: `${figure} = ${v} ${ok ? 'meets' : 'violates'} ${op} ${value}` });
-        }
+        thresholds.push(judgeCriterion({ name: `${d}: ${name}`, figure: `${d}.${figure}`, op, value }, p[figure]));
       };
       th('no acknowledged delivery lost', 'lost', '==', 0);
       th('no delivery duplicated (one key, one run, processed once)', 'duplicated', '==', 0);
@@ -559,14 +554,5 @@ export function duplicateAttribution(acks: ReadonlyArray<{ key: string; runId: s
 }
 
 function cmp(name: string, figure: string, v: number | null, op: '==' | '>=', value: number): ThresholdResult {
-  const expr = `${figure} ${op} ${value}`;
-  if (v === null) return { name, source: 'client', expr, observed: null, verdict: 'no_data', detail: `${figure}: not measured` };
-  const ok = op === '==' ? v === value : v >= value;
-  return { name, source: 'client', expr, observed: v, verdict: ok ? 'pass' : 'fail', detail: `${figure} = ${v} ${ok ? 'meets' : 'violates'} ${op} ${value}` };
-}
-
-function statusOf(ts: ThresholdResult[], aborted: boolean): 'Pass' | 'Fail' | 'No data' {
-  if (ts.some((x) => x.verdict === 'fail')) return 'Fail';
-  if (aborted || ts.length === 0 || ts.some((x) => x.verdict === 'no_data')) return 'No data';
-  return 'Pass';
+  return judgeCriterion({ name, figure, op, value }, v);
 }

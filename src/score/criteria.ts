@@ -1,0 +1,37 @@
+// `figure op value` criteria — drills, storms and canaries state their pass conditions over the
+// figures they measured this way — judged into threshold results, and one status for a list of
+// them. A figure that was not measured (null, missing, NaN) is no data with the reason, never a
+// pass and never a zero.
+import type { CompareOp } from '../config/common.ts';
+import { compare, type ThresholdResult } from './types.ts';
+import { overallVerdict, type OverallVerdict } from './verdict.ts';
+
+export interface Criterion {
+  name: string;
+  figure: string;
+  op: CompareOp;
+  value: number;
+  /** Where the figure came from: the harness's own measurement, or a PromQL query. */
+  source?: 'client' | 'promql';
+}
+
+export function judgeCriterion(c: Criterion, observed: unknown, whyMissing = 'not measured'): ThresholdResult {
+  const expr = `${c.figure} ${c.op} ${c.value}`;
+  const base = { name: c.name, source: c.source ?? ('client' as const), expr };
+  if (typeof observed !== 'number' || Number.isNaN(observed)) {
+    return { ...base, observed: null, verdict: 'no_data', detail: `${c.figure}: ${whyMissing}` };
+  }
+  const ok = compare(observed, c.op, c.value);
+  return { ...base, observed, verdict: ok ? 'pass' : 'fail', detail: `${c.figure} = ${observed} ${ok ? 'meets' : 'violates'} ${c.op} ${c.value}` };
+}
+
+export type RunStatus = 'Pass' | 'Fail' | 'No data';
+
+/** The status word of a drill, storm or scenario, from the same verdict rules as the exit code. */
+export function statusOfVerdict(v: OverallVerdict): RunStatus {
+  return v === 'pass' ? 'Pass' : v === 'fail' ? 'Fail' : 'No data';
+}
+
+export function statusOf(thresholds: readonly Pick<ThresholdResult, 'verdict' | 'source'>[], aborted: boolean): RunStatus {
+  return statusOfVerdict(overallVerdict({ thresholds: [...thresholds], aborted }).verdict);
+}
