@@ -1,14 +1,18 @@
 // The steady-state hypothesis: probes checked before the faults (once), continuously during them
 // (every interval; a probe deviates after more than `tolerance` failing checks in a row) and after
-// the rollbacks (polled until it holds, within a deadline). Each probe and phase becomes one
-// threshold result in the report.
+// the rollbacks (polled until it holds, within a deadline). Each probe's phase is a Track
+// (src/score/track.ts), so a check that measured nothing is an Error measurement: it never passes
+// a probe, five in a row end it in no data, and a probe whose checks were mostly no data is
+// inconclusive. Each probe and phase becomes one threshold result in the report.
 import { ReadyzBody } from '../../contract/openclaw.ts';
 import { validateProbe } from '../../contract/probe.ts';
 import { showServersState } from '../lb/runtime.ts';
 import type { SecondBucket } from '../load/samples.ts';
 import { parseThresholdExpr } from '../config/threshold-expr.ts';
 import { evaluateClientThreshold, type MetricSummary } from '../score/threshold.ts';
-import { compare, worse, type ThresholdResult, type Verdict } from '../score/types.ts';
+import { Track, phaseOf, verdictOfPhase, type TrackSpec } from '../score/track.ts';
+import type { CompareOp } from '../config/common.ts';
+import { compare, worse, type ThresholdResult } from '../score/types.ts';
 import type { DrillLoad } from './load.ts';
 import type { Phase, Probe } from './schema.ts';
 import { gatewayOf, tokenOf, type ChaosTarget } from '../target/target.ts';
@@ -168,97 +172,80 @@ function unitOf(p: Probe): string | undefined {
   return agg === 'rate' ? 'ratio' : 'count';
 }
 
-/** One probe's track through a phase. */
-export class ProbeTrack {
-  readonly probe: Probe;
-  readonly phase: Phase;
-  checks = 0;
-  fails = 0;
-  noData = 0;
-  streak = 0;
-  longest = 0;
-  worst: number | null = null;
-  firstDeviationAt: number | null = null;
-  lastDetail = '';
-  worstDetail = '';
+/** More than half of a probe's checks measuring nothing makes it inconclusive, not met. */
+const MAX_ERROR_SHARE = 0.5;
+/** Before the faults: one check, retried twice when it measured nothing. */
+const BEFORE_ERROR_RETRIES = 2;
 
-  constructor(probe: Probe, phase: Phase) {
-    this.probe = probe;
-    this.phase = phase;
-  }
+export interface HypothesisTiming {
+  interval: number;
+  afterTimeout: number;
+}
 
-  add(c: Check, tSec: number): void {
-    this.checks += 1;
-    this.lastDetail = c.detail;
-    if (c.ok === null) {
-      this.noData += 1;
-      return;
-    }
-    if (c.observed !== null) {
-      const opv = this.opValue();
-      const prev = this.worst;
-      this.worst = prev === null || opv === undefined ? (prev ?? c.observed) : worse(prev, c.observed, opv.op, opv.value);
-      if (this.worst !== prev) this.worstDetail = c.detail;
-    }
-    if (c.ok) {
-      this.streak = 0;
-    } else {
-      this.fails += 1;
-      this.streak += 1;
-      this.longest = Math.max(this.longest, this.streak);
-      if (this.streak > this.probe.tolerance && this.firstDeviationAt === null) this.firstDeviationAt = tSec;
-      if (!this.worstDetail) this.worstDetail = c.detail;
-    }
-  }
-
-  private opValue(): { op: '<' | '<=' | '>' | '>=' | '==' | '!='; value: number } | undefined {
-    const p = this.probe;
-    if ('promql' in p) return { op: p.promql.op, value: p.promql.value };
-    if ('client' in p) {
-      const e = parseThresholdExpr(p.client.expr);
-      return { op: e.op, value: e.value };
-    }
-    return { op: '==', value: 1 };
-  }
-
-  verdict(): Verdict {
-    const measured = this.checks - this.noData;
-    if (measured === 0) return 'no_data';
-    const tolerance = this.phase === 'during' ? this.probe.tolerance : 0;
-    return this.longest > tolerance ? 'fail' : 'pass';
-  }
-
-  result(): ThresholdResult {
-    const v = this.verdict();
-    const measured = this.checks - this.noData;
-    let detail: string;
-    if (v === 'no_data') detail = `no data in ${this.checks} check(s): ${this.lastDetail}`;
-    else if (this.phase === 'during') {
-      detail =
-        v === 'fail'
-          ? `deviated at ${this.firstDeviationAt?.toFixed(1)} s: ${this.longest} failing checks in a row (tolerance ${this.probe.tolerance}); ${this.fails}/${measured} checks failed; worst: ${this.worstDetail}`
-          : `held: ${this.fails}/${measured} checks failed, longest run ${this.longest} (tolerance ${this.probe.tolerance}); worst: ${this.worstDetail || this.lastDetail}`;
-    } else detail = `${v === 'pass' ? 'held' : 'did not hold'}: ${v === 'pass' ? this.lastDetail : this.worstDetail || this.lastDetail}`;
-    const r: ThresholdResult = {
-      name: `${this.probe.name} (${this.phase})`,
-      source: sourceOf(this.probe),
-      expr: exprOf(this.probe),
-      observed: this.worst,
-      verdict: v,
-      detail,
-    };
-    const unit = unitOf(this.probe);
-    if (unit !== undefined) r.unit = unit;
-    return r;
+/** How a probe is judged in each phase, as a track. */
+export function probeTrackSpec(p: Probe, phase: Phase, h: HypothesisTiming): TrackSpec {
+  const name = `${p.name} (${phase})`;
+  switch (phase) {
+    case 'before':
+      return { name, count: 1, consecutiveErrorLimit: BEFORE_ERROR_RETRIES, errorRetryMs: h.interval };
+    case 'during':
+      return { name, intervalMs: h.interval, failureLimit: -1, consecutiveFailureLimit: p.tolerance, maxErrorShare: MAX_ERROR_SHARE };
+    case 'after':
+      // Polled until it holds: the first successful check ends it; the deadline fails it.
+      return { name, intervalMs: h.interval, count: Math.ceil(h.afterTimeout / h.interval) + 1, consecutiveSuccessLimit: 1, failureLimit: -1, maxErrorShare: MAX_ERROR_SHARE };
   }
 }
 
-/** Check every probe of a phase once, concurrently. */
-export async function checkAll(tracks: ProbeTrack[], t: ChaosTarget, load: DrillLoad | undefined, tSec: number): Promise<void> {
-  const results = await Promise.all(tracks.map((tr) => checkProbe(tr.probe, t, load)));
-  results.forEach((c, i) => tracks[i]!.add(c, tSec));
+export interface ProbeTrack {
+  probe: Probe;
+  phase: Phase;
+  track: Track;
 }
 
-export function tracksFor(probes: readonly Probe[], phase: Phase): ProbeTrack[] {
-  return probes.filter((p) => p.phases.includes(phase)).map((p) => new ProbeTrack(p, phase));
+export function tracksFor(probes: readonly Probe[], phase: Phase, h: HypothesisTiming, startedAt = Date.now()): ProbeTrack[] {
+  return probes.filter((p) => p.phases.includes(phase)).map((p) => ({ probe: p, phase, track: new Track(probeTrackSpec(p, phase, h), startedAt) }));
+}
+
+/** The measure function of a probe's track. */
+export function probeMeasure(p: Probe, t: ChaosTarget, load: DrillLoad | undefined) {
+  return async () => {
+    const c = await checkProbe(p, t, load);
+    return { phase: phaseOf(c.ok), value: c.observed, detail: c.detail };
+  };
+}
+
+function opValue(p: Probe): { op: CompareOp; value: number } {
+  if ('promql' in p) return { op: p.promql.op, value: p.promql.value };
+  if ('client' in p) {
+    const e = parseThresholdExpr(p.client.expr);
+    return { op: e.op, value: e.value };
+  }
+  return { op: '==', value: 1 };
+}
+
+/** A probe track as one threshold result: its verdict, the worst value it saw, and why. */
+export function probeResult(pt: ProbeTrack): ThresholdResult {
+  const { probe, phase, track } = pt;
+  const { op, value } = opValue(probe);
+  let worst: number | null = null;
+  let worstDetail = '';
+  for (const m of track.measurements) {
+    if (typeof m.value !== 'number') continue;
+    const w: number = worst === null ? m.value : worse(worst, m.value, op, value);
+    if (w !== worst || worstDetail === '') worstDetail = m.detail;
+    worst = w;
+  }
+  const c = track.counters;
+  const verdict = verdictOfPhase(track.phase);
+  let detail: string;
+  if (phase === 'during') {
+    const tally = `${c.failed}/${c.count} checks failed${c.error ? `, ${c.error} measured nothing` : ''}, tolerance ${probe.tolerance} in a row`;
+    detail = verdict === 'pass' ? `held: ${tally}; worst: ${worstDetail || track.message}` : `${track.message} (${tally})`;
+  } else {
+    detail = `${verdict === 'pass' ? 'held' : verdict === 'fail' ? 'did not hold' : 'not established'}: ${track.message}`;
+  }
+  const r: ThresholdResult = { name: track.spec.name, source: sourceOf(probe), expr: exprOf(probe), observed: worst, verdict, detail };
+  const unit = unitOf(probe);
+  if (unit !== undefined) r.unit = unit;
+  return r;
 }

@@ -10,6 +10,8 @@ import { CompareOpSchema, DurationMs as Duration, LowerName as Name, PromQLSchem
 import { formatZodIssues, ProfileError } from '../config/errors.ts';
 import { parseYamlFile } from '../config/yaml.ts';
 import { render } from '../config/scenario.ts';
+import { STEP_KEYS, StepSchema } from './steps/index.ts';
+import { TokenName } from './steps/tokens.ts';
 
 export const DRILL_DIR = path.resolve(import.meta.dirname, '../../scenarios/drills');
 
@@ -27,7 +29,6 @@ const OptionSchema = z.strictObject({
 });
 
 /** Gateways by name, or `all`. */
-const GatewaySet = z.union([z.literal('all'), z.array(z.string().min(1)).min(1)]);
 
 // ── hypothesis ───────────────────────────────────────────────────────────────
 
@@ -71,79 +72,7 @@ export const ProbeSchema = z.union([
 ]);
 export type Probe = z.output<typeof ProbeSchema>;
 
-// ── method ───────────────────────────────────────────────────────────────────
-
-const StepBase = {
-  id: Name.optional(),
-  name: z.string().optional(),
-  /** Earliest start, from the start of the method (after warm-up). */
-  at: Duration.optional(),
-  /** Or: this long after the previous step finished. */
-  after: Duration.optional(),
-  /** Run only when this (rendered) value is truthy: non-empty, not 0, not false. */
-  if: OptionValue.optional(),
-};
-
-const TokenName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/);
-
-export const StepSchema = z.union([
-  z.strictObject({ ...StepBase, 'gateway.fault': z.strictObject({ gateway: z.string().min(1), mode: z.enum(['crash', 'drain', 'hang']) }) }),
-  z.strictObject({ ...StepBase, 'gateway.restore': z.strictObject({ gateway: z.string().min(1) }) }),
-  z.strictObject({
-    ...StepBase,
-    'gateway.faults': z.strictObject({
-      gateways: GatewaySet,
-      patch: z.strictObject({
-        latencyMs: z.number().int().min(0).max(60_000).optional(),
-        errorRate: z.number().min(0).max(1).optional(),
-        diskUsedRatio: z.number().min(0).max(1).optional(),
-        degraded: z.boolean().optional(),
-        skillHash: z.string().min(4).optional(),
-        draining: z.boolean().optional(),
-      }),
-    }),
-  }),
-  z.strictObject({ ...StepBase, 'lb.state': z.strictObject({ server: z.string().min(1), state: z.enum(['ready', 'drain', 'maint']) }) }),
-  z.strictObject({ ...StepBase, 'lb.weight': z.strictObject({ server: z.string().min(1), weight: z.number().int().min(0).max(256) }) }),
-  z.strictObject({ ...StepBase, command: z.strictObject({ gateway: z.string().min(1), fault: z.enum(['stop', 'start', 'kill', 'pause', 'resume']) }) }),
-  /** Mint a new token and have every gateway accept it beside the primary (overlap). */
-  z.strictObject({ ...StepBase, 'tokens.overlap': z.strictObject({ token: TokenName }) }),
-  /** Clients of the drill's load switch to this token (they follow the rotation). */
-  z.strictObject({ ...StepBase, 'clients.rotate': z.strictObject({ token: TokenName }) }),
-  /** Every gateway accepts only `keep`: the old token is revoked. */
-  z.strictObject({ ...StepBase, 'tokens.revoke': z.strictObject({ keep: TokenName }) }),
-  /** Wait until each query stays flat (relative change ≤ tolerance) for `intervals` polling intervals. */
-  z.strictObject({
-    ...StepBase,
-    'wait.stable': z.strictObject({
-      queries: z.array(z.strictObject({ name: z.string().min(1), query: PromQLSchema, tolerance: z.number().min(0).default(0.25), min: z.number().optional() })).min(1),
-      interval: Duration,
-      intervals: z.number().int().min(1).default(2),
-      timeout: Duration,
-    }),
-  }),
-  /** One request per gateway (or through the LB) that must answer `status`; judged as a threshold. */
-  z.strictObject({
-    ...StepBase,
-    'expect.http': z.strictObject({
-      via: z.union([z.literal('lb'), GatewaySet]).default('all'),
-      method: z.enum(['GET', 'POST', 'PUT']).default('POST'),
-      path: z.string().startsWith('/'),
-      token: TokenName,
-      body: z.unknown().optional(),
-      status: z.number().int().min(100).max(599),
-    }),
-  }),
-  /** Set the simulated disk of gateways at a watermark of their own tier (or a ratio). */
-  z.strictObject({
-    ...StepBase,
-    'disk.fill': z.strictObject({ gateways: GatewaySet, level: z.union([z.enum(['below-yellow', 'yellow', 'red']), z.number().min(0).max(1)]) }),
-  }),
-  /** Read every composite probe, apply the disk watermark policy, act on it (digest, canary drain). */
-  z.strictObject({ ...StepBase, 'watermark.enforce': z.strictObject({ canary: z.string().min(1) }) }),
-  z.strictObject({ ...StepBase, wait: Duration }),
-]);
-export type Step = z.output<typeof StepSchema>;
+// ── method: the step kinds are a registry (src/chaos/steps) ──────────────────
 
 // ── watchers ─────────────────────────────────────────────────────────────────
 
@@ -226,7 +155,7 @@ export interface DrillLoadOptions {
   set?: Record<string, OptionValue>;
 }
 
-const STEP_ACTIONS = ['gateway.fault', 'gateway.restore', 'gateway.faults', 'lb.state', 'lb.weight', 'command', 'tokens.overlap', 'clients.rotate', 'tokens.revoke', 'wait.stable', 'expect.http', 'disk.fill', 'watermark.enforce', 'wait'];
+const STEP_ACTIONS: readonly string[] = STEP_KEYS;
 const PROBE_KINDS = ['client', 'promql', 'probe', 'lb'];
 
 /**

@@ -22,7 +22,7 @@ const Num = z.preprocess(
 const Count = z.number().int().min(0);
 const Iso = z.iso.datetime({ offset: true });
 
-export const VerdictSchema = z.enum(['pass', 'fail', 'no_data']);
+export const VerdictSchema = z.enum(['pass', 'fail', 'inconclusive', 'no_data']);
 export const OverallVerdictSchema = z.enum(['pass', 'fail', 'no_data', 'inconclusive']);
 export const ScenarioStatusSchema = z.enum(['Pass', 'Fail', 'No data', 'Not run']);
 export type ScenarioStatus = z.output<typeof ScenarioStatusSchema>;
@@ -106,6 +106,7 @@ export const DrillResultSchema = z.object({
   figures: z.record(z.string(), z.union([Num, z.string(), z.boolean(), z.null()])).default({}),
   thresholds: z.array(ThresholdResultSchema).default([]),
 });
+export type DrillResult = z.input<typeof DrillResultSchema>;
 
 export const ResultsSchema = z.object({
   schema: z.literal(RESULTS_SCHEMA),

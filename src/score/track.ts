@@ -30,6 +30,7 @@
 //
 // Time is an input (`at` on each measurement, `now` when asking what is due): the model is pure
 // and a replay gives the same phases as the live run.
+import type { Verdict } from './types.ts';
 
 export type MeasurementPhase = 'Successful' | 'Failed' | 'Inconclusive' | 'Error';
 export type MetricPhase = 'Pending' | 'Running' | MeasurementPhase;
@@ -308,6 +309,20 @@ export function worstPhase(phases: readonly MetricPhase[]): MetricPhase {
   let worst: MetricPhase = 'Successful';
   for (const p of phases) if (ORDER[p] > ORDER[worst]) worst = p;
   return worst;
+}
+
+/** A completed metric's phase in ClawStorm's verdict words (Error: nothing could be measured). */
+export function verdictOfPhase(p: MetricPhase): Verdict {
+  switch (p) {
+    case 'Successful':
+      return 'pass';
+    case 'Failed':
+      return 'fail';
+    case 'Inconclusive':
+      return 'inconclusive';
+    default:
+      return 'no_data';
+  }
 }
 
 /** A check's outcome as a measurement phase: true passed, false failed, null measured nothing. */

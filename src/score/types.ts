@@ -1,7 +1,12 @@
 // Shapes shared by client-side and PromQL thresholds (mirrored by the zod schema of results.json).
 import type { CompareOp } from '../config/common.ts';
 
-export type Verdict = 'pass' | 'fail' | 'no_data';
+/**
+ * A threshold's verdict: measured and met, measured and violated, measured but not to be trusted
+ * (inconclusive — a saturated generator, a hypothesis that mostly measured nothing), or nothing
+ * measured at all.
+ */
+export type Verdict = 'pass' | 'fail' | 'inconclusive' | 'no_data';
 
 export interface RegressionOutcome {
   maxIncreasePct: number;

@@ -15,7 +15,7 @@
 import { PromError } from '../prom/client.ts';
 import type { Verdict } from './types.ts';
 
-export type OverallVerdict = Verdict | 'inconclusive';
+export type OverallVerdict = Verdict;
 
 export const EXIT = { pass: 0, fail: 1, usage: 2, noData: 3 } as const;
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
@@ -57,6 +57,7 @@ export function overallVerdict(input: VerdictInput): OverallResult {
   const count = (v: OverallVerdict) => effective.filter((e) => e === v).length;
   if (count('fail') > 0) reasons.push(`${count('fail')} threshold(s) failed`);
   if (downgraded > 0) reasons.push(`load generator saturated: ${downgraded} client-side result(s) not trusted`);
+  if (count('inconclusive') > downgraded) reasons.push(`${count('inconclusive') - downgraded} threshold(s) inconclusive`);
   if (count('no_data') > 0) reasons.push(`${count('no_data')} threshold(s) had no data`);
 
   let verdict: OverallVerdict = input.thresholds.length === 0 ? 'no_data' : worstVerdict(effective);

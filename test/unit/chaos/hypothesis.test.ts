@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ProbeTrack, windowSummary } from '../../../src/chaos/hypothesis.ts';
+import { probeResult, tracksFor, windowSummary, type ProbeTrack } from '../../../src/chaos/hypothesis.ts';
+import { phaseOf } from '../../../src/score/track.ts';
 import type { Probe } from '../../../src/chaos/schema.ts';
 import type { SecondBucket } from '../../../src/load/samples.ts';
 
@@ -17,31 +18,60 @@ describe('hypothesis', () => {
     expect(windowSummary([], 3_000, t).samples).toBe(0);
   });
 
-  const probe = (tolerance: number): Probe => ({ name: 'p95', phases: ['during'], tolerance, client: { scenario: 'all', metric: 'latency', expr: 'p(95)<1000ms', window: 3_000 } });
+  const probe = (tolerance: number, phases: Probe['phases'] = ['before', 'during', 'after']): Probe => ({ name: 'p95', phases, tolerance, client: { scenario: 'all', metric: 'latency', expr: 'p(95)<1000ms', window: 3_000 } });
+  const timing = { interval: 1_000, afterTimeout: 5_000 };
+  const feed = (pt: ProbeTrack, checks: Array<boolean | null>, from = 0): void =>
+    checks.forEach((ok, i) => pt.track.add({ phase: phaseOf(ok), value: ok === null ? null : ok ? 100 : 1500 + i, detail: ok === null ? 'no samples' : ok ? 'fine' : 'slow', at: (from + i) * 1000 }));
+  const one = (p: Probe, phase: 'before' | 'during' | 'after') => tracksFor([p], phase, timing, 0)[0]!;
 
   it('during: deviates only after more than `tolerance` failing checks in a row', () => {
-    const tr = new ProbeTrack(probe(2), 'during');
-    for (const [i, ok] of [true, false, false, true, false, false].entries()) tr.add({ ok, observed: ok ? 100 : 1500, detail: ok ? 'fine' : 'slow' }, i);
-    expect(tr.verdict()).toBe('pass');
-    tr.add({ ok: false, observed: 2500, detail: 'slower' }, 6);
-    expect(tr.verdict()).toBe('fail');
-    const r = tr.result();
+    const pt = one(probe(2), 'during');
+    feed(pt, [true, false, false, true, false, false]);
+    expect(pt.track.phase).toBe('Running');
+    feed(pt, [false], 6);
+    expect(pt.track.phase).toBe('Failed');
+    const r = probeResult(pt);
     expect(r.name).toBe('p95 (during)');
-    expect(r.observed).toBe(2500);
-    expect(r.detail).toMatch(/deviated at 6\.0 s: 3 failing checks in a row \(tolerance 2\)/);
+    expect(r.verdict).toBe('fail');
+    expect(r.observed).toBe(1505); // the worst (largest) latency seen, not the last
+    expect(r.detail).toMatch(/3 failed measurements in a row > 2 tolerated/);
     expect(r.unit).toBe('ms');
   });
 
-  it('no data never passes: all checks without data → no_data', () => {
-    const tr = new ProbeTrack(probe(0), 'before');
-    tr.add({ ok: null, observed: null, detail: 'no samples' }, 0);
-    expect(tr.verdict()).toBe('no_data');
-    expect(tr.result().verdict).toBe('no_data');
+  it('during: a probe whose checks mostly measured nothing is inconclusive, not held (the old code passed it on one measured check)', () => {
+    const pt = one(probe(0), 'during');
+    // Never five no-data checks in a row, so the consecutive-error limit alone does not catch it.
+    feed(pt, [true, null, null, null, null, true, null, null, null, null]);
+    pt.track.terminate('method ended');
+    const r = probeResult(pt);
+    expect(r.verdict, r.detail).toBe('inconclusive');
+    expect(r.detail).toMatch(/8 of 10 attempts measured nothing/);
   });
 
-  it('before/after allow no failing check', () => {
-    const tr = new ProbeTrack(probe(5), 'after');
-    tr.add({ ok: false, observed: 2000, detail: 'slow' }, 0);
-    expect(tr.verdict()).toBe('fail');
+  it('before: no data never passes — retried twice, then no data', () => {
+    const pt = one(probe(0), 'before');
+    feed(pt, [null, null]);
+    expect(pt.track.phase).toBe('Running');
+    feed(pt, [null], 2);
+    expect(pt.track.phase).toBe('Error');
+    expect(probeResult(pt).verdict).toBe('no_data');
+    const ok = one(probe(0), 'before');
+    feed(ok, [null, true]);
+    expect(probeResult(ok).verdict).toBe('pass');
+  });
+
+  it('after: polled until it holds; a failing check before that is not a failure, the deadline is', () => {
+    const pt = one(probe(5), 'after');
+    feed(pt, [false, false, true]);
+    expect(probeResult(pt).verdict).toBe('pass');
+    const never = one(probe(5), 'after');
+    feed(never, [false, false, false, false, false, false]);
+    const r = probeResult(never);
+    expect(r.verdict).toBe('fail');
+    expect(r.detail).toMatch(/did not hold/);
+  });
+
+  it('the phase specs are valid tracks for every probe option', () => {
+    for (const phase of ['before', 'during', 'after'] as const) for (const tol of [0, 4]) expect(() => one(probe(tol), phase)).not.toThrow();
   });
 });

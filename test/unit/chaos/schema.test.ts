@@ -4,7 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ProfileError } from '../../../src/config/errors.ts';
 import { listDrills, parseDrill, resolveDrill } from '../../../src/chaos/schema.ts';
-import { stepKind } from '../../../src/chaos/engine.ts';
+import { kindOf } from '../../../src/chaos/steps/index.ts';
 
 const F = '/drills/x.yaml';
 
@@ -40,7 +40,7 @@ describe('drill files', () => {
     expect(full.timing.warmup).toBe(30_000);
     expect(full.load.tools?.rate).toBe(40);
     const takeOut = full.method.find((s) => s.id === 'take-out')!;
-    expect(stepKind(takeOut)).toBe('gateway.fault');
+    expect(kindOf(takeOut).key).toBe('gateway.fault');
     expect(takeOut).toMatchObject({ 'gateway.fault': { gateway: 'gw-2', mode: 'hang' } });
     expect(full.scope?.servers).toEqual(['gw-2', 'gw-1']);
     // `if` renders to the option value: 0 keeps the step off.

@@ -1,0 +1,168 @@
+// What a drill watches besides its hypothesis, each turned into figures its criteria judge:
+//   lb-down / lb-up / promql-until — time from a mark until a condition holds, polled as a track
+//     (first success ends it; the deadline leaves the figure null: not seen, never a zero);
+//   client-errors / client-status  — counted from the drill's own load between marks;
+//   queue-depth                    — the webhook backlog's high-water and its drain time;
+//   webhook-accounting             — every acknowledged webhook looked up: lost, duplicated.
+import { showServersState } from '../lb/runtime.ts';
+import { compare } from '../score/types.ts';
+import { Track } from '../score/track.ts';
+import { runTracks, type Measure } from '../score/track-run.ts';
+import type { ChaosTarget } from '../target/target.ts';
+import { sleep } from '../util/sleep.ts';
+import { account, queueDepthOf, type RunsEndpoint } from '../webhooks/accounting.ts';
+import type { DrillLoad } from './load.ts';
+import type { Watch } from './schema.ts';
+import type { Figure } from './steps/step.ts';
+
+type TimedWatch = Extract<Watch, { kind: 'lb-down' | 'lb-up' | 'promql-until' }>;
+
+const LB_POLL_MS = 50;
+const PROM_POLL_MS = 200;
+/** A watcher gives up on a source that stays unreadable this long (a busy socket is retried). */
+const UNREADABLE_MS = 5_000;
+
+export interface WatchContext {
+  target: ChaosTarget;
+  signal: AbortSignal;
+  figures: Record<string, Figure>;
+  ev: (label: string, kind?: string) => void;
+}
+
+function condition(w: TimedWatch, t: ChaosTarget): { intervalMs: number; measure: Measure; what: string } {
+  if (w.kind === 'promql-until') {
+    return {
+      intervalMs: PROM_POLL_MS,
+      what: `Prometheus: ${w.query} ${w.op} ${w.value}`,
+      measure: async () => {
+        if (t.prom === undefined) return { phase: 'Error', value: null, detail: 'no Prometheus for this target' };
+        const r = await t.prom.instant(w.query);
+        const vs = r.type === 'vector' ? r.series.map((s) => s.v) : r.type === 'scalar' ? [r.v] : [];
+        if (vs.length === 0 || vs.some((v) => Number.isNaN(v))) return { phase: 'Error', value: null, detail: 'no data yet' };
+        const ok = vs.every((v) => compare(v, w.op, w.value));
+        return { phase: ok ? 'Successful' : 'Failed', value: vs[0] ?? null, detail: `${vs.join(', ')}` };
+      },
+    };
+  }
+  const want = w.kind === 'lb-down' ? 'DOWN' : 'UP';
+  return {
+    intervalMs: LB_POLL_MS,
+    what: `${w.server} ${want} in the load balancer`,
+    measure: async () => {
+      if (t.haproxy === undefined) return { phase: 'Error', value: null, detail: 'no load balancer runtime API for this target' };
+      const s = (await showServersState(t.haproxy)).find((x) => x.name === w.server);
+      if (s === undefined) return { phase: 'Error', value: null, detail: `no server ${w.server}` };
+      // Back UP means checked healthy again, not just out of maintenance.
+      const ok = s.opState === want && (want === 'DOWN' || s.checkStatus.startsWith('L7OK'));
+      return { phase: ok ? 'Successful' : 'Failed', value: null, detail: `${s.status} (check ${s.checkStatus})` };
+    },
+  };
+}
+
+/** Start the timed watchers that begin at mark `id`; their figures are null until seen. */
+export function startWatchers(watch: readonly Watch[], id: string, ctx: WatchContext): Promise<void>[] {
+  const jobs: Promise<void>[] = [];
+  for (const w of watch) {
+    if (!('from' in w) || w.from !== id) continue;
+    if (w.kind !== 'lb-down' && w.kind !== 'lb-up' && w.kind !== 'promql-until') continue;
+    jobs.push(watchUntil(w, ctx));
+  }
+  return jobs;
+}
+
+async function watchUntil(w: TimedWatch, ctx: WatchContext): Promise<void> {
+  ctx.figures[w.name] = null;
+  const { intervalMs, measure, what } = condition(w, ctx.target);
+  const from = Date.now();
+  const track = new Track(
+    {
+      name: w.name,
+      intervalMs,
+      count: Math.ceil(w.timeout / intervalMs) + 1,
+      consecutiveSuccessLimit: 1,
+      failureLimit: -1,
+      consecutiveErrorLimit: Math.ceil(UNREADABLE_MS / intervalMs),
+    },
+    from,
+  );
+  await runTracks([{ track, measure }], { signal: AbortSignal.any([ctx.signal, AbortSignal.timeout(w.timeout + intervalMs)]) });
+  const first = track.measurements.find((m) => m.phase === 'Successful');
+  if (track.phase === 'Successful' && first !== undefined) {
+    ctx.figures[w.name] = first.at - from;
+    ctx.ev(w.kind === 'promql-until' ? `Prometheus: ${w.name.replace(/_ms$/, '').replace(/_/g, ' ')} after ${first.at - from} ms` : `${what} after ${first.at - from} ms`, 'measure');
+  } else if (!ctx.signal.aborted) {
+    ctx.ev(`${what}: not seen within ${w.timeout} ms (${track.message})`, 'measure');
+  }
+}
+
+/** Samples the fleet-wide webhook queue depth while the load runs; high-water only. */
+export class QueueSampler {
+  high: number | null = null;
+  #on = false;
+  #loop: Promise<void> | undefined;
+
+  start(runs: RunsEndpoint, intervalMs: number): void {
+    if (this.#on) return;
+    this.#on = true;
+    this.#loop = (async () => {
+      for (let i = 0; i < 1_000_000 && this.#on; i++) {
+        const d = await queueDepthOf(runs, 800);
+        if (d !== null) this.high = Math.max(this.high ?? 0, d);
+        await sleep(intervalMs);
+      }
+    })();
+  }
+
+  async stop(): Promise<void> {
+    this.#on = false;
+    await this.#loop;
+  }
+}
+
+/** Drain time: from the end of the load until the fleet-wide queue is empty (null: not within 30 s). */
+export async function drainTime(runs: RunsEndpoint, loadStoppedAt: number, timeoutMs = 30_000): Promise<number | null> {
+  for (let i = 0; i < 10_000; i++) {
+    if ((await queueDepthOf(runs, 1_000)) === 0) return Date.now() - loadStoppedAt;
+    if (Date.now() - loadStoppedAt > timeoutMs) return null;
+    await sleep(100);
+  }
+  return null;
+}
+
+/** Figures counted from the drill's own load: errors between marks, responses with a status. */
+export function loadFigures(watch: readonly Watch[], marks: ReadonlyMap<string, number>, load: DrillLoad | undefined, figures: Record<string, Figure>): void {
+  for (const w of watch) {
+    if (w.kind === 'client-errors') {
+      const from = marks.get(w.from);
+      const to = w.to !== undefined ? marks.get(w.to) : load?.stoppedAt;
+      if (from === undefined || load === undefined) {
+        figures[w.name] = null;
+        continue;
+      }
+      const fs = Math.floor(from / 1000);
+      const ts = Math.floor((to ?? Date.now()) / 1000);
+      const bs = load.buckets(w.scenario).filter((b) => b.t >= fs && b.t <= ts);
+      figures[w.name] = bs.reduce((a, b) => a + b.errors, 0);
+      figures[`${w.name}_of`] = bs.reduce((a, b) => a + b.count, 0);
+    } else if (w.kind === 'client-status') {
+      figures[w.name] = load ? load.statuses.count(w.status, w.scenario) : null;
+    }
+  }
+}
+
+/** Every acknowledged webhook looked up on the receiving side. Not measured (null) when it could not be. */
+export async function accountingFigures(name: string, runs: RunsEndpoint, load: DrillLoad | undefined, aborted: boolean, timeoutMs: number, figures: Record<string, Figure>, ev: (l: string, k?: string) => void): Promise<void> {
+  if (load === undefined || aborted) {
+    for (const k of ['acknowledged', 'lost', 'duplicated']) figures[`${name}_${k}`] = null;
+    return;
+  }
+  const a = await account(runs, load.acks, { timeoutMs });
+  const unread = a.error !== undefined && a.found === 0;
+  figures[`${name}_acknowledged`] = a.acknowledged;
+  figures[`${name}_found`] = unread ? null : a.found;
+  figures[`${name}_lost`] = unread ? null : a.lost;
+  figures[`${name}_duplicated`] = unread ? null : a.duplicated;
+  // How the processed runs ended, where the ledger tells (real gateways without model credentials end in `error`).
+  for (const [k, v] of Object.entries(a.outcomes ?? {})) figures[`${name}_outcome_${k}`] = v;
+  ev(`webhooks: ${a.acknowledged} acknowledged, ${a.lost} lost, ${a.duplicated} duplicated${a.error ? ` (${a.error})` : ''}`, 'measure');
+}
