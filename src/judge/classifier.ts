@@ -189,15 +189,15 @@ export function classifyMetric(
       const reason = `experiment ${high ? 'higher' : 'lower'}: shift ${fmt(mw.estimate)} (${ci}) lies ${side}; ${eff}${critical ? ' (critical)' : ''}`;
       return { ...base, classification, critical, reason, deviation, test };
     }
-    return { ...base, classification: 'Pass', critical: false, reason: passReason(mw.lower, mw.upper, band, canHigh, canLow, ci, eff), deviation, test };
+    return { ...base, classification: 'Pass', critical: false, reason: passReason(mw.estimate, mw.lower, mw.upper, band, canHigh, canLow, ci, eff), deviation, test };
   } catch (err) {
     return { ...base, classification: 'Error', critical: cfg.critical, reason: `classification failed: ${err instanceof Error ? err.message : String(err)}`, deviation, test: null };
   }
 }
 
-function passReason(lower: number, upper: number, band: number, canHigh: boolean, canLow: boolean, ci: string, eff: string): string {
+function passReason(shift: number, lower: number, upper: number, band: number, canHigh: boolean, canLow: boolean, ci: string, eff: string): string {
   if (lower > band && !canHigh) return `higher (${ci}), but only a decrease counts for this metric`;
   if (upper < -band && !canLow) return `lower (${ci}), but only an increase counts for this metric`;
-  if (lower > band || upper < -band) return `shift significant (${ci}) but ${eff} is within the allowed effect size`;
-  return `no significant shift: ${ci} does not clear ±${fmt(band)}`;
+  if (lower > band || upper < -band) return `shift ${fmt(shift)} is clear (${ci}) but ${eff} is within the allowed effect size`;
+  return `shift ${fmt(shift)}: ${ci} does not clear ±${fmt(band)}`;
 }
