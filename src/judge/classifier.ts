@@ -1,7 +1,8 @@
 // One metric, control against experiment → Pass | High | Low | Nodata | NodataFailMetric | Error,
 // with the evidence a report needs to say why.
 //
-// Order, as in the canary judge: NaN handling, then outlier removal, per side; then the
+// Order, as in the canary judge: NaN handling, then outlier removal, per side (with, between
+// the two, a seeded random subsample when a side exceeds the sample cap); then the
 // pre-checks — an empty side is no data; identical samples pass; a single distinct value across
 // both sides passes; two constant sides get tiny deterministic noise — and then the rank test.
 // High needs the whole confidence interval of the shift above +tolerance × |shift| (so a
@@ -19,7 +20,7 @@ import { clesFromU, mean, meanRatio } from './effect-size.ts';
 import { mannWhitney } from './mann-whitney.ts';
 import { jitterConstant } from './noise.ts';
 import { removeOutliers } from './outliers.ts';
-import { thinSorted } from './thin.ts';
+import { subsampleInPlace } from './rng.ts';
 
 export type Classification = 'Pass' | 'High' | 'Low' | 'Nodata' | 'NodataFailMetric' | 'Error';
 
@@ -34,12 +35,12 @@ export interface SideSummary {
   input: number;
   /** NaN values among them: dropped (`remove`) or counted as 0 (`replace`). */
   nan: number;
+  /** Values left after NaN handling when that was above the cap and a seeded random subsample of the cap's size was judged instead; null when not thinned. */
+  thinnedFrom: number | null;
   /** Values outside the outlier fences, dropped (outliers.strategy `remove`). */
   outliersRemoved: number;
   /** Values the rank test saw. */
   used: number;
-  /** How many values there were before deterministic thinning to the cap; null when not thinned. */
-  thinnedFrom: number | null;
   /** Mean after NaN and outlier handling; null when nothing is left. */
   mean: number | null;
 }
@@ -82,35 +83,42 @@ interface Prepared {
   infinite: number;
 }
 
-function prepare(values: ArrayLike<number>, cfg: MetricConfig): Prepared {
-  const kept: number[] = [];
+const SUBSAMPLE_SEED = 0x7e57_5a3d;
+
+/**
+ * NaN handling, the cap, outlier removal; ascending. Above the cap a seeded random subsample is
+ * drawn before anything is sorted, so the work past this point (and the sort itself) is bounded
+ * by the cap, not by the input.
+ */
+function prepare(values: ArrayLike<number>, cfg: MetricConfig, cap: number, salt: number): Prepared {
+  const buf = new Float64Array(values.length);
+  let k = 0;
   let nan = 0;
   let infinite = 0;
   for (let i = 0; i < values.length; i++) {
     const v = values[i] as number;
     if (Number.isNaN(v)) {
       nan += 1;
-      if (cfg.nanStrategy === 'replace') kept.push(0);
+      if (cfg.nanStrategy === 'replace') buf[k++] = 0;
       continue;
     }
     if (!Number.isFinite(v)) infinite += 1;
-    kept.push(v);
+    buf[k++] = v;
   }
-  const all = Float64Array.from(kept).sort();
+  const all = subsampleInPlace(buf, k, cap, SUBSAMPLE_SEED ^ salt).sort();
   const sorted = cfg.outliers.strategy === 'remove' && infinite === 0 ? removeOutliers(all, cfg.outliers.outlierFactor) : all;
-  const m = mean(sorted);
   return {
     sorted,
     infinite,
-    summary: { input: values.length, nan, outliersRemoved: all.length - sorted.length, used: sorted.length, thinnedFrom: null, mean: num(m) },
+    summary: {
+      input: values.length,
+      nan,
+      thinnedFrom: k > cap ? k : null,
+      outliersRemoved: all.length - sorted.length,
+      used: sorted.length,
+      mean: num(mean(sorted)),
+    },
   };
-}
-
-function thin(side: Prepared, cap: number): Float64Array {
-  const out = thinSorted(side.sorted, cap);
-  if (out !== side.sorted) side.summary.thinnedFrom = side.sorted.length;
-  side.summary.used = out.length;
-  return out;
 }
 
 function sameValues(a: Float64Array, b: Float64Array): boolean {
@@ -128,8 +136,8 @@ export function classifyMetric(
   cfg: MetricConfig,
   settings: TestSettings,
 ): MetricClassification {
-  const c = prepare(control, cfg);
-  const e = prepare(experiment, cfg);
+  const c = prepare(control, cfg, settings.maxSamplesPerSide, 1);
+  const e = prepare(experiment, cfg, settings.maxSamplesPerSide, 2);
   const base = { name, control: c.summary, experiment: e.summary };
   const deviation = num(meanRatio(c.sorted, e.sorted));
 
@@ -146,8 +154,8 @@ export function classifyMetric(
   }
 
   try {
-    let y = thin(c, settings.maxSamplesPerSide);
-    let x = thin(e, settings.maxSamplesPerSide);
+    let y = c.sorted;
+    let x = e.sorted;
 
     if (sameValues(x, y)) return { ...base, classification: 'Pass', critical: false, reason: 'control and experiment values are identical', deviation, test: null };
     if (constant(x) && constant(y) && x[0] === y[0]) {

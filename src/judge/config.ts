@@ -4,7 +4,7 @@
 // should not quietly change what a metric means.
 import { z } from 'zod';
 
-/** Samples per side above which the judge thins deterministically (see thin.ts and bench/judge.ts). */
+/** Samples per side above which the judge works on a seeded subsample (bench/judge.ts shows why this size). */
 export const DEFAULT_MAX_SAMPLES_PER_SIDE = 100_000;
 
 export const DirectionSchema = z.enum(['increase', 'decrease', 'either']);

@@ -1,22 +1,12 @@
-// Tiny Gaussian noise for a side whose values are all equal. Two constant sides leave the rank
-// test with every value tied at the shift that lines them up, where its variance is zero; the
-// canary judge breaks the ties with noise of standard deviation |value| × 1e-5. Ours is seeded,
-// so the same inputs always give the same verdict.
+// Tiny Gaussian noise for a side whose values are all equal. With two constant sides every
+// value is tied at the shift that lines them up, where the rank statistic has no variance; the
+// canary judge breaks the ties with noise of standard deviation |value| × 1e-5, which gives the
+// shift an interval of non-zero width. Ours is seeded, so the same inputs always give the same
+// verdict.
+import { mulberry32 } from './rng.ts';
 
 export const NOISE_SCALE = 1e-5;
 const SEED = 0x5eed_c1a5;
-
-/** mulberry32: a small, fast 32-bit generator; statistical quality is ample for tie-breaking. */
-function mulberry32(seed: number): () => number {
-  let a = seed | 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A copy of a constant side with N(0, (|value|·1e-5)²) added to each value, ascending. */
 export function jitterConstant(values: Float64Array, salt: number): Float64Array {

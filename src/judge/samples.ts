@@ -6,13 +6,18 @@
 //
 // Each value is the one the histogram reports for its bucket (the highest value equivalent to
 // it, as its percentiles do), so a percentile read from the vector matches the histogram's.
-// Above `cap` samples the vector is thinned proportionally: bucket by bucket, each keeps its
-// share of the cap to within one sample (thin.ts), so the distribution's shape is kept and the
-// result is the same on every call. `thinned` says so.
+// Above `cap` samples the vector is thinned proportionally: sample i (in ascending order) is
+// kept when ⌊(i+1)·cap/total⌋ > ⌊i·cap/total⌋, so every stretch of the distribution keeps its
+// share of the cap to within one sample, bucket by bucket without expanding the histogram first,
+// and the result is the same on every call. `thinned` says so.
 import * as hdr from 'hdr-histogram-js';
 import { LatencyHistogram, mergeEncoded } from '../load/histogram.ts';
 import { DEFAULT_MAX_SAMPLES_PER_SIDE } from './config.ts';
-import { keptBefore } from './thin.ts';
+
+/** How many of the first `upTo` of `total` ordered samples the thinning keeps. */
+export function keptBefore(upTo: number, total: number, cap: number): number {
+  return total <= cap ? upTo : Math.floor((upTo * cap) / total);
+}
 
 export interface HistogramSamples {
   /** Latencies in milliseconds, ascending. */

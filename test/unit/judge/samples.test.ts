@@ -1,22 +1,24 @@
 import { describe, expect, it } from 'vitest';
-import { histogramSamples } from '../../../src/judge/samples.ts';
-import { keptBefore, thinSorted } from '../../../src/judge/thin.ts';
+import { histogramSamples, keptBefore } from '../../../src/judge/samples.ts';
 import { LatencyHistogram } from '../../../src/load/histogram.ts';
 import { percentileSorted } from '../../../src/judge/outliers.ts';
 import { uniform } from './helpers.ts';
 
 describe('proportional thinning', () => {
-  it('keeps evenly spaced items, by hand on 0…9 with a cap of 5', () => {
-    // Item i is kept when ⌊(i+1)·5/10⌋ > ⌊i·5/10⌋: i = 1, 3, 5, 7, 9.
-    const out = thinSorted(Float64Array.from({ length: 10 }, (_, i) => i), 5);
-    expect([...out]).toEqual([1, 3, 5, 7, 9]);
+  it('keeps evenly spaced samples, by hand on 1…10 µs with a cap of 5', () => {
+    // Sample i (0-based, ascending) is kept when ⌊(i+1)·5/10⌋ > ⌊i·5/10⌋: i = 1, 3, 5, 7, 9,
+    // the values 2, 4, 6, 8, 10 µs (exact: below 2048 µs every microsecond is its own bucket).
+    const h = new LatencyHistogram();
+    for (let us = 1; us <= 10; us++) h.recordUs(us);
+    const s = histogramSamples(h, 5);
+    expect([...s.values]).toEqual([0.002, 0.004, 0.006, 0.008, 0.01]);
+    expect(s).toMatchObject({ recorded: 10, thinned: true });
   });
 
-  it('leaves arrays within the cap alone, and counts exactly', () => {
-    const a = Float64Array.of(1, 2, 3);
-    expect(thinSorted(a, 3)).toBe(a);
+  it('counts exactly', () => {
     expect(keptBefore(7, 7, 10)).toBe(7);
     expect(keptBefore(1_000_000, 1_000_000, 1000)).toBe(1000);
+    expect(keptBefore(500_000, 1_000_000, 1000)).toBe(500);
   });
 });
 
