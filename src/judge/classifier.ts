@@ -188,7 +188,7 @@ export function classifyMetric(
     const high = canHigh && mw.lower > band && (!effectKnown || effect >= es.allowedIncrease);
     const low = canLow && mw.upper < -band && (!effectKnown || effect <= es.allowedDecrease);
 
-    const ci = `${Math.round(mw.confidence * 100)} % CI ${fmt(mw.lower)} … ${fmt(mw.upper)}`;
+    const ci = `${fmt(mw.confidence * 100)} % CI ${fmt(mw.lower)} … ${fmt(mw.upper)}`;
     const eff = `${es.measure} ${effectKnown ? fmt(effect) : 'n/a'}`;
     if (high || low) {
       const classification = high ? 'High' : 'Low';

@@ -6,14 +6,15 @@
 // every question the test asks is one merge-like pass over the two sorted arrays, O(n + m):
 //   - the rank statistic of (experiment − μ) against control, with mid-ranks for ties and the
 //     tie term of the variance, at any shift μ (shifting a sorted array keeps it sorted);
-//   - how many pairwise differences are ≤ d, and the smallest one above d.
-// The Hodges–Lehmann estimate is the exact median of the pairwise differences, found by
-// bisecting on the value with those counts. The interval bounds are the shifts at which the
-// standardized statistic (normal approximation, tie correction, continuity correction) crosses
-// ±z(1 − α/2), found by bisection: the statistic is a step function of μ, non-increasing away
-// from its centre, so bisection lands on the jump a bracketed solver would, and it cannot
-// wander. A 50,000 × 50,000 comparison costs a few passes over 100,000 numbers per step, not
-// 2.5 billion differences.
+//   - how many pairwise differences are ≤ d, the largest of those, and the smallest above d.
+// The Hodges–Lehmann estimate is the exact median of the pairwise differences, found by a
+// bracketed search on the value with those counts. The interval bounds are the shifts at which
+// the standardized statistic (normal approximation, tie correction, continuity correction)
+// crosses ±z(1 − α/2), found by a bracketed search too (secant guesses alternating with halving,
+// to a relative tolerance of 1e-10 of the shift range) and then snapped to the pairwise
+// difference where the step-shaped statistic jumps. A bracket cannot wander off, unlike an open
+// solver on a step function. A 50,000 × 50,000 comparison costs a few dozen passes over 100,000
+// numbers, not 2.5 billion differences (bench/judge.ts).
 import normalCdf from '@stdlib/stats-base-dists-normal-cdf';
 import normalQuantile from '@stdlib/stats-base-dists-normal-quantile';
 
@@ -84,12 +85,12 @@ function sigma(n: number, m: number, ties: number): number {
 }
 
 /** Standardized statistic with continuity correction; 0 when every value is tied. */
-function zAt(x: Float64Array, y: Float64Array, mu: number): number {
-  const { centred, ties } = rankStat(x, y, mu);
-  const s = sigma(x.length, y.length, ties);
-  if (s === 0) return 0;
-  return (centred - 0.5 * Math.sign(centred)) / s;
+function standardize({ centred, ties }: RankStat, n: number, m: number): number {
+  const s = sigma(n, m, ties);
+  return s === 0 ? 0 : (centred - 0.5 * Math.sign(centred)) / s;
 }
+
+const zAt = (x: Float64Array, y: Float64Array, mu: number): number => standardize(rankStat(x, y, mu), x.length, y.length);
 
 interface DiffCount {
   /** Pairs with x[i] − y[j] ≤ d. */
@@ -228,9 +229,7 @@ export function mannWhitney(
   if (n === 0 || m === 0) throw new RangeError('Mann–Whitney test needs samples on both sides');
 
   const at0 = rankStat(x, y, 0);
-  const s0 = sigma(n, m, at0.ties);
-  const z0 = s0 === 0 ? 0 : (at0.centred - 0.5 * Math.sign(at0.centred)) / s0;
-  const pValue = Math.min(1, 2 * normalCdf(-Math.abs(z0), 0, 1));
+  const pValue = Math.min(1, 2 * normalCdf(-Math.abs(standardize(at0, n, m)), 0, 1));
 
   const muMin = (x[0] as number) - (y[m - 1] as number);
   const muMax = (x[n - 1] as number) - (y[0] as number);
