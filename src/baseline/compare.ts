@@ -179,6 +179,12 @@ function compareLatency(base: ComparableScenario, next: ComparableScenario, rule
 
 function compareErrorRate(base: ComparableScenario, next: ComparableScenario, rules: BaselineRules): MetricComparison {
   const metric = 'error rate';
+  for (const [s, which] of [
+    [base, 'baseline'],
+    [next, 'new'],
+  ] as const) {
+    if (!(Number.isInteger(s.errors) && s.errors >= 0 && s.errors <= s.requests)) return noData(metric, 'ratio', `the ${which} run's counts do not add up: ${s.errors} errors in ${s.requests} requests`);
+  }
   const test = errorRateTest(base, next);
   const baseline = test.baseline.rate;
   const value = test.next.rate;

@@ -143,6 +143,10 @@ describe('compareRuns: error rate', () => {
     expect(m.reason).toMatch(/significant, but a rise of 0.00760 is not above 0.01/);
   });
 
+  it('counts that do not add up are no data, not a crash', () => {
+    expect(cmp(2, 6000)).toMatchObject({ verdict: 'no_data', reason: "the new run's counts do not add up: 6000 errors in 5000 requests" });
+  });
+
   it('a run without requests is no data', () => {
     const c = compareRuns(run('b', [scenario('s', h, 0, 5000)]), run('n', [scenario('s', null, 0, 0)]));
     expect(row(c, 's', 'error rate')).toMatchObject({ verdict: 'no_data', reason: 'scenario missing from the new run (not run or no requests)' });
