@@ -51,16 +51,27 @@ export function checkUpstreamSchema(source: string, validate: () => void): void 
   } catch (err) {
     const issues = (err as { errors?: unknown }).errors;
     if (!Array.isArray(issues)) throw new ManifestError(source, [`${source}: ${(err as Error).message}`]);
-    throw new ManifestError(
-      source,
-      (issues as AjvIssue[]).map((issue) => {
-        const path = (issue.instancePath ?? '').split('/').filter(Boolean).map((p) => (/^\d+$/.test(p) ? Number(p) : p));
-        const missing = issue.keyword === 'required' ? issue.params?.missingProperty : undefined;
-        if (typeof missing === 'string') return `${source}: ${formatPath([...path, missing])}: required`;
-        return `${source}: ${formatPath(path)}: ${issue.message ?? issue.keyword ?? 'invalid'}`;
-      }),
-    );
+    throw new ManifestError(source, describeIssues(source, issues as AjvIssue[]));
   }
+}
+
+/** One line per field: a quantity's "oneOf string/number/format" noise becomes one readable message. */
+function describeIssues(source: string, issues: readonly AjvIssue[]): string[] {
+  const byPath = new Map<string, AjvIssue[]>();
+  for (const issue of issues) {
+    const path = (issue.instancePath ?? '').split('/').filter(Boolean).map((p) => (/^\d+$/.test(p) ? Number(p) : p));
+    const missing = issue.keyword === 'required' ? issue.params?.missingProperty : undefined;
+    const where = formatPath(typeof missing === 'string' ? [...path, missing] : path);
+    byPath.set(where, [...(byPath.get(where) ?? []), issue]);
+  }
+  return [...byPath].map(([where, group]) => {
+    if (group.some((i) => i.keyword === 'required')) return `${source}: ${where}: required`;
+    if (group.some((i) => i.keyword === 'format' && i.params?.format === 'quantity')) return `${source}: ${where}: must be a quantity such as "500m", "20" or "1.5k"`;
+    const messages = group
+      .filter((i) => group.length === 1 || (i.keyword !== 'oneOf' && i.keyword !== 'anyOf'))
+      .map((i) => (i.keyword === 'enum' && Array.isArray(i.params?.allowedValues) ? `must be one of ${i.params.allowedValues.map((v) => JSON.stringify(v)).join(', ')}` : (i.message ?? i.keyword ?? 'invalid')));
+    return `${source}: ${where}: ${[...new Set(messages)].join('; ')}`;
+  });
 }
 
 export function parseWith<T>(source: string, schema: z.ZodType<T>, raw: unknown): T {

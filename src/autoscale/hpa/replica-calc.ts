@@ -75,14 +75,14 @@ function groupPods(pods: readonly PodInfo[], samples: PodSamples, resource: stri
  * times this is Kubernetes' rule; without them, a pod is unready exactly when Ready is false.
  */
 function cpuSampleUnready(pod: PodInfo, samples: PodSamples, now: number, options: ReadinessOptions): boolean {
-  if (pod.ready === undefined) return true;
-  if (pod.startTime === undefined || pod.readyTransitionTime === undefined) return !pod.ready;
+  const ready = pod.ready ?? true;
+  if (pod.startTime === undefined || pod.readyTransitionTime === undefined) return !ready;
   if (pod.startTime + options.cpuInitializationPeriodSeconds > now) {
     const sampledAt = samples.timestamp ?? now;
     const window = samples.windowSeconds ?? DEFAULT_SAMPLE_WINDOW_SECONDS;
-    return !pod.ready || sampledAt < pod.readyTransitionTime + window;
+    return !ready || sampledAt < pod.readyTransitionTime + window;
   }
-  return !pod.ready && pod.startTime + options.initialReadinessDelaySeconds > pod.readyTransitionTime;
+  return !ready && pod.startTime + options.initialReadinessDelaySeconds > pod.readyTransitionTime;
 }
 
 function requestMilli(pod: PodInfo, resource: string, container: string | null): bigint {

@@ -82,7 +82,7 @@ export interface PodInfo {
   name: string;
   /** Default Running. Pending pods count as unready; Failed ones are ignored. */
   phase?: 'Running' | 'Pending' | 'Succeeded' | 'Failed' | 'Unknown';
-  /** The Ready condition; undefined means the pod has no Ready condition yet. Default true. */
+  /** The Ready condition. Default true. */
   ready?: boolean;
   /** Being deleted: ignored entirely. */
   deleted?: boolean;
