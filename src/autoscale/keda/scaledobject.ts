@@ -271,9 +271,21 @@ function toModifiers(raw: RawScaledObject, triggers: readonly KedaTrigger[], pro
   return { formula, target, targetText: sm.target, activationTarget, metricType: sm.metricType === 'Value' ? 'Value' : 'AverageValue' };
 }
 
+/**
+ * The installed models predate KEDA 2.20's `fallback.behavior: scalingModifiers`; the upstream check
+ * sees that one value as `static`, and our own schema below checks the enum as KEDA has it now.
+ */
+function forUpstreamSchema(raw: unknown): unknown {
+  const fallback = (raw as { spec?: { fallback?: { behavior?: unknown } } } | null)?.spec?.fallback;
+  if (fallback?.behavior !== 'scalingModifiers') return raw;
+  const copy = structuredClone(raw) as { spec: { fallback: { behavior: string } } };
+  copy.spec.fallback.behavior = 'static';
+  return copy;
+}
+
 /** Validates a ScaledObject object (as parsed from YAML or JSON) and returns the defaulted model. */
 export function scaledObjectFromObject(raw: unknown, source = 'ScaledObject'): ScaledObjectSpec {
-  checkUpstreamSchema(source, () => new ScaledObject(raw as never).validate());
+  checkUpstreamSchema(source, () => new ScaledObject(forUpstreamSchema(raw) as never).validate());
   const so = parseWith(source, ScaledObjectSchema, raw);
   const problems = new Problems(source);
   const spec = so.spec;
