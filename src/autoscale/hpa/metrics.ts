@@ -101,7 +101,8 @@ function computeOne(spec: MetricSpec, sample: MetricSample | undefined, ctx: Met
     case 'External': {
       const usage = scalar(sample, spec.key);
       if (spec.target.type === 'Value') {
-        return valueReplicas({ currentReplicas: ctx.specReplicas, usage, target: need(spec.target.value, 'value'), readyPods: ctx.readyPods, tolerances: ctx.tolerances });
+        const podCount = ctx.pods.length > 0 ? ctx.pods.length : ctx.statusReplicas;
+        return valueReplicas({ currentReplicas: ctx.specReplicas, usage, target: need(spec.target.value, 'value'), readyPods: ctx.readyPods, podCount, tolerances: ctx.tolerances });
       }
       return averageTotalReplicas({ statusReplicas: ctx.statusReplicas, total: usage, targetAverage: need(spec.target.averageValue, 'averageValue'), tolerances: ctx.tolerances });
     }

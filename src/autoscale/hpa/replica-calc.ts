@@ -137,8 +137,8 @@ export interface PodMetricInput {
   options: ReadinessOptions;
 }
 
-function requirePods(pods: readonly PodInfo[]): void {
-  if (pods.length === 0) throw new MetricFailure('no pods returned by selector while calculating replica count');
+function requirePods(count: number): void {
+  if (count === 0) throw new MetricFailure('no pods returned by selector while calculating replica count');
 }
 
 /** Resource / ContainerResource with a Utilization target (percent of request). */
@@ -146,7 +146,7 @@ export function resourceUtilizationReplicas(
   input: PodMetricInput & { targetUtilization: number; resource: string; container: string | null },
 ): CalcResult & { rawAverage: number } {
   const { pods, samples, tolerances, currentReplicas, targetUtilization } = input;
-  requirePods(pods);
+  requirePods(pods.length);
   const groups = groupPods(pods, samples, input.resource, input.now, input.options);
   const metrics = new Map(samples.values);
   for (const pod of [...groups.ignored, ...groups.unready]) metrics.delete(pod);
@@ -180,7 +180,7 @@ export function resourceUtilizationReplicas(
 /** Pods metrics, and Resource metrics with an AverageValue target: an average per pod. */
 export function averageValueReplicas(input: PodMetricInput & { targetAverage: number; resource: string | null }): CalcResult {
   const { pods, samples, tolerances, currentReplicas, targetAverage } = input;
-  requirePods(pods);
+  requirePods(pods.length);
   const groups = groupPods(pods, samples, input.resource, input.now, input.options);
   const metrics = new Map(samples.values);
   for (const pod of [...groups.ignored, ...groups.unready]) metrics.delete(pod);
@@ -219,10 +219,11 @@ const MAX_INT32 = 2147483647;
  * Object and External metrics with a Value target: ratio × ready pods. From zero replicas the
  * ratio alone decides (this is how scale-from-zero works when the HPAScaleToZero gate allows it).
  */
-export function valueReplicas(input: { currentReplicas: number; usage: number; target: number; readyPods: number; tolerances: Tolerances }): CalcResult {
+export function valueReplicas(input: { currentReplicas: number; usage: number; target: number; readyPods: number; podCount: number; tolerances: Tolerances }): CalcResult {
   const ratio = input.usage / input.target;
   if (input.currentReplicas === 0) return { replicas: Math.ceil(ratio), usage: input.usage, ratio };
   if (withinTolerance(input.tolerances, ratio)) return { replicas: input.currentReplicas, usage: input.usage, ratio };
+  requirePods(input.podCount);
   const raw = ratio * input.readyPods;
   return { replicas: raw > MAX_INT32 ? MAX_INT32 : Math.ceil(raw), usage: input.usage, ratio };
 }
