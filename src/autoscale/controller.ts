@@ -203,7 +203,8 @@ export class AutoscaleController {
 
     const guarded = applyGuardrails(this.guardrailConfig, this.state.guardrails, input.guardrails, { current, desired: spec, minReplicas: this.hpa.minReplicas });
     const desired = guarded.desired;
-    // Only the HPA's own rescales count for its rate-limit policies.
+    // A change applied on an HPA sync (guardrails included) counts for the HPA's rate-limit
+    // policies; KEDA's own activations and deactivations do not, as in a cluster.
     if (hpa !== null) normalization = recordRescale(normalization, this.hpa.behavior, current, desired, input.time);
 
     this.state = { lastHpaSyncAt, lastTime: input.time, normalization, keda: kedaState, guardrails: guarded.state };
