@@ -304,14 +304,12 @@ export interface KedaHpaSamples {
   state: KedaState;
   /** Samples for the HPA, keyed like the metrics of hpaForScaledObject. */
   samples: Record<string, MetricSample>;
-  triggers: TriggerOutcome[];
 }
 
 /** GetScaledObjectMetrics for every metric of the HPA: query (or read the cache), fallback, formula. */
 export function kedaHpaSamples(so: ScaledObjectSpec, previous: KedaState, input: Readonly<Record<string, TriggerSample>>, ctx: KedaContext): KedaHpaSamples {
   const health = { ...previous.health };
   const samples: Record<string, MetricSample> = {};
-  const triggers: TriggerOutcome[] = [];
   const processed = new Map<KedaTrigger, Processed>();
   for (const trigger of so.triggers) {
     if (trigger.resource !== null) {
@@ -323,13 +321,6 @@ export function kedaHpaSamples(so: ScaledObjectSpec, previous: KedaState, input:
     const reading = cached ?? readTrigger(trigger, input[trigger.key]);
     const p = processWithFallback(so, trigger, reading, health, ctx);
     processed.set(trigger, p);
-    triggers.push({
-      key: trigger.key,
-      value: reading.ok ? reading.value : null,
-      active: reading.ok ? reading.active : false,
-      fallback: p.kind === 'placeholder' || (p.kind === 'metric' && p.fallbackActive),
-      error: p.kind === 'error' ? p.error : null,
-    });
     if (so.scalingModifiers === null) {
       samples[trigger.key] = p.kind === 'metric' ? { values: [p.milli / 1000] } : { error: p.kind === 'error' ? p.error : 'no value' };
     }
@@ -345,5 +336,5 @@ export function kedaHpaSamples(so: ScaledObjectSpec, previous: KedaState, input:
       samples[COMPOSITE_METRIC] = 'value' in c ? { values: [c.value] } : { error: c.error };
     }
   }
-  return { state: { ...previous, health }, samples, triggers };
+  return { state: { ...previous, health }, samples };
 }
