@@ -32,7 +32,7 @@ interface K8sArgs extends CommonArgs {
 const common = (y: Argv, runners: string) =>
   y
     .positional('scenarios', { type: 'string', array: true, describe: 'scenario names (dir/name under scenarios/) or YAML files; default the five of the plan' })
-    .option('profile', { choices: LOAD_PROFILES, default: 'smoke' as LoadProfile, describe: 'load shape: smoke or full (pass criteria are the same)' })
+    .option('profile', { type: 'string', default: 'smoke', describe: `load shape: ${LOAD_PROFILES.join(' or ')} (pass criteria are the same)` })
     .option('target', { type: 'string', demandOption: true, describe: 'target profile YAML with lb, gateways and prometheus.url (not a local test bed profile); tokens stay references' })
     .option('out', { type: 'string', demandOption: true, describe: 'directory to write into (created)' })
     .option('runners', { type: 'number', default: 1, describe: runners })
@@ -43,6 +43,7 @@ const common = (y: Argv, runners: string) =>
     .check((a) => {
       const n = a.runners as number;
       if (!Number.isInteger(n) || n < 1) return '--runners must be a whole number ≥ 1';
+      if (!(LOAD_PROFILES as readonly string[]).includes(a.profile as string)) return `--profile must be ${LOAD_PROFILES.join(' or ')} (got ${JSON.stringify(a.profile)})`;
       return true;
     });
 
@@ -108,9 +109,16 @@ const k8sCommand: CommandModule<object, K8sArgs> = {
   },
 };
 
+const KINDS = ['k6', 'k8s'];
+
 export const exportCommand: CommandModule = {
   command: 'export <kind>',
   describe: 'write what runs the scenarios beyond one machine: export k6 (k6-operator) or export k8s (ClawStorm runners)',
-  builder: (y: Argv) => y.command(k6Command as unknown as CommandModule).command(k8sCommand as unknown as CommandModule).demandCommand(1),
+  builder: (y: Argv) =>
+    y
+      .command(k6Command as unknown as CommandModule)
+      .command(k8sCommand as unknown as CommandModule)
+      // Also runs under k6 and k8s, where `kind` is left undefined.
+      .check((a) => (a.kind === undefined || KINDS.includes(String(a.kind)) ? true : `unknown export kind ${JSON.stringify(a.kind)}: expected ${KINDS.join(' or ')}`)),
   handler: () => {},
 };
