@@ -14,7 +14,9 @@
 // schedule a runner starts: arrival k belongs to the owner of slot k mod L. Pure; no I/O.
 import type { ExecutorConfig } from './executors/index.ts';
 
+/** A bad --segment, --segment-sequence or --shard: a usage error (exit code 2). */
 export class SegmentError extends Error {
+  readonly exitCode = 2;
   constructor(message: string) {
     super(message);
     this.name = 'SegmentError';

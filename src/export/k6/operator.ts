@@ -85,9 +85,13 @@ export function judgeConfigMap(i: K6ManifestInput): IConfigMap {
   };
 }
 
-/** The k6 arguments of every runner (the operator adds segment, tags testrun_name/instance_id, --paused). */
-export function runnerArguments(run: string): string[] {
-  return ['--out', 'experimental-prometheus-rw', '--no-thresholds', '--tag', `${K6_LABELS.run}=${run}`];
+/**
+ * The k6 arguments of every runner. The operator adds the segment, --paused and the tags
+ * instance_id and testrun_name; testrun_name is set here too (same value), so the label the judge
+ * selects on does not depend on the operator's version.
+ */
+export function runnerArguments(run: string, testRun: string): string[] {
+  return ['--out', 'experimental-prometheus-rw', '--no-thresholds', '--tag', `${K6_LABELS.testRun}=${testRun}`, '--tag', `${K6_LABELS.run}=${run}`];
 }
 
 export function testRun(i: K6ManifestInput, s: ScenarioFile): TestRun {
@@ -100,7 +104,7 @@ export function testRun(i: K6ManifestInput, s: ScenarioFile): TestRun {
     spec: {
       parallelism: i.runners,
       script: { configMap: { name: scriptsConfigMapName(i.run), file: scriptFileName(s) } },
-      arguments: runnerArguments(i.run).join(' '),
+      arguments: runnerArguments(i.run, name).join(' '),
       runner: {
         image: K6_IMAGE,
         metadata: { labels: labels(i.run, 'k6-runner', s.name) },

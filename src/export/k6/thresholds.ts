@@ -82,25 +82,21 @@ function callFilter(methods: readonly string[] | undefined, chosen: SampleStep[]
   return `it selects ${wanted.length} calls (${wanted.join(', ')}) and a k6 threshold selects one value per tag`;
 }
 
-function k6Number(n: number): string {
-  return String(n);
-}
-
 /** k6's spelling of one expression on a Trend of milliseconds, a Rate or a Counter, or why it has none. */
 function k6Expr(metric: 'latency' | 'errors' | 'dropped', e: ThresholdExpr): string | { why: string } {
   const a = e.aggregation;
   if (metric === 'latency') {
     if (a.kind === 'count' || a.kind === 'rate') return { why: `k6 trends have no ${a.kind} to compare` };
     const agg = a.kind === 'p' ? `p(${a.p})` : a.kind;
-    return `${agg}${e.op}${k6Number(e.value)}`;
+    return `${agg}${e.op}${e.value}`;
   }
   if (metric === 'errors') {
-    if (a.kind === 'rate') return `rate${e.op}${k6Number(e.value)}`;
+    if (a.kind === 'rate') return `rate${e.op}${e.value}`;
     // Failed requests are a k6 Rate: "no failure" is a rate of 0; other counts need the total.
     if (a.kind === 'count' && ((e.op === '==' && e.value === 0) || (e.op === '<=' && e.value === 0) || (e.op === '<' && e.value === 1))) return 'rate==0';
     return { why: `k6 keeps failed requests as a rate; ${e.source} needs the count of requests` };
   }
-  if (a.kind === 'count') return `count${e.op}${k6Number(e.value)}`;
+  if (a.kind === 'count') return `count${e.op}${e.value}`;
   return { why: `k6 counts dropped iterations, it has no ${a.kind} of them to compare` };
 }
 

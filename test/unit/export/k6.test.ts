@@ -286,7 +286,8 @@ describe('export k6: k6-operator manifests', () => {
     expect(tr.kind).toBe('TestRun');
     expect(tr.spec.parallelism).toBe(3);
     expect(tr.spec.script).toEqual({ configMap: { name: 't-smoke-k6-scripts', file: 'hook-storm.ts' } });
-    expect(tr.spec.arguments).toBe(runnerArguments('t-smoke').join(' '));
+    expect(tr.spec.arguments).toBe(runnerArguments('t-smoke', 't-smoke-hook-storm').join(' '));
+    expect(tr.spec.arguments).toContain('--tag testrun_name=t-smoke-hook-storm');
     expect(tr.spec.arguments.split(' ')).toEqual(expect.arrayContaining(['--out', 'experimental-prometheus-rw', '--no-thresholds']));
     expect(tr.spec.runner.image).toBe(K6_IMAGE);
     const env = Object.fromEntries((tr.spec.runner.env as Array<{ name: string; value?: string; valueFrom?: unknown }>).map((e) => [e.name, e.value ?? e.valueFrom]));
