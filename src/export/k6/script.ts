@@ -60,14 +60,14 @@ function quote(s: string): string {
   return JSON.stringify(s);
 }
 
+/** Text from a scenario file inside a block comment: it must not end the comment. */
+function inComment(s: string): string {
+  return s.replace(/\*\//g, '*\\/').replace(/[\r\n]+/g, ' ');
+}
+
 /** An expression as a string: literals are strings already; a variable may be a number. */
 function asString(expr: string): string {
   return expr.startsWith('"') || expr.startsWith('`') ? expr : `String(${expr})`;
-}
-
-/** Indent every line of a block but the first. */
-function indentRest(text: string, pad: string): string {
-  return text.split('\n').join(`\n${pad}`);
 }
 
 class Emitter {
@@ -89,7 +89,7 @@ class Emitter {
     const key = codes.join(',');
     let c = this.expects.get(key);
     if (c === undefined) {
-      c = codes === DEFAULT_EXPECT || key === DEFAULT_EXPECT.join(',') ? 'EXPECT_2XX' : `EXPECT_${codes.join('_')}`;
+      c = key === DEFAULT_EXPECT.join(',') ? 'EXPECT_2XX' : `EXPECT_${codes.join('_')}`;
       this.expects.set(key, c);
     }
     return c;
@@ -107,12 +107,16 @@ class Emitter {
     return `${this.s.file}: journeys[${ji}].steps[${si}].${field}`;
   }
 
-  /** Common request headers, then the step's own (ClawStorm lets its own win). */
-  headers(token: string, own: string[]): string {
-    const base = ['"x-request-id": requestId', '"x-user-id": String(v.user)'];
-    if (this.s.tenants !== undefined) base.push('"x-tenant-id": String(v.tenant)');
-    base.push(`authorization: "Bearer " + ${token}`);
-    return `{ ${[...own, ...base].join(', ')} }`;
+  /**
+   * The step's own headers, then ClawStorm's, which win over a step header of the same name (so
+   * that one is left out: an object literal cannot name a key twice).
+   */
+  headers(token: string, own: ReadonlyArray<[string, string]>): string {
+    const base: Array<[string, string]> = [['x-request-id', 'requestId'], ['x-user-id', 'String(v.user)']];
+    if (this.s.tenants !== undefined) base.push(['x-tenant-id', 'String(v.tenant)']);
+    base.push(['authorization', `"Bearer " + ${token}`]);
+    const mine = new Set(base.map(([k]) => k));
+    return `{ ${[...own.filter(([k]) => !mine.has(k)), ...base].map(([k, x]) => `${propertyKey(k)}: ${x}`).join(', ')} }`;
   }
 
   toolStep(step: ToolStep, ji: number, si: number, captured: Set<string>): string {
@@ -126,7 +130,7 @@ class Emitter {
       `    headers: ${this.headers(this.token('gateway'), [])},`,
       `    body: {`,
       `      tool: ${quote(step.tool)},`,
-      `      args: ${indentRest(args, '')},`,
+      `      args: ${args},`,
       `    },`,
       `    tags: ${this.tags(step, step.tool, '/tools/invoke')},`,
       `    timeout: ${quote(step.timeout)},`,
@@ -140,7 +144,7 @@ class Emitter {
     const h = step.http;
     const pathExpr = stringExpr(h.path, { requestId: false, captured, step: step.name, where: this.where(ji, si, 'http.path') });
     const own = Object.entries(h.headers).map(
-      ([k, x]) => `${propertyKey(k)}: ${asString(stringExpr(x, { requestId: true, captured, step: step.name, where: this.where(ji, si, `http.headers.${k}`) }))}`,
+      ([k, x]): [string, string] => [k, asString(stringExpr(x, { requestId: true, captured, step: step.name, where: this.where(ji, si, `http.headers.${k}`) }))],
     );
     const body = h.body === undefined ? undefined : templateExpr(h.body, { requestId: true, captured, step: step.name, where: this.where(ji, si, 'http.body') }, '    ');
     const pathTemplate = h.path.split('?')[0] as string;
@@ -215,7 +219,7 @@ export function generateScript(input: ScriptInput): Script {
       const needsRequestId = !('ws' in st);
       stepFns.push(
         [
-          `/** ${s.journeys.length > 1 ? `${j.name}: ` : ''}${st.name} (${st.kind}${'tool' in st ? `, tool ${st.tool}` : 'http' in st ? `, ${httpCallTag(st)}` : ', WebSocket session'}). */`,
+          `/** ${inComment(`${s.journeys.length > 1 ? `${j.name}: ` : ''}${st.name} (${st.kind}${'tool' in st ? `, tool ${st.tool}` : 'http' in st ? `, ${httpCallTag(st)}` : ', WebSocket session'})`)}. */`,
           `async function ${fn}(v: Vars): Promise<void> {`,
           // ClawStorm's request id: run, scenario, run-wide iteration, step.
           ...(needsRequestId ? [`  const requestId = \`\${v.run}.${literalText(s.name)}.\${v.iteration}.${literalText(st.name)}\`;`] : []),
@@ -254,8 +258,9 @@ export function generateScript(input: ScriptInput): Script {
   const usesSleep = s.journeys.some((j) => j.thinkTime !== undefined && parseDuration(j.thinkTime) > 0);
 
   const header = headerComment(input, th, exec.notes, envs);
+  const declaredExpects = em.expectDecls();
   const imports = [
-    `import http from 'k6/http';`,
+    ...(declaredExpects.length > 0 ? [`import http from 'k6/http';`] : []),
     ...(usesSleep ? [`import { sleep } from 'k6';`] : []),
     `import type { Options } from 'k6/options';`,
     `import { ${[...em.runtimeImports].sort((a, b) => a.replace('type ', '').localeCompare(b.replace('type ', ''))).join(', ')} } from './${RUNTIME_FILE}';`,
@@ -265,7 +270,7 @@ export function generateScript(input: ScriptInput): Script {
     `const RUN_ID = env(${quote(ENV.runId)}, ${quote(envs[ENV.runId] as string)});`,
     ...[...em.tokens].map(([name, t]) => `const ${t.constant} = env(${quote(t.env)}, ${quote(`the ${name} token of target ${target.name}`)});`),
     `const TENANTS: number | undefined = ${s.tenants ?? 'undefined'};`,
-    ...em.expectDecls(),
+    ...declaredExpects,
     ...(em.connectParams === undefined ? [] : [`/** The gateway's connect params for this target (the token is added per session). */`, `const CONNECT_PARAMS: Record<string, unknown> = ${literal(em.connectParams)};`]),
   ];
   const main = multi
@@ -331,12 +336,16 @@ function headerComment(input: ScriptInput, th: ReturnType<typeof mapThresholds>,
   }
   const diffs = [
     ...notes,
-    'HTTP latency is k6\'s http_req_duration (sending to last byte, without queueing and connection set-up); ClawStorm times the whole request',
+    ...(th.families.has('http') ? ["HTTP latency is k6's http_req_duration (sending to last byte, without queueing and connection set-up); ClawStorm times the whole request"] : []),
     ...(s.verify.some((v) => v.kind === 'audit-lookup') ? ['verify audit-lookup: a k6 run does not keep the acknowledged writes, so they are not looked up afterwards; the figures built on it are no data'] : []),
     ...(s.figures.length > 0 ? [`figures (${s.figures.map((f) => f.name).join(', ')}): read from Prometheus by the judge, as in a ClawStorm run`] : []),
     ...(s.generator !== undefined ? ['generator bounds: ClawStorm watches its own load generator; watch the k6 runners\' CPU yourself'] : []),
   ];
   lines.push('', 'Where a k6 run differs from a ClawStorm run:');
   for (const d of diffs) lines.push(`  - ${d}`);
-  return lines.map((l) => (l === '' ? '//' : `// ${l}`)).join('\n') + '\n';
+  // Titles and names come from the scenario file: a line break in one must not end the comment.
+  return lines
+    .flatMap((l) => l.split(/\r?\n/))
+    .map((l) => (l === '' ? '//' : `// ${l}`))
+    .join('\n') + '\n';
 }

@@ -20,6 +20,8 @@ export interface ThresholdMapping {
   /** ClawStorm threshold name → the k6 key and expression it became. */
   mapped: Array<{ name: string; metric: string; expr: string }>;
   notExpressed: NotExpressed[];
+  /** Which kinds of samples the scenario makes: HTTP requests, WebSocket samples. */
+  families: ReadonlySet<'http' | 'ws'>;
 }
 
 type Family = 'http' | 'ws';
@@ -148,5 +150,5 @@ export function mapThresholds(s: ScenarioFile): ThresholdMapping {
     if (!list.includes(r.expr)) list.push(r.expr);
     mapped.push({ name: t.name, metric: r.metric, expr: r.expr });
   }
-  return { thresholds, mapped, notExpressed };
+  return { thresholds, mapped, notExpressed, families: new Set(steps.map((st) => st.family)) };
 }

@@ -75,6 +75,38 @@ describe('export k6: scripts', () => {
     expect(r.all).toMatch(/hook-storm\.ts.*constant-arival-rate/s);
   });
 
+  it('text from a scenario file cannot break the script: line breaks and comment ends in names, a step header ClawStorm overrides', { timeout: 60_000 }, async () => {
+    const dir = path.join(tmp, 'odd');
+    const file = path.join(tmp, 'odd.yaml');
+    fs.writeFileSync(
+      file,
+      YAML.stringify({
+        name: 'odd',
+        title: 'Odd\nexport const injected = 1;',
+        profiles: { smoke: { executor: 'shared-iterations', vus: 2, iterations: 4 } },
+        journeys: [
+          {
+            name: 'j',
+            steps: [
+              { name: 'weird', tool: 'tool */ export const injected2 = 2; /*', args: { q: '`${x}` \\ {{user}}' } },
+              { name: 'hdr', http: { method: 'POST', path: '/x', headers: { 'x-request-id': 'mine', 'Idempotency-Key': 'k-{{iteration}}' }, body: 'raw text' } },
+            ],
+          },
+        ],
+      }),
+    );
+    exportK6({ scenarios: [file], profile: 'smoke', targetFile: secrets.file, outDir: dir, runners: 1, runId: 'odd' });
+    const text = fs.readFileSync(path.join(dir, 'odd.ts'), 'utf8');
+    expect(text).not.toMatch(/^export const injected/m);
+    expect(text).not.toMatch(/^\s*export const injected2/m);
+    expect(text).toContain('q: `\\`\\${x}\\` \\\\ ${v.user}`');
+    // ClawStorm's own x-request-id wins over the step's, as in ClawStorm; the step's other headers stay.
+    expect(text).not.toContain('"mine"');
+    expect(text).toContain('"Idempotency-Key": `k-${v.iteration}`');
+    const r = await execa(TSC, ['-p', path.join(dir, 'tsconfig.json')], { reject: false, timeout: 55_000, all: true });
+    expect(r.all).toBe('');
+  });
+
   it('no token value appears in any written file; tokens are read from __ENV by name', () => {
     for (const profile of ['smoke', 'full']) {
       for (const [file, text] of exported[profile]!.tree) {
