@@ -3,7 +3,7 @@
 // act on. Every problem names the field, as `kubectl apply --validate=strict` would.
 import YAML from 'yaml';
 import type { z } from 'zod';
-import { formatPath, formatZodIssues } from '../config/target.ts';
+import { formatPath, formatZodIssues } from '../config/errors.ts';
 
 export class ManifestError extends Error {
   readonly source: string;

@@ -1,6 +1,6 @@
 // clawstorm export k6 | k8s: the scenarios for runs beyond one machine (docs/distributed.md).
 import type { Argv, CommandModule } from 'yargs';
-import { ProfileError } from '../config/target.ts';
+import { ProfileError } from '../config/errors.ts';
 import { DEFAULTS, ExportError, LOAD_PROFILES, type LoadProfile } from '../export/common.ts';
 import { exportK6, type ExportResult } from '../export/k6/export.ts';
 import { exportK8s } from '../export/k8s/export.ts';

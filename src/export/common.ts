@@ -8,7 +8,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
 import { resolveScenario, type ScenarioFile } from '../config/scenario.ts';
-import { loadTargetProfile, parseTargetProfile, ProfileError, type TargetProfile, type TokenRef } from '../config/target.ts';
+import { loadTargetProfile, parseTargetProfile, type TargetProfile, type TokenRef } from '../config/profile.ts';
+import { ProfileError } from '../config/errors.ts';
 import { TEMPLATE_SCENARIOS } from '../report/results.ts';
 
 /** A bad export request: exit code 2 (usage/config), one line. */

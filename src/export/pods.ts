@@ -3,7 +3,7 @@
 import type { IContainer } from 'kubernetes-models/v1/Container';
 import type { IEnvVar } from 'kubernetes-models/v1/EnvVar';
 import type { ScenarioFile } from '../config/scenario.ts';
-import type { TargetProfile } from '../config/target.ts';
+import type { TargetProfile } from '../config/profile.ts';
 import { maxExecutorMs } from '../load/executors/index.ts';
 import { tokenEnvVar } from './common.ts';
 

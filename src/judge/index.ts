@@ -1,7 +1,7 @@
 // The canary-vs-stable judge: classify every metric (classifier.ts), score the classifications
 // (scorer.ts), and return both with the evidence behind each. Pure: no I/O, no clock, and the
 // same input always gives the same result (the only randomness is seeded tie-breaking noise).
-import { type Classification, classifyMetric, type MetricClassification } from './classifier.ts';
+import { classifyMetric, type MetricClassification } from './classifier.ts';
 import {
   type JudgeConfig,
   JudgeConfigError,

@@ -2,7 +2,7 @@
 // names, so this is one to one, with two adjustments k6 needs: durations as k6 duration text, and
 // arrival rates as whole numbers (k6's rate options are integers; 0.5/s is written 1 per 2 s).
 import type { ExecutorConfig } from '../../load/executors/index.ts';
-import { formatDuration } from '../../load/duration.ts';
+import { formatDuration } from '../../util/duration.ts';
 import { ExportError } from '../common.ts';
 
 /** The k6 scenario object (its shape is @types/k6's Scenario; checked when the script compiles). */

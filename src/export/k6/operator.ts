@@ -12,7 +12,7 @@ import type { IConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import type { IServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
 import type { IRole, IRoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
 import type { ScenarioFile } from '../../config/scenario.ts';
-import type { TargetProfile } from '../../config/target.ts';
+import type { TargetProfile } from '../../config/profile.ts';
 import { maxExecutorMs } from '../../load/executors/index.ts';
 import { checkName, labels, namePart, tokensUsed } from '../common.ts';
 import { judgeFromPrometheus } from '../judge.ts';

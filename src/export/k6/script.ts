@@ -4,10 +4,10 @@
 // iteration. What a k6 run cannot do like ClawStorm is written at the top of the script.
 import path from 'node:path';
 import type { HttpStep, Journey, ScenarioFile, Step, ToolStep, WsStep } from '../../config/scenario.ts';
-import { parseDuration } from '../../load/duration.ts';
+import { parseDuration } from '../../util/duration.ts';
 import { weightedSequence } from '../../gate/journey.ts';
 import { REPO_ROOT, tokenEnvVar, tokensUsed, type LoadProfile } from '../common.ts';
-import type { TargetProfile } from '../../config/target.ts';
+import type { TargetProfile } from '../../config/profile.ts';
 import { k6Scenario } from './executor.ts';
 import { ENV, RUNTIME_FILE } from './runtime.ts';
 import { mapThresholds, httpCallTag } from './thresholds.ts';

@@ -6,7 +6,7 @@
 // so a ClawStorm selection maps only when some conjunction of step / kind / call tags picks exactly
 // the samples ClawStorm would judge.
 import { sampleStepNames, type ScenarioClientThreshold, type ScenarioFile } from '../../config/scenario.ts';
-import { parseThresholdExpr, type ThresholdExpr } from '../../score/expr.ts';
+import { parseThresholdExpr, type ThresholdExpr } from '../../config/threshold-expr.ts';
 import { WS_METRICS } from './runtime.ts';
 
 export interface NotExpressed {

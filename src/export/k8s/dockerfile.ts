@@ -15,7 +15,7 @@ export function pinnedNodeVersion(repo = REPO_ROOT): string {
 }
 
 /** What the image needs of the repository: the CLI, the code it imports, the scenario and profile files. */
-export const IMAGE_PATHS = ['bin', 'src', 'harness', 'scenarios', 'profiles'] as const;
+export const IMAGE_PATHS = ['bin', 'src', 'contract', 'harness', 'scenarios', 'profiles'] as const;
 
 export function dockerfile(nodeVersion = pinnedNodeVersion()): string {
   const major = nodeVersion.split('.')[0] as string;

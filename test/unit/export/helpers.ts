@@ -4,7 +4,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import YAML from 'yaml';
-import { loadTargetProfile, resolveTokens } from '../../../src/config/target.ts';
+import { loadTargetProfile } from '../../../src/config/profile.ts';
+import { resolveTokens } from '../../../src/target/tokens.ts';
 import { SCENARIO_DIR } from '../../../src/config/scenario.ts';
 
 export const FIXTURE_TARGET = path.resolve(import.meta.dirname, '../../fixtures/export/target.yaml');

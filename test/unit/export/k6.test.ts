@@ -8,7 +8,7 @@ import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { loadScenario, parseScenario, type ScenarioFile } from '../../../src/config/scenario.ts';
-import { loadTargetProfile } from '../../../src/config/target.ts';
+import { loadTargetProfile } from '../../../src/config/profile.ts';
 import { parseExecutorConfig } from '../../../src/load/executors/index.ts';
 import { ExportError, REPO_ROOT } from '../../../src/export/common.ts';
 import { exportK6, planK6Export } from '../../../src/export/k6/export.ts';
