@@ -14,7 +14,8 @@ import { Journal } from '../faults/journal.ts';
 import { rollback, type RollbackOutcome } from '../faults/rollback.ts';
 import { showServersState } from '../lb/runtime.ts';
 import type { DrillResult } from '../report/results.ts';
-import { judgeCriterion, statusOfVerdict } from '../score/criteria.ts';
+import { judgeCriterion } from '../score/criteria.ts';
+import { applySaturation, statusOfVerdict } from '../score/status.ts';
 import { runTracks } from '../score/track-run.ts';
 import type { ThresholdResult } from '../score/types.ts';
 import { overallVerdict, type OverallResult } from '../score/verdict.ts';
@@ -312,8 +313,9 @@ export async function runDrill(def: DrillFile, opts: DrillRunOptions): Promise<D
   figures.duration_s = Math.round((Date.now() - t0) / 100) / 10;
   if (failedStep !== undefined) figures.failed_step = failedStep;
 
-  const verdict = overallVerdict({ thresholds, saturated, aborted });
+  const judged = applySaturation(thresholds, saturated);
+  const verdict = overallVerdict({ thresholds: judged, saturated, aborted });
   ev(`verdict ${verdict.verdict}${verdict.reasons.length ? ` (${verdict.reasons.join('; ')})` : ''}`, 'verdict');
-  const result: DrillResult = { name: def.name, title: def.title, status: statusOfVerdict(verdict.verdict), startedAt, events, figures, thresholds };
+  const result: DrillResult = { name: def.name, title: def.title, status: statusOfVerdict(verdict.verdict), reasons: verdict.reasons, startedAt, events, figures, thresholds: judged };
   return { result, verdict, aborted, journal: journal.file, rollback: rb };
 }

@@ -8,11 +8,13 @@ import { rollbackJournals } from '../faults/rollback.ts';
 import { listDrills, resolveDrill, type OptionValue } from '../chaos/schema.ts';
 import { ChaosTargetError, withChaosTarget } from '../target/target.ts';
 import type { DrillResult } from '../chaos/engine.ts';
+import { statusColumn } from '../score/status.ts';
 import { exitCodeForError } from '../score/verdict.ts';
 import { CliError, EXIT } from './errors.ts';
 import { timeStamp } from '../util/ids.ts';
 
 const say = (s: string) => process.stderr.write(`${s}\n`);
+export const stdout = (s: string) => process.stdout.write(`${s}\n`);
 
 function defaultOutDir(kind: string): string {
   return path.resolve('reports', 'runs', `${timeStamp()}-${kind}`);
@@ -66,11 +68,12 @@ export function interruptible(journal: () => string | undefined): { signal: Abor
   };
 }
 
+/** What a drill or storm found, on stdout (so `> file` keeps it; progress and logs go to stderr). */
 export function printDrill(d: DrillResult): void {
-  say(`${d.title}: ${d.status}`);
+  stdout(`${d.title}: ${d.status}${d.reasons?.length ? ` (${d.reasons.join('; ')})` : ''}`);
   const figs = Object.entries(d.figures ?? {}).filter(([k]) => !k.startsWith('opt_'));
-  if (figs.length > 0) say(`  figures: ${figs.map(([k, v]) => `${k} ${String(v)}`).join(', ')}`);
-  for (const t of d.thresholds ?? []) say(`  ${t.verdict === 'pass' ? 'ok    ' : t.verdict === 'fail' ? 'FAIL  ' : 'NODATA'} ${t.name}: ${t.detail}`);
+  if (figs.length > 0) stdout(`  figures: ${figs.map(([k, v]) => `${k} ${v === null ? `no data${d.noData?.[k] ? ` (${d.noData[k]})` : ''}` : String(v)}`).join(', ')}`);
+  for (const t of d.thresholds ?? []) stdout(`  ${statusColumn(t.verdict)} ${t.name}: ${t.detail}`);
 }
 
 function asCliError(err: unknown): CliError {
@@ -139,11 +142,12 @@ const runCommand: CommandModule<object, DrillArgs> = {
         },
       );
       for (const d of out.results) printDrill(d);
-      const { results, exitCode } = chaosResults({ drills: out.results, profile: a.profile, target: out.targetName, startedAt, aborted: out.aborted });
+      const { results } = chaosResults({ drills: out.results, profile: a.profile, target: out.targetName, startedAt, aborted: out.aborted });
       const reports = writeChaosReports(path.resolve(a.out ?? defaultOutDir('drill')), results);
-      say(`reports: ${reports.json}, ${reports.markdown}, ${reports.junit}, ${reports.html}`);
-      say(`verdict: ${results.verdict} (exit ${exitCode})`);
-      process.exitCode = exitCode;
+      stdout(`reports: ${reports.json}, ${reports.markdown}, ${reports.junit}, ${reports.html}`);
+      for (const p of reports.problems) say(`results: repaired before writing: ${p}`);
+      stdout(`verdict: ${reports.results.verdict} (exit ${reports.results.exitCode})${reports.results.reasons.length ? ` — ${reports.results.reasons.join('; ')}` : ''}`);
+      process.exitCode = reports.results.exitCode;
     } catch (err) {
       throw asCliError(err);
     } finally {

@@ -9,7 +9,7 @@ import { ChaosTargetError, withChaosTarget } from '../target/target.ts';
 import { defaultStormOptions, runStorm, withStormSize, type StormFault, type StormOptions } from '../storm/storm.ts';
 import type { Discipline } from '../storm/sender.ts';
 import { exitCodeForError } from '../score/verdict.ts';
-import { interruptible, printDrill } from './drill.ts';
+import { interruptible, printDrill, stdout } from './drill.ts';
 import { CliError, EXIT } from './errors.ts';
 import { timeStamp } from '../util/ids.ts';
 
@@ -87,11 +87,12 @@ const webhooksCommand: CommandModule<object, StormArgs> = {
         async (target) => ({ r: await runStorm(target, withTargetSize(opts, target.profile.storm, a), { signal: intr.signal, log: say, ...(a.journal ? { journalFile: path.resolve(a.journal) } : {}) }), targetName: target.profile.name }),
       );
       for (const d of out.r.results) printDrill(d);
-      const { results, exitCode } = chaosResults({ drills: out.r.results, profile: a.profile, target: out.targetName, startedAt, aborted: out.r.aborted });
+      const { results } = chaosResults({ drills: out.r.results, profile: a.profile, target: out.targetName, startedAt, aborted: out.r.aborted });
       const reports = writeChaosReports(path.resolve(a.out ?? path.join('reports', 'runs', `${timeStamp(startedAt)}-storm`)), results);
-      say(`reports: ${reports.json}, ${reports.markdown}, ${reports.junit}, ${reports.html}`);
-      say(`verdict: ${results.verdict} (exit ${exitCode})`);
-      process.exitCode = exitCode;
+      stdout(`reports: ${reports.json}, ${reports.markdown}, ${reports.junit}, ${reports.html}`);
+      for (const p of reports.problems) say(`results: repaired before writing: ${p}`);
+      stdout(`verdict: ${reports.results.verdict} (exit ${reports.results.exitCode})${reports.results.reasons.length ? ` — ${reports.results.reasons.join('; ')}` : ''}`);
+      process.exitCode = reports.results.exitCode;
     } catch (err) {
       if (err instanceof CliError) throw err;
       if (err instanceof ProfileError || err instanceof JournalError || err instanceof ChaosTargetError) throw new CliError(err.message, err.exitCode);

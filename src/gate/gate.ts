@@ -1,6 +1,9 @@
 // The pre-release gate and the scheduled CI run: scenarios in sequence against one target,
 // the Metrics-to-monitor table over the whole window, then every report format.
 import { scrapeIntervalSeconds } from '../config/profile.ts';
+import { numberOf } from '../prom/read.ts';
+import { statusColumn } from '../score/status.ts';
+import { parseDuration } from '../util/duration.ts';
 import type { BoundTarget } from '../target/bind.ts';
 import { databaseUrlOf, withTarget } from '../target/with-target.ts';
 import { resolveScenario, type ScenarioFile } from '../config/scenario.ts';
@@ -75,8 +78,8 @@ async function gateOn(bound: BoundTarget, files: ScenarioFile[], opts: GateOptio
     const promUrl = profile.prometheus.url;
     if (promUrl === undefined) throw new GateError(`${profile.file}: prometheus.url: required`, 2);
     const promToken = profile.prometheus.token !== undefined ? bound.tokens[profile.prometheus.token] : undefined;
-    const prom = new PromClient({ url: promUrl, ...(promToken ? { bearerToken: promToken } : {}) });
-    await checkPrometheus(prom, promUrl);
+    const prom = new PromClient({ url: promUrl, timeoutMs: parseDuration(profile.prometheus.timeout), ...(promToken ? { bearerToken: promToken } : {}) });
+    await checkPrometheus(prom, promUrl, opts.log);
     const scrape = scrapeIntervalSeconds(profile);
     const lb = profile.lb;
     if (lb === undefined) throw new GateError(`${profile.file}: lb: required`, 2);
@@ -116,20 +119,20 @@ async function gateOn(bound: BoundTarget, files: ScenarioFile[], opts: GateOptio
         `${f.name}: ${r.status} — ${r.requests} requests, ${r.errors} errors, p50 ${fmt(r.p50)} p95 ${fmt(r.p95)} p99 ${fmt(r.p99)}` +
           (r.dropped > 0 ? `, ${r.dropped} dropped starts` : ''),
       );
-      for (const t of r.thresholds) opts.log(`  ${t.verdict === 'pass' ? 'ok  ' : t.verdict === 'fail' ? 'FAIL' : 'NODATA'} ${t.name}: ${t.detail}`);
+      for (const t of r.thresholds) opts.log(`  ${statusColumn(t.verdict)} ${t.name}: ${t.detail}`);
       if (aborted) break;
     }
     // Scenarios of the template that were not asked for (or not reached) stay "Not run".
     for (const t of TEMPLATE_SCENARIOS) {
       if (!scenarios.some((s) => s.name === t.name)) {
-        scenarios.push({ name: t.name, title: t.title, status: 'Not run', p50: null, p95: null, p99: null, errorRate: null, errorRateOf: 'requests', requests: 0, errors: 0, dropped: 0, thresholds: [], extra: {}, series: [] });
+        scenarios.push({ name: t.name, title: t.title, status: 'Not run', p50: null, p95: null, p99: null, errorRate: null, errorRateOf: 'requests', requests: 0, errors: 0, dropped: 0, thresholds: [], reasons: [], extra: {}, noData: {}, series: [] });
       }
     }
 
     const endedAt = new Date();
     opts.log('metrics: scoring the Metrics-to-monitor table over the run window');
     const metrics = await evaluateMetricRows(prom, profile.metrics, { start: startedAt, end: endedAt, scrapeIntervalSeconds: scrape });
-    for (const m of metrics) opts.log(`  ${m.gate ? '' : '(not gated) '}${m.verdict === 'pass' ? 'ok  ' : m.verdict === 'fail' ? 'FAIL' : 'NODATA'} ${m.group} / ${m.metric}: ${m.detail}`);
+    for (const m of metrics) opts.log(`  ${statusColumn(m.verdict, m.gate)} ${m.group} / ${m.metric}: ${m.detail}`);
 
     const all: Array<Pick<ThresholdResult, 'verdict' | 'source' | 'name'>> = scenarios.flatMap((s) => s.thresholds);
     // The whole plan exercises every row of the table, so there a row without data fails closed
@@ -161,10 +164,12 @@ async function gateOn(bound: BoundTarget, files: ScenarioFile[], opts: GateOptio
       drills,
     };
     const reports = writeReports(opts.outDir, results);
+    for (const p of reports.problems) opts.log(`results: repaired before writing: ${p}`);
     opts.log(`reports: ${reports.json}, ${reports.markdown}, ${reports.junit}, ${reports.html}`);
-    if (opts.fill !== undefined) fillTeamFile(opts.fill, results, opts.log);
-    opts.log(`verdict: ${verdict.verdict} (exit ${verdict.exitCode})${verdict.reasons.length ? ` — ${verdict.reasons.join('; ')}` : ''}`);
-    return { exitCode: verdict.exitCode, reports, results };
+    const written = reports.results;
+    if (opts.fill !== undefined) fillTeamFile(opts.fill, written, opts.log);
+    opts.log(`verdict: ${written.verdict} (exit ${written.exitCode})${written.reasons.length ? ` — ${written.reasons.join('; ')}` : ''}`);
+    return { exitCode: written.exitCode, reports, results: written };
   }
 }
 
@@ -181,12 +186,19 @@ export function fillTeamFile(file: string, results: Pick<ResultsInput, 'scenario
   log(`fill: ${file}: ${outcome.changed ? 'updated' : 'already up to date'} (${outcome.filled.results} results table, ${outcome.filled.metrics} metrics tables)`);
 }
 
-async function checkPrometheus(prom: PromClient, url: string): Promise<void> {
+/**
+ * Nothing to score server-side when Prometheus cannot be reached at all (refused, no such host):
+ * stop before the load, exit 3, one line. A Prometheus that answers, even badly (an error status,
+ * a body that is not the API's, an answer too late), does not stop the run: the load and the
+ * client-side scoring go ahead, and every row Prometheus cannot give a number for is no data.
+ */
+async function checkPrometheus(prom: PromClient, url: string, log: (l: string) => void): Promise<void> {
   try {
-    await prom.instant('vector(1)');
+    const r = numberOf(await prom.instant('vector(1)'), 'vector(1)');
+    if (!r.ok || r.value !== 1) log(`prometheus: ${url} answers, but not as Prometheus should (vector(1) → ${r.ok ? r.value : r.reason}); PromQL rows it cannot answer will be no data`);
   } catch (err) {
-    const why = err instanceof PromError ? err.message : (err as Error).message;
-    throw new GateError(`Prometheus at ${url} is not answering: ${why}`, 3);
+    if (err instanceof PromError && err.kind === 'unreachable' && !/no answer within/.test(err.message)) throw new GateError(`Prometheus at ${url} is not answering: ${err.message}`, 3);
+    log(`prometheus: ${url} answered badly (${err instanceof Error ? err.message : String(err)}); the run goes on, PromQL rows it cannot answer will be no data`);
   }
 }
 

@@ -5,10 +5,12 @@ import { SampleSink, type GroupSummary, type TagSetSummary } from '../load/sampl
 import type { MonitorThresholds } from '../load/monitor.ts';
 import { sampleStepNames, type ScenarioFile, type ScenarioClientThreshold } from '../config/scenario.ts';
 import type { PromClient } from '../prom/client.ts';
+import { readNumber } from '../prom/read.ts';
 import { substitutePlaceholders } from '../prom/syntax.ts';
 import { evaluatePromThresholds, instantWindow, settle } from '../score/promql.ts';
 import { evaluateClientThreshold, errorSummary, latencySummary, type MetricSummary } from '../score/threshold.ts';
 import type { ThresholdResult } from '../score/types.ts';
+import { applySaturation, statusOfVerdict } from '../score/status.ts';
 import { overallVerdict } from '../score/verdict.ts';
 import type { ScenarioResult, ScenarioStatus } from '../report/results.ts';
 import { buildJourneys, type JourneyTarget } from './journey.ts';
@@ -67,6 +69,7 @@ export async function runScenario(s: ScenarioFile, opts: ScenarioRunOptions): Pr
   const end = new Date(engine.endedAt);
 
   const figures: Record<string, number | string | boolean | null> = {};
+  const noData: Record<string, string> = {};
   let audit: AuditLookupResult | undefined;
   if (s.verify.some((v) => v.kind === 'audit-lookup') && !engine.aborted) {
     const token = opts.target.tokens.gateway ?? '';
@@ -82,37 +85,44 @@ export async function runScenario(s: ScenarioFile, opts: ScenarioRunOptions): Pr
     figures.audit_found = audit.found;
     figures.audit_dropped = audit.incomplete ? null : audit.dropped;
     figures.audit_lookup_via = audit.via;
-    if (audit.incomplete) figures.audit_lookup_problem = audit.incomplete;
+    if (audit.incomplete) noData.audit_dropped = `the lookup did not finish: ${audit.incomplete}`;
   }
 
   if (opts.prom && s.figures.length > 0) {
     await settle(end, opts.scrapeIntervalSeconds);
     const { at, rangeS: range } = instantWindow({ start, end, scrapeIntervalSeconds: opts.scrapeIntervalSeconds });
     const before = new Date(start.getTime() - opts.scrapeIntervalSeconds * 1000);
-    const read = async (q: string, t: Date): Promise<number | null> => {
-      const r = await opts.prom!.instant(q, t);
-      if (r.type === 'scalar') return r.v;
-      if (r.type !== 'vector' || r.series.length === 0) return null;
-      return r.series.reduce((a, x) => a + x.v, 0);
-    };
+    const prom = opts.prom;
     for (const f of s.figures) {
       const q = substitutePlaceholders(f.query, { range, interval: range, rateInterval: Math.max(range, 4 * opts.scrapeIntervalSeconds) });
-      try {
-        if (f.mode === 'delta') {
-          const [b, e] = await Promise.all([read(q, before), read(q, at)]);
-          figures[f.name] = b === null || e === null ? null : e - b;
-        } else {
-          figures[f.name] = await read(q, at);
+      if (f.mode === 'delta') {
+        const [b, e] = await Promise.all([readNumber(prom, q, before), readNumber(prom, q, at)]);
+        if (b.ok && e.ok) figures[f.name] = e.value - b.value;
+        else {
+          figures[f.name] = null;
+          noData[f.name] = !b.ok ? `before the run: ${b.reason}` : `after the run: ${(e as { reason: string }).reason}`;
         }
-      } catch {
-        figures[f.name] = null;
+      } else {
+        const r = await readNumber(prom, q, at);
+        figures[f.name] = r.ok ? r.value : null;
+        if (!r.ok) noData[f.name] = r.reason;
       }
+    }
+  } else if (s.figures.length > 0) {
+    for (const f of s.figures) {
+      figures[f.name] = null;
+      noData[f.name] = 'no Prometheus configured for this target';
     }
   }
 
   const mine = engine.summary.tagSets.filter((ts) => ts.tags.scenario === s.name);
   const scen = engine.summary.scenarios.find((x) => x.scenario === s.name);
-  const thresholds: ThresholdResult[] = s.thresholds.map((t) => evaluateClientThreshold({ name: t.name, metric: t.metric, expr: t.expr }, summaryFor(s, t, mine, scen, figures, audit)));
+  const thresholds: ThresholdResult[] = s.thresholds.map((t) => {
+    const r = evaluateClientThreshold({ name: t.name, metric: t.metric, expr: t.expr }, summaryFor(s, t, mine, scen, figures, audit));
+    // A threshold on a figure that could not be measured says why, not just "no samples".
+    const figure = t.metric.startsWith('figure:') ? t.metric.slice('figure:'.length) : undefined;
+    return figure !== undefined && r.verdict === 'no_data' && noData[figure] !== undefined ? { ...r, detail: `${figure}: ${noData[figure]}` } : r;
+  });
   if (s.promql.length > 0) {
     if (opts.prom) {
       thresholds.push(...(await evaluatePromThresholds(opts.prom, s.promql, { start, end, scrapeIntervalSeconds: opts.scrapeIntervalSeconds })));
@@ -124,8 +134,9 @@ export async function runScenario(s: ScenarioFile, opts: ScenarioRunOptions): Pr
   }
 
   const saturated = engine.monitor.saturated;
-  const verdict = overallVerdict({ thresholds, saturated, aborted: engine.aborted });
-  const status: ScenarioStatus = verdict.verdict === 'pass' ? 'Pass' : verdict.verdict === 'fail' ? 'Fail' : 'No data';
+  const judged = applySaturation(thresholds, saturated);
+  const verdict = overallVerdict({ thresholds: judged, saturated, aborted: engine.aborted });
+  const status: ScenarioStatus = statusOfVerdict(verdict.verdict);
   const all = scen;
   const hist = all && all.latencySamples > 0 ? mergeEncoded([all.histogram]) : undefined;
   const result: ScenarioResult = {
@@ -142,14 +153,15 @@ export async function runScenario(s: ScenarioFile, opts: ScenarioRunOptions): Pr
     requests: all?.count ?? 0,
     errors: all?.errors ?? 0,
     dropped: all?.dropped ?? 0,
-    thresholds,
+    thresholds: judged,
+    reasons: verdict.reasons,
+    noData,
     extra: {
       ...figures,
       latency_measured_from: all?.latencyFrom ?? 'none',
       iterations_completed: all?.completed ?? 0,
       iterations_failed: all?.failed ?? 0,
       iterations_interrupted: all?.interrupted ?? 0,
-      ...(verdict.reasons.length > 0 ? { verdict_reasons: verdict.reasons.join('; ') } : {}),
     },
     percentiles: hist ? [50, 75, 90, 95, 99, 99.9, 100].map((p) => ({ p, ms: Math.round(hist.percentileMs(p) * 1000) / 1000 })) : [],
     series: engine.scenarioBuckets[s.name] ?? [],

@@ -47,12 +47,16 @@ export interface RangeSeries {
   points: Point[];
 }
 
-export type InstantResult =
+export type InstantResult = (
   | { type: 'vector'; series: InstantSeries[] }
   | { type: 'scalar'; t: number; v: number }
   | { type: 'string'; t: number; value: string }
   /** An instant query over a range selector (`foo[5m]`) or a subquery. */
-  | { type: 'matrix'; series: RangeSeries[] };
+  | { type: 'matrix'; series: RangeSeries[] }
+) & {
+  /** What Prometheus (or a proxy in front of it: Thanos, Mimir) warned about this answer, e.g. a partial response. */
+  warnings?: string[];
+};
 
 export interface Target {
   scrapePool: string;
@@ -120,16 +124,25 @@ export interface PromClientOptions {
   timeoutMs?: number;
   /** Bearer token for a Prometheus behind an auth proxy. Register it with redact first. */
   bearerToken?: string;
+  /**
+   * An answer with more series than this is refused (a query that is not selective enough to
+   * judge, and a memory hazard). Default 10,000.
+   */
+  maxSeries?: number;
 }
+
+export const DEFAULT_MAX_SERIES = 10_000;
 
 export class PromClient {
   readonly url: string;
   readonly timeoutMs: number;
+  readonly maxSeries: number;
   readonly #bearer: string | undefined;
 
   constructor(opts: PromClientOptions) {
     this.url = opts.url.replace(/\/+$/, '');
     this.timeoutMs = opts.timeoutMs ?? 15_000;
+    this.maxSeries = opts.maxSeries ?? DEFAULT_MAX_SERIES;
     this.#bearer = opts.bearerToken;
   }
 
@@ -137,17 +150,25 @@ export class PromClient {
   async instant(query: string, time?: Date | number): Promise<InstantResult> {
     const form: Record<string, string> = { query };
     if (time !== undefined) form.time = String(toUnix(time));
-    const data = await this.#call('/api/v1/query', form, query);
+    const { data, warnings } = await this.#call('/api/v1/query', form, query);
     const parsed = this.#parse(QueryDataWire, data, '/api/v1/query', query);
+    this.#checkSize(parsed, '/api/v1/query', query);
+    const w = warnings && warnings.length > 0 ? { warnings } : {};
     switch (parsed.resultType) {
       case 'vector':
-        return { type: 'vector', series: parsed.result.map((s) => ({ labels: s.metric, t: s.value[0], v: s.value[1] })) };
+        return { type: 'vector', series: parsed.result.map((s) => ({ labels: s.metric, t: s.value[0], v: s.value[1] })), ...w };
       case 'scalar':
-        return { type: 'scalar', t: parsed.result[0], v: parsed.result[1] };
+        return { type: 'scalar', t: parsed.result[0], v: parsed.result[1], ...w };
       case 'string':
-        return { type: 'string', t: parsed.result[0], value: parsed.result[1] };
+        return { type: 'string', t: parsed.result[0], value: parsed.result[1], ...w };
       case 'matrix':
-        return { type: 'matrix', series: toRangeSeries(parsed.result) };
+        return { type: 'matrix', series: toRangeSeries(parsed.result), ...w };
+    }
+  }
+
+  #checkSize(parsed: z.output<typeof QueryDataWire>, path: string, query: string): void {
+    if ((parsed.resultType === 'vector' || parsed.resultType === 'matrix') && parsed.result.length > this.maxSeries) {
+      throw new PromError('protocol', this.url + path, query, `Prometheus answered ${parsed.result.length} series, more than the ${this.maxSeries} ClawStorm judges (the query is not selective enough)`, 'too_many_series');
     }
   }
 
@@ -155,8 +176,9 @@ export class PromClient {
   async range(query: string, start: Date | number, end: Date | number, stepSeconds: number): Promise<RangeSeries[]> {
     if (!(stepSeconds > 0)) throw new RangeError(`range query step must be > 0 s (got ${stepSeconds})`);
     const form = { query, start: String(toUnix(start)), end: String(toUnix(end)), step: String(stepSeconds) };
-    const data = await this.#call('/api/v1/query_range', form, query);
+    const { data } = await this.#call('/api/v1/query_range', form, query);
     const parsed = this.#parse(QueryDataWire, data, '/api/v1/query_range', query);
+    this.#checkSize(parsed, '/api/v1/query_range', query);
     // A range query over a scalar expression (`vector(1)` aside) answers with a matrix too; any
     // other type here is a protocol violation.
     if (parsed.resultType !== 'matrix') {
@@ -167,11 +189,11 @@ export class PromClient {
 
   /** Active scrape targets with their health. */
   async targets(): Promise<Target[]> {
-    const data = await this.#call('/api/v1/targets', undefined, undefined, 'state=active');
+    const { data } = await this.#call('/api/v1/targets', undefined, undefined, 'state=active');
     return this.#parse(TargetsWire, data, '/api/v1/targets', undefined).activeTargets;
   }
 
-  async #call(path: string, form: Record<string, string> | undefined, query: string | undefined, search?: string): Promise<unknown> {
+  async #call(path: string, form: Record<string, string> | undefined, query: string | undefined, search?: string): Promise<{ data: unknown; warnings: string[] | undefined }> {
     const endpoint = this.url + path + (search ? `?${search}` : '');
     const what = query === undefined ? endpoint : `${endpoint} (query ${JSON.stringify(query)})`;
     const headers: Record<string, string> = { accept: 'application/json' };
@@ -216,7 +238,7 @@ export class PromClient {
     if (env.data.status === 'error') {
       throw new PromError('query', endpoint, query, `PromQL error (${env.data.errorType}) from ${what}: ${env.data.error}`, env.data.errorType);
     }
-    return env.data.data;
+    return { data: env.data.data, warnings: env.data.warnings };
   }
 
   #parse<S extends z.ZodType>(schema: S, data: unknown, path: string, query: string | undefined): z.output<S> {

@@ -94,17 +94,9 @@ export function formatAlert(a: { op: string; value: number; for?: string | undef
   return `${formatCondition(a.op, a.value, unit)} ${a.for === undefined ? 'sustained' : a.for === '0s' ? 'at any time' : `for ${a.for}`}`;
 }
 
-export function verdictLabel(v: string): string {
-  switch (v) {
-    case 'pass':
-      return 'PASS';
-    case 'fail':
-      return 'FAIL';
-    case 'no_data':
-      return 'NO DATA';
-    case 'inconclusive':
-      return 'INCONCLUSIVE';
-    default:
-      return v.toUpperCase();
-  }
+/** A figure as every format shows it: a value, or "no data" with why (a null is never shown as 0 or "null"). */
+export function figureText(v: number | string | boolean | null | undefined, reason?: string): string {
+  if (v === undefined || v === null) return reason ? `no data (${reason})` : 'no data';
+  if (typeof v === 'number') return Number.isInteger(v) ? String(v) : String(Math.round(v * 1000) / 1000);
+  return String(v);
 }

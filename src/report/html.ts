@@ -1,7 +1,8 @@
 // report.html: one self-contained file (inline CSS and SVG, no scripts, no external assets):
 // summary, results table, latency-over-time and requests charts per scenario from the
 // per-second buckets, a percentile chart, the metrics table, drill timelines, thresholds.
-import { formatAlert, formatCondition, formatMs, formatPct, formatValue, verdictLabel } from './format.ts';
+import { statusOfVerdict } from '../score/status.ts';
+import { figureText, formatAlert, formatCondition, formatMs, formatPct, formatValue } from './format.ts';
 import { metricObserved, metricStatus, scenarioCells } from './markdown.ts';
 import { TEMPLATE_SCENARIOS, type Results, type ScenarioResult, type ThresholdRecord } from './results.ts';
 import { redact } from '../util/redact.ts';
@@ -175,6 +176,7 @@ function statusClass(s: string): string {
   if (v.startsWith('pass')) return 'pass';
   if (v.startsWith('fail')) return 'fail';
   if (v.startsWith('not run')) return 'muted';
+  if (v.startsWith('inconclusive')) return 'inconclusive';
   return 'nodata';
 }
 
@@ -185,23 +187,23 @@ function table(header: string[], rows: string[][], statusCol?: number): string {
 }
 
 function thresholdRows(scope: string, ts: ThresholdRecord[]): string[][] {
-  return ts.map((t) => [scope, t.name, t.expr, t.observed === null ? '--' : formatValue(t.observed, t.unit), verdictLabel(t.verdict), t.detail]);
+  return ts.map((t) => [scope, t.name, t.expr, t.observed === null ? '--' : formatValue(t.observed, t.unit), statusOfVerdict(t.verdict), t.detail]);
 }
 
 const CSS = `body{font:14px/1.45 system-ui,sans-serif;color:#1a202c;max-width:1000px;margin:24px auto;padding:0 16px}
 h1{font-size:22px}h2{font-size:18px;margin-top:32px;border-bottom:1px solid #e2e8f0}h3{font-size:15px}
 table{border-collapse:collapse;width:100%;margin:8px 0}th,td{border:1px solid #e2e8f0;padding:4px 8px;text-align:left;vertical-align:top}
-th{background:#f7fafc}.pass{color:#22543d;background:#f0fff4}.fail{color:#742a2a;background:#fff5f5}.nodata{color:#744210;background:#fffff0}.muted{color:#718096}
+th{background:#f7fafc}.pass{color:#22543d;background:#f0fff4}.fail{color:#742a2a;background:#fff5f5}.nodata{color:#744210;background:#fffff0}.inconclusive{color:#553c9a;background:#faf5ff}.muted{color:#718096}
 .verdict{display:inline-block;padding:2px 10px;border-radius:4px;font-weight:600}code{font-size:12px}`;
 
 export function renderHtml(results: Results): string {
   const r = results;
-  const v = r.verdict === 'pass' ? 'pass' : r.verdict === 'fail' ? 'fail' : 'nodata';
+  const v = statusClass(statusOfVerdict(r.verdict));
   const parts: string[] = [];
   parts.push(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${esc(`ClawStorm ${r.runId}`)}</title><style>${CSS}</style></head><body>`);
   parts.push(`<h1>ClawStorm results — ${esc(r.runId)}</h1>`);
   parts.push(
-    `<p><span class="verdict ${v}">${esc(verdictLabel(r.verdict))}</span> exit code ${r.exitCode}${r.aborted ? ' · <strong>ABORTED</strong> (partial results)' : ''}<br>` +
+    `<p><span class="verdict ${v}">${esc(statusOfVerdict(r.verdict))}</span> exit code ${r.exitCode}${r.aborted ? ' · <strong>ABORTED</strong> (partial results)' : ''}<br>` +
       `Target ${esc(r.target)} · profile ${esc(r.profile)} · ${esc(r.startedAt)} → ${esc(r.endedAt)}<br>` +
       `Load generator: ${r.generator.saturated ? `<strong>saturated</strong> — ${esc(r.generator.reasons.join('; '))}` : 'healthy'}</p>`,
   );
@@ -221,12 +223,12 @@ export function renderHtml(results: Results): string {
 
   if (r.metrics.length > 0) {
     parts.push('<h2>Metrics to monitor</h2>');
-    parts.push(table(['Group', 'Metric', 'Target', 'Alert Threshold', 'Observed', 'Status'], r.metrics.map((m) => [m.group, m.metric, formatCondition(m.target.op, m.target.value, m.unit), formatAlert(m.alert, m.unit), metricObserved(m), metricStatus(m) + (m.gate ? '' : ' (not gating)')]), 5));
+    parts.push(table(['Group', 'Metric', 'Target', 'Alert Threshold', 'Observed', 'Status'], r.metrics.map((m) => [m.group, m.metric, formatCondition(m.target.op, m.target.value, m.unit), formatAlert(m.alert, m.unit), metricObserved(m), metricStatus(m)]), 5));
   }
   if (r.drills.length > 0) {
     parts.push('<h2>Drills</h2>');
     for (const d of r.drills) {
-      const figs = Object.entries(d.figures).map(([k, val]) => `${k} ${String(val)}`).join(' · ');
+      const figs = Object.entries(d.figures).map(([k, val]) => `${k} ${figureText(val, d.noData[k])}`).join(' · ');
       parts.push(`<h3>${esc(d.title)} — <span class="${statusClass(d.status)}">${esc(d.status)}</span></h3>`, figs ? `<p>${esc(figs)}</p>` : '', timelineChart(d));
     }
   }

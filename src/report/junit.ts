@@ -6,11 +6,14 @@
 //   fail    → <failure type="fail">
 //   no_data → <failure type="no_data"> — not <skipped>: no data fails closed in the gate
 //             (exit 3), and CI systems render skipped as harmless grey.
-//   client thresholds of a run whose load generator saturated → <failure type="inconclusive">
-//             (exit 3: numbers from an overloaded client are not results).
+//   inconclusive → <failure type="inconclusive"> with its reason (a saturated load generator's
+//             client-side results, a pass over part of the series): exit 3, not a pass.
 //   thresholds of a scenario that did not run, and metric rows marked gate: false →
 //             <skipped>: they did not count toward the verdict.
 import { XMLBuilder } from 'fast-xml-parser';
+import { statusOfVerdict } from '../score/status.ts';
+import type { Verdict } from '../score/types.ts';
+import { metricStatus } from './markdown.ts';
 import type { MetricRowRecord, Results, ThresholdRecord } from './results.ts';
 import { redact } from '../util/redact.ts';
 
@@ -36,26 +39,20 @@ interface Suite {
 const INVALID_XML = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g;
 const clean = (s: string): string => redact(s).replace(INVALID_XML, '\uFFFD');
 
-function thresholdCase(t: ThresholdRecord, classname: string, ctx: { ran: boolean; saturated: boolean }): Case {
-  const name = `${t.name}: ${t.expr}`;
-  let outcome: Outcome;
-  if (!ctx.ran) outcome = { kind: 'skipped', message: 'scenario not run' };
-  else if (ctx.saturated && t.source === 'client' && t.verdict !== 'no_data') {
-    outcome = { kind: 'failure', type: 'inconclusive', message: `inconclusive: load generator saturated (measured ${t.verdict})`, body: t.detail };
-  } else if (t.verdict === 'fail') outcome = { kind: 'failure', type: 'fail', message: `failed: ${t.detail}`, body: t.query ?? t.expr };
-  else if (t.verdict === 'no_data') outcome = { kind: 'failure', type: 'no_data', message: `no data: ${t.detail}`, body: t.query ?? t.expr };
-  else outcome = { kind: 'pass' };
-  return { name, classname, outcome };
+/** A verdict as a junit outcome; the message starts with the same status word every format uses. */
+function outcomeOf(verdict: Verdict, detail: string, body: string): Outcome {
+  if (verdict === 'pass') return { kind: 'pass' };
+  return { kind: 'failure', type: verdict, message: `${statusOfVerdict(verdict)}: ${detail}`, body };
+}
+
+function thresholdCase(t: ThresholdRecord, classname: string, ran: boolean): Case {
+  const outcome: Outcome = ran ? outcomeOf(t.verdict, t.detail, t.query ?? t.expr) : { kind: 'skipped', message: 'Not run' };
+  return { name: `${t.name}: ${t.expr}`, classname, outcome };
 }
 
 function metricCase(m: MetricRowRecord): Case {
-  const name = `${m.group} / ${m.metric}`;
-  let outcome: Outcome;
-  if (!m.gate && m.verdict !== 'pass') outcome = { kind: 'skipped', message: `not gating (${m.verdict}): ${m.detail}` };
-  else if (m.verdict === 'fail') outcome = { kind: 'failure', type: 'fail', message: `failed: ${m.detail}`, body: m.query };
-  else if (m.verdict === 'no_data') outcome = { kind: 'failure', type: 'no_data', message: `no data: ${m.detail}`, body: m.query };
-  else outcome = { kind: 'pass' };
-  return { name, classname: 'clawstorm.metrics', outcome };
+  const outcome: Outcome = !m.gate && m.verdict !== 'pass' ? { kind: 'skipped', message: `${metricStatus(m)}: ${m.detail}` } : outcomeOf(m.verdict, m.detail, m.query);
+  return { name: `${m.group} / ${m.metric}`, classname: 'clawstorm.metrics', outcome };
 }
 
 function seconds(start?: string, end?: string): number {
@@ -65,7 +62,6 @@ function seconds(start?: string, end?: string): number {
 }
 
 export function renderJUnit(results: Results): string {
-  const saturated = results.generator.saturated;
   const suites: Suite[] = [];
   for (const s of results.scenarios) {
     const ran = s.status !== 'Not run';
@@ -74,16 +70,16 @@ export function renderJUnit(results: Results): string {
       id: s.name,
       time: seconds(s.startedAt, s.endedAt),
       timestamp: s.startedAt,
-      cases: s.thresholds.map((t) => thresholdCase(t, `clawstorm.${s.name}`, { ran, saturated })),
+      cases: s.thresholds.map((t) => thresholdCase(t, `clawstorm.${s.name}`, ran)),
       properties: { status: s.status, requests: String(s.requests), errors: String(s.errors), dropped: String(s.dropped) },
     });
   }
   for (const d of results.drills) {
     const ran = d.status !== 'Not run';
-    suites.push({ name: d.title, id: d.name, time: 0, timestamp: d.startedAt, cases: d.thresholds.map((t) => thresholdCase(t, `clawstorm.${d.name}`, { ran, saturated })), properties: { status: d.status } });
+    suites.push({ name: d.title, id: d.name, time: 0, timestamp: d.startedAt, cases: d.thresholds.map((t) => thresholdCase(t, `clawstorm.${d.name}`, ran)), properties: { status: d.status } });
   }
   if (results.thresholds.length > 0) {
-    suites.push({ name: 'Run thresholds', id: 'run', time: seconds(results.startedAt, results.endedAt), cases: results.thresholds.map((t) => thresholdCase(t, 'clawstorm.run', { ran: true, saturated })) });
+    suites.push({ name: 'Run thresholds', id: 'run', time: seconds(results.startedAt, results.endedAt), cases: results.thresholds.map((t) => thresholdCase(t, 'clawstorm.run', true)) });
   }
   if (results.metrics.length > 0) {
     suites.push({ name: 'Metrics to monitor', id: 'metrics', time: 0, cases: results.metrics.map(metricCase) });
@@ -111,7 +107,7 @@ export function renderJUnit(results: Results): string {
         '@_time': s.time.toFixed(3),
         ...(s.timestamp ? { '@_timestamp': s.timestamp } : {}),
         properties: {
-          property: Object.entries({ verdict: results.verdict, exitCode: String(results.exitCode), aborted: String(results.aborted), saturated: String(saturated), ...s.properties }).map(([name, value]) => ({
+          property: Object.entries({ verdict: results.verdict, exitCode: String(results.exitCode), aborted: String(results.aborted), saturated: String(results.generator.saturated), ...s.properties }).map(([name, value]) => ({
             '@_name': name,
             '@_value': clean(value),
           })),

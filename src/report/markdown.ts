@@ -1,6 +1,7 @@
 // results.md: the results template table of SPEC §6 (exact header and rows), the Metrics-to-
 // monitor table of §3 with observed values, and every threshold with its verdict.
-import { formatAlert, formatCondition, formatMs, formatPct, formatValue, NONE, verdictLabel } from './format.ts';
+import { statusOfVerdict, statusText } from '../score/status.ts';
+import { figureText, formatAlert, formatCondition, formatMs, formatPct, formatValue, NONE } from './format.ts';
 import { TEMPLATE_SCENARIOS, type MetricRowRecord, type Results, type ScenarioResult, type ThresholdRecord } from './results.ts';
 import { redact } from '../util/redact.ts';
 
@@ -45,8 +46,9 @@ export function renderResultsTable(results: Pick<Results, 'scenarios'>): string[
   return lines;
 }
 
-export function metricStatus(m: Pick<MetricRowRecord, 'verdict'>): string {
-  return m.verdict === 'pass' ? 'Pass' : m.verdict === 'fail' ? 'Fail' : 'No data';
+/** A metric row's status as every format shows it (with "(not gating)" where it does not count). */
+export function metricStatus(m: Pick<MetricRowRecord, 'verdict' | 'gate'>): string {
+  return statusText(statusOfVerdict(m.verdict), m.gate);
 }
 
 export function metricObserved(m: Pick<MetricRowRecord, 'observed' | 'unit' | 'alerting'>): string {
@@ -57,7 +59,7 @@ export function metricObserved(m: Pick<MetricRowRecord, 'observed' | 'unit' | 'a
 export function renderMetricsTable(results: Pick<Results, 'metrics'>): string[] {
   const lines = [tableRow(METRICS_HEADER), separatorRow(METRICS_HEADER.length)];
   for (const m of results.metrics) {
-    const status = metricStatus(m) + (m.gate ? '' : ' (not gating)');
+    const status = metricStatus(m);
     lines.push(tableRow([m.group, m.metric, formatCondition(m.target.op, m.target.value, m.unit), formatAlert(m.alert, m.unit), metricObserved(m), status]));
   }
   return lines;
@@ -70,7 +72,7 @@ function code(text: string): string {
 
 function thresholdLine(scope: string, t: ThresholdRecord, ran = true): string {
   const observed = t.observed === null ? 'no value' : formatValue(t.observed, t.unit);
-  const label = ran ? verdictLabel(t.verdict) : 'NOT RUN';
+  const label = ran ? statusOfVerdict(t.verdict) : 'Not run';
   return `- **${label}** ${scope} · ${t.name}: ${code(t.expr)} — observed ${observed}. ${t.detail}`;
 }
 
@@ -88,7 +90,7 @@ export function renderMarkdown(results: Results): string {
   const lines: string[] = [
     `# ClawStorm results — ${results.runId}`,
     '',
-    `- Verdict: **${verdictLabel(results.verdict)}** (exit code ${results.exitCode})${results.aborted ? ' — **ABORTED**, partial results' : ''}`,
+    `- Verdict: **${statusOfVerdict(results.verdict)}** (exit code ${results.exitCode})${results.aborted ? ' — **ABORTED**, partial results' : ''}`,
     `- Target: ${results.target} · profile: ${results.profile}`,
     `- Started ${results.startedAt} · ended ${results.endedAt}`,
     `- Load generator: ${results.generator.saturated ? `**saturated** — ${results.generator.reasons.join('; ')}` : 'healthy'}`,
@@ -102,7 +104,7 @@ export function renderMarkdown(results: Results): string {
   if (withExtra.length > 0) {
     lines.push('### Scenario figures', '');
     for (const s of withExtra) {
-      const figures = [`requests ${s.requests}`, `errors ${s.errors}`, `dropped starts ${s.dropped}`, ...Object.entries(s.extra).map(([k, v]) => `${k} ${String(v)}`)];
+      const figures = [`requests ${s.requests}`, `errors ${s.errors}`, `dropped starts ${s.dropped}`, ...Object.entries(s.extra).map(([k, v]) => `${k} ${figureText(v, s.noData[k])}`)];
       lines.push(`- ${s.title}: ${figures.join(', ')}`);
     }
     lines.push('');
@@ -125,19 +127,17 @@ type DrillRecord = Results['drills'][number];
  * side by side; `opt_*` figures are the drill's options, listed on one line.
  */
 export function renderDrills(results: Pick<Results, 'drills'>): string[] {
-  const lines = [tableRow(['Drill', 'Status', 'Thresholds passed', 'Failed', 'No data']), separatorRow(5)];
+  const lines = [tableRow(['Drill', 'Status', 'Thresholds passed', 'Failed', 'Inconclusive', 'No data']), separatorRow(6)];
   for (const d of results.drills) {
     const n = (v: string) => String(d.thresholds.filter((t) => t.verdict === v).length);
-    lines.push(tableRow([d.title, d.status, n('pass'), n('fail'), n('no_data')]));
+    lines.push(tableRow([d.title, d.status, n('pass'), n('fail'), n('inconclusive'), n('no_data')]));
   }
   for (const d of results.drills) lines.push('', `### ${d.title}`, '', ...drillFigures(d));
   return lines;
 }
 
 function figureCell(v: DrillRecord['figures'][string] | undefined): string {
-  if (v === undefined || v === null) return NONE;
-  if (typeof v === 'number') return Number.isInteger(v) ? String(v) : String(Math.round(v * 1000) / 1000);
-  return String(v);
+  return v === undefined ? NONE : figureText(v);
 }
 
 function drillFigures(d: DrillRecord): string[] {
@@ -163,9 +163,11 @@ function drillFigures(d: DrillRecord): string[] {
   }
   if (plain.length > 0) {
     out.push(tableRow(['Figure', 'Value']), separatorRow(2));
-    for (const [k, v] of plain) out.push(tableRow([k, figureCell(v)]));
+    for (const [k, v] of plain) out.push(tableRow([k, figureText(v, d.noData[k])]));
     out.push('');
   }
+  const why = Object.entries(d.noData).filter(([k]) => k.includes('.'));
+  if (why.length > 0) out.push('No data:', ...why.map(([k, r]) => `- ${k}: ${r}`), '');
   if (out.length === 0) out.push('(no figures)', '');
   if (out[out.length - 1] === '') out.pop();
   return out;

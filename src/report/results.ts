@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import { z } from 'zod';
 import type { MetricRowResult } from '../score/metrics.ts';
 import type { BaselineLookup } from '../score/promql.ts';
-import type { ThresholdResult, Verdict } from '../score/types.ts';
+import type { ThresholdResult } from '../score/types.ts';
 import type { OverallVerdict } from '../score/verdict.ts';
 import { writeFileAtomic } from '../util/atomic-write.ts';
 import { redactDeep } from '../util/redact.ts';
@@ -24,7 +24,7 @@ const Iso = z.iso.datetime({ offset: true });
 
 export const VerdictSchema = z.enum(['pass', 'fail', 'inconclusive', 'no_data']);
 export const OverallVerdictSchema = z.enum(['pass', 'fail', 'no_data', 'inconclusive']);
-export const ScenarioStatusSchema = z.enum(['Pass', 'Fail', 'No data', 'Not run']);
+export const ScenarioStatusSchema = z.enum(['Pass', 'Fail', 'Inconclusive', 'No data', 'Not run']);
 export type ScenarioStatus = z.output<typeof ScenarioStatusSchema>;
 
 export const ThresholdResultSchema = z.object({
@@ -74,8 +74,12 @@ export const ScenarioResultSchema = z.object({
   /** Starts the executor could not make (k6's dropped_iterations). */
   dropped: Count,
   thresholds: z.array(ThresholdResultSchema).default([]),
+  /** Why the status is what it is (from the verdict rules), one short line each. */
+  reasons: z.array(z.string()).default([]),
   /** Scenario-specific figures: missing audit ids, lost webhooks, queue high-water, … */
   extra: z.record(z.string(), z.union([Num, z.string(), z.boolean(), z.null()])).default({}),
+  /** Why a figure is null: it could not be measured (figure name → reason). */
+  noData: z.record(z.string(), z.string()).default({}),
   /** More percentiles for the percentile chart ({p: 99.9, ms: 812}). */
   percentiles: z.array(z.object({ p: z.number().min(0).max(100), ms: Num })).optional(),
   /** Per-second series for the latency-over-time chart. */
@@ -104,7 +108,11 @@ export const DrillResultSchema = z.object({
   /** Timeline: seconds since the drill started. */
   events: z.array(z.object({ t: z.number(), label: z.string(), kind: z.string().optional() })).default([]),
   figures: z.record(z.string(), z.union([Num, z.string(), z.boolean(), z.null()])).default({}),
+  /** Why a figure is null: it could not be measured, or its condition was never exercised. */
+  noData: z.record(z.string(), z.string()).default({}),
   thresholds: z.array(ThresholdResultSchema).default([]),
+  /** Why the status is what it is (from the verdict rules), one short line each. */
+  reasons: z.array(z.string()).default([]),
 });
 export type DrillResult = z.input<typeof DrillResultSchema>;
 
@@ -199,17 +207,4 @@ export function writeResults(file: string, results: ResultsInput): void {
 export function baselineLookup(baseline: Results, scenario?: string): BaselineLookup {
   const pool = scenario === undefined ? baseline.thresholds : (baseline.scenarios.find((s) => s.name === scenario)?.thresholds ?? []);
   return (name) => pool.find((t) => t.name === name)?.observed ?? null;
-}
-
-/**
- * A scenario's template status from its thresholds: any fail → Fail; any no data → No data;
- * all pass → Pass; none → No data (a scenario with nothing judged did not pass). With a
- * saturated generator, client-side results are not results: they count as no data.
- */
-export function scenarioStatus(thresholds: readonly Pick<ThresholdResult, 'verdict' | 'source'>[], opts: { ran: boolean; saturated?: boolean }): ScenarioStatus {
-  if (!opts.ran) return 'Not run';
-  const vs: Verdict[] = thresholds.map((t) => (opts.saturated && t.source === 'client' ? 'no_data' : t.verdict));
-  if (vs.includes('fail')) return 'Fail';
-  if (vs.length === 0 || vs.includes('no_data')) return 'No data';
-  return 'Pass';
 }

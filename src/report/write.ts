@@ -5,7 +5,8 @@ import { renderHtml } from './html.ts';
 import { renderJUnit } from './junit.ts';
 import { renderMarkdown } from './markdown.ts';
 import { writeFileAtomic } from '../util/atomic-write.ts';
-import { parseResults, serializeResults, type ResultsInput } from './results.ts';
+import { repairResults } from './repair.ts';
+import { parseResults, serializeResults, type Results, type ResultsInput } from './results.ts';
 import { redactDeep } from '../util/redact.ts';
 
 export interface WrittenReports {
@@ -13,16 +14,23 @@ export interface WrittenReports {
   markdown: string;
   junit: string;
   html: string;
+  /** What was written: the validated results (repaired if they had to be; see `problems`). */
+  results: Results;
+  /** Fields the validation rejected and that were repaired before writing. */
+  problems: string[];
 }
 
 export function writeReports(dir: string, input: ResultsInput): WrittenReports {
-  const json = serializeResults(input);
+  const { results: checked, problems } = repairResults(input);
+  const json = serializeResults(checked);
   const results = redactDeep(parseResults(JSON.parse(json), 'results.json'));
   const out: WrittenReports = {
     json: path.join(dir, 'results.json'),
     markdown: path.join(dir, 'results.md'),
     junit: path.join(dir, 'junit.xml'),
     html: path.join(dir, 'report.html'),
+    results,
+    problems,
   };
   writeFileAtomic(out.json, json);
   writeFileAtomic(out.markdown, renderMarkdown(results));

@@ -1,10 +1,8 @@
 // `figure op value` criteria — drills, storms and canaries state their pass conditions over the
-// figures they measured this way — judged into threshold results, and one status for a list of
-// them. A figure that was not measured (null, missing, NaN) is no data with the reason, never a
-// pass and never a zero.
+// figures they measured this way — judged into threshold results. A figure that was not measured (null, missing, NaN) is no data with the reason, never a
+// pass and never a zero. (Their status words: ./status.ts.)
 import type { CompareOp } from '../config/common.ts';
 import { compare, type ThresholdResult } from './types.ts';
-import { overallVerdict, type OverallVerdict } from './verdict.ts';
 
 export interface Criterion {
   name: string;
@@ -23,15 +21,4 @@ export function judgeCriterion(c: Criterion, observed: unknown, whyMissing = 'no
   }
   const ok = compare(observed, c.op, c.value);
   return { ...base, observed, verdict: ok ? 'pass' : 'fail', detail: `${c.figure} = ${observed} ${ok ? 'meets' : 'violates'} ${c.op} ${c.value}` };
-}
-
-export type RunStatus = 'Pass' | 'Fail' | 'No data';
-
-/** The status word of a drill, storm or scenario, from the same verdict rules as the exit code. */
-export function statusOfVerdict(v: OverallVerdict): RunStatus {
-  return v === 'pass' ? 'Pass' : v === 'fail' ? 'Fail' : 'No data';
-}
-
-export function statusOf(thresholds: readonly Pick<ThresholdResult, 'verdict' | 'source'>[], aborted: boolean): RunStatus {
-  return statusOfVerdict(overallVerdict({ thresholds: [...thresholds], aborted }).verdict);
 }

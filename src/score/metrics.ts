@@ -51,7 +51,7 @@ export function combineRow(row: MetricRow, target: ThresholdResult, alert: Thres
   const alerting = alert.verdict === 'no_data' ? null : alert.verdict === 'fail';
   let verdict: Verdict;
   if (target.verdict === 'fail' || alerting === true) verdict = 'fail';
-  else if (target.verdict === 'no_data') verdict = 'no_data';
+  else if (target.verdict === 'no_data' || target.verdict === 'inconclusive') verdict = target.verdict;
   else verdict = 'pass';
   const alertText = `alert ${row.alert.op} ${row.alert.value}${row.alert.for ? ` for ${row.alert.for}` : ' sustained'}`;
   const detail = `target ${row.target.op} ${row.target.value}: ${target.detail}; ${alertText}: ${alerting === null ? `not judged (${alert.detail})` : alerting ? `fired (${alert.detail})` : 'did not fire'}`;

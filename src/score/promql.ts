@@ -10,9 +10,11 @@
 //
 // No series, or only NaN values, is `no_data` — never a pass. With several series each must
 // pass; the worst one is reported.
-import { formatLabels, PromError, type InstantResult, type Labels, type PromClient, type RangeSeries } from '../prom/client.ts';
+import { formatLabels, type InstantResult, type Labels, type PromClient, type RangeSeries } from '../prom/client.ts';
 import type { PromThreshold } from '../config/prom-threshold.ts';
+import { measurable, promErrorReason, whyNotMeasurable } from '../prom/read.ts';
 import { substitutePlaceholders } from '../prom/syntax.ts';
+import { Track } from './track.ts';
 import { compare, worse, type RegressionOutcome, type ThresholdResult, type Verdict } from './types.ts';
 
 /** The same threshold's observed value in a baseline run; null/undefined when it had none. */
@@ -81,9 +83,8 @@ function base(t: PromThreshold, query: string): Omit<ThresholdResult, 'observed'
 }
 
 function noDataFromError(err: unknown): string {
-  if (!(err instanceof PromError)) throw err;
-  if (err.kind === 'unreachable') return `Prometheus unreachable: ${err.message}`;
-  return err.message;
+  // A bug in ClawStorm (not a bad answer) must not be dressed up as missing data.
+  return promErrorReason(err);
 }
 
 async function instantVerdict(client: PromClient, t: PromThreshold, query: string, at: Date): Promise<ThresholdResult> {
@@ -102,25 +103,29 @@ async function instantVerdict(client: PromClient, t: PromThreshold, query: strin
   if (series.length === 0) {
     return { ...b, observed: null, verdict: 'no_data', detail: 'query returned no series (an absent series is not a zero)' };
   }
-  const measured = series.filter((s) => !Number.isNaN(s.v));
-  const nan = series.length - measured.length;
+  const measured = series.filter((s) => measurable(s.v, query));
+  const unmeasured = series.filter((s) => !measurable(s.v, query));
   if (measured.length === 0) {
-    return { ...b, observed: null, verdict: 'no_data', detail: `all ${series.length} series are NaN (nothing measured in the window)` };
+    return { ...b, observed: null, verdict: 'no_data', detail: `all ${series.length} series answered ${whyNotMeasurable(unmeasured[0]!.v)}` };
   }
   let worst = measured[0]!;
   for (const s of measured) if (worse(worst.v, s.v, t.op, t.value) !== worst.v) worst = s;
   const failing = measured.filter((s) => !compare(s.v, t.op, t.value)).length;
-  const ok = failing === 0;
   const where = series.length > 1 ? ` on ${formatLabels(worst.labels)}` : '';
+  const warned = res.warnings !== undefined && res.warnings.length > 0;
   const extra = [
     series.length > 1 ? `${failing}/${measured.length} series failing` : '',
-    nan > 0 ? `${nan} NaN series skipped` : '',
+    unmeasured.length > 0 ? `${unmeasured.length} of ${series.length} series answered ${whyNotMeasurable(unmeasured[0]!.v)}` : '',
+    warned ? `Prometheus warned: ${res.warnings!.join('; ')}` : '',
   ].filter(Boolean);
+  // A measured failure stands; a pass over part of the series (or a warned, possibly partial
+  // answer) is not evidence that every series passed.
+  const verdict = failing > 0 ? 'fail' : unmeasured.length > 0 || warned ? 'inconclusive' : 'pass';
   return {
     ...b,
     observed: worst.v,
-    verdict: ok ? 'pass' : 'fail',
-    detail: `${ok ? 'worst' : 'observed'} ${worst.v}${where} ${ok ? 'meets' : 'violates'} ${t.op} ${t.value}${extra.length ? ` (${extra.join(', ')})` : ''}`,
+    verdict,
+    detail: `${verdict === 'fail' ? 'observed' : 'worst'} ${worst.v}${where} ${verdict === 'fail' ? 'violates' : 'meets'} ${t.op} ${t.value}${extra.length ? ` (${extra.join(', ')})` : ''}`,
   };
 }
 
@@ -138,15 +143,15 @@ async function rangeVerdict(client: PromClient, t: PromThreshold, query: string,
   if (series.length === 0) {
     return { ...b, observed: null, verdict: 'no_data', detail: 'query returned no series over the run (an absent series is not a zero)' };
   }
-  const judged = series.map((s) => ({ labels: s.labels, ...judgeSeries(s, t, step) }));
+  const judged = series.map((s) => ({ labels: s.labels, ...judgeSeries(s, { ...t, query }, consecutive) }));
   const measured = judged.filter((j) => j.worst !== undefined);
   if (measured.length === 0) {
-    return { ...b, observed: null, verdict: 'no_data', detail: `all ${series.length} series are NaN over the run` };
+    return { ...b, observed: null, verdict: 'no_data', detail: `no series has a measurable value over the run (${series.length} series: NaN or ±Inf throughout)` };
   }
   let worstSeries = measured[0]!;
   for (const j of measured) if (worse(worstSeries.worst!.v, j.worst!.v, t.op, t.value) !== worstSeries.worst!.v) worstSeries = j;
   const longest = judged.reduce((best, j) => (j.longestStreak > best.longestStreak ? j : best), judged[0]!);
-  const failed = longest.longestStreak >= consecutive;
+  const failed = judged.some((j) => j.failedAt !== undefined);
   const w0 = worstSeries.worst!;
   const where = series.length > 1 ? ` on ${formatLabels(worstSeries.labels)}` : '';
   const streakWhere = series.length > 1 && failed ? ` on ${formatLabels(longest.labels)}` : '';
@@ -161,25 +166,34 @@ async function rangeVerdict(client: PromClient, t: PromThreshold, query: string,
 }
 
 /**
- * Failing streaks of one series. A missing step (scrape gap) or NaN neither counts as a failure
- * nor resets the streak: a gap must not launder a failing run into a pass.
+ * One series' windows judged as a track: each window a measurement, failing after `consecutive`
+ * failing windows in a row. A missing step (scrape gap) or a value that is not a measurement
+ * (NaN, a non-quantile ±Inf) is an Error measurement: it neither counts as a failure nor resets
+ * the streak — a gap must not launder a failing run into a pass — and gaps never end the
+ * judgement on their own.
  */
-export function judgeSeries(s: RangeSeries, t: Pick<PromThreshold, 'op' | 'value'>, _step: number): { longestStreak: number; worst: { t: number; v: number } | undefined } {
-  let streak = 0;
-  let longestStreak = 0;
-  let worst: { t: number; v: number } | undefined;
+export function judgeSeries(s: RangeSeries, t: Pick<PromThreshold, 'op' | 'value' | 'query'>, consecutive: number): { longestStreak: number; worst: { t: number; v: number } | undefined; failedAt: number | undefined } {
   const points = [...s.points].sort((a, b) => a.t - b.t);
+  const track = new Track(
+    { name: t.query, intervalMs: 1, count: Math.max(1, points.length), failureLimit: -1, consecutiveFailureLimit: consecutive - 1, consecutiveErrorLimit: Number.MAX_SAFE_INTEGER },
+    0,
+  );
+  let longestStreak = 0;
+  // Reported only (the track decides): how long the longest failing run lasted.
+  let streak = 0;
+  let worst: { t: number; v: number } | undefined;
+  let failedAt: number | undefined;
   for (const p of points) {
-    if (Number.isNaN(p.v)) continue;
-    if (worst === undefined || worse(worst.v, p.v, t.op, t.value) !== worst.v) worst = p;
-    if (compare(p.v, t.op, t.value)) {
-      streak = 0;
-    } else {
-      streak += 1;
-      longestStreak = Math.max(longestStreak, streak);
-    }
+    const ok = measurable(p.v, t.query);
+    if (ok && (worst === undefined || worse(worst.v, p.v, t.op, t.value) !== worst.v)) worst = p;
+    const phase = !ok ? 'Error' : compare(p.v, t.op, t.value) ? 'Successful' : 'Failed';
+    // Keep counting the longest streak after the track has failed: the report shows how long it lasted.
+    if (!track.done) track.add({ phase, value: ok ? p.v : null, detail: '', at: p.t * 1000 });
+    if (track.phase === 'Failed' && failedAt === undefined) failedAt = p.t;
+    if (phase === 'Failed') longestStreak = Math.max(longestStreak, (streak += 1));
+    else if (phase === 'Successful') streak = 0;
   }
-  return { longestStreak, worst };
+  return { longestStreak, worst, failedAt };
 }
 
 /** Fold a baseline comparison into a result: the threshold fails on either failing. */

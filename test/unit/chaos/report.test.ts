@@ -36,7 +36,7 @@ describe('drill and storm reports', () => {
     const { results } = chaosResults({ drills: [storm, failing], profile: 'smoke', target: 'local', startedAt: new Date(), aborted: false });
     const r = parseResults(JSON.parse(serializeResults(results)));
     const md = renderMarkdown(r);
-    expect(md).toContain('| Drill | Status | Thresholds passed | Failed | No data |');
+    expect(md).toContain('| Drill | Status | Thresholds passed | Failed | Inconclusive | No data |');
     expect(md).toContain('| Webhook retry storm | Pass | 1 | 0 | 0 |');
     expect(md).toContain('| Gateway pair failover | Fail | 0 | 1 | 0 |');
     expect(md).toContain('| Figure | capped | unbounded |');

@@ -61,11 +61,18 @@ describe('instant thresholds', () => {
     expect(r.detail).toMatch(/no series/);
   });
 
-  it('all-NaN is no_data; some NaN are skipped', async () => {
+  it('all-NaN is no_data; a pass over only some series is inconclusive; a measured failure stands', async () => {
     expect((await evaluatePromThreshold(new ScriptedClient(() => vec(NaN, NaN)), th(), w)).verdict).toBe('no_data');
     const r = await evaluatePromThreshold(new ScriptedClient(() => vec(NaN, 0.2)), th(), w);
-    expect(r).toMatchObject({ verdict: 'pass', observed: 0.2 });
-    expect(r.detail).toMatch(/1 NaN series skipped/);
+    expect(r).toMatchObject({ verdict: 'inconclusive', observed: 0.2 });
+    expect(r.detail).toMatch(/1 of 2 series answered NaN/);
+    expect(await evaluatePromThreshold(new ScriptedClient(() => vec(NaN, 3)), th(), w)).toMatchObject({ verdict: 'fail', observed: 3 });
+  });
+
+  it('an answer Prometheus warned about (a partial response) does not pass', async () => {
+    const r = await evaluatePromThreshold(new ScriptedClient(() => ({ ...vec(0.2), warnings: ['partial response: store unavailable'] })), th(), w);
+    expect(r.verdict).toBe('inconclusive');
+    expect(r.detail).toMatch(/partial response/);
   });
 
   it('every series must pass; the worst one is reported', async () => {
@@ -76,8 +83,11 @@ describe('instant thresholds', () => {
     expect(low).toMatchObject({ verdict: 'fail', observed: 0.95 });
   });
 
-  it('+Inf is a value (and fails an upper bound)', async () => {
-    expect(await evaluatePromThreshold(new ScriptedClient(() => vec(Infinity)), th(), w)).toMatchObject({ verdict: 'fail', observed: Infinity });
+  it('+Inf from histogram_quantile is a value (beyond the largest bucket: fails an upper bound); elsewhere ±Inf is no number', async () => {
+    expect(await evaluatePromThreshold(new ScriptedClient(() => vec(Infinity)), th({ query: 'histogram_quantile(0.99, sum by (le) (rate(x_bucket[1m])))' }), w)).toMatchObject({ verdict: 'fail', observed: Infinity });
+    const div = await evaluatePromThreshold(new ScriptedClient(() => vec(Infinity)), th(), w);
+    expect(div.verdict).toBe('no_data');
+    expect(div.detail).toMatch(/\+Inf \(not a number/);
   });
 
   it('scalars count as one series', async () => {
@@ -95,15 +105,22 @@ describe('instant thresholds', () => {
 });
 
 describe('range thresholds: consecutive failing windows', () => {
-  it('judgeSeries counts the longest failing streak', () => {
-    expect(judgeSeries(series([0, 2, 2, 0, 2, 2, 2, 0]), { op: '<', value: 1 }, 10).longestStreak).toBe(3);
-    expect(judgeSeries(series([0, 0]), { op: '<', value: 1 }, 10).longestStreak).toBe(0);
+  const lt1 = { op: '<' as const, value: 1, query: 'x' };
+  it('judgeSeries counts the longest failing streak and fails at the configured run', () => {
+    const s = judgeSeries(series([0, 2, 2, 0, 2, 2, 2, 0]), lt1, 3);
+    expect(s.longestStreak).toBe(3);
+    expect(s.failedAt).toBeDefined();
+    expect(judgeSeries(series([0, 2, 2, 0, 2, 2, 2, 0]), lt1, 4).failedAt).toBeUndefined();
+    expect(judgeSeries(series([0, 0]), lt1, 1).longestStreak).toBe(0);
   });
 
-  it('a scrape gap neither fails nor resets a streak', () => {
-    expect(judgeSeries(series([2, null, 2]), { op: '<', value: 1 }, 10).longestStreak).toBe(2);
+  it('a scrape gap neither fails nor resets a streak; a non-quantile +Inf is a gap, a quantile +Inf a value', () => {
+    expect(judgeSeries(series([2, null, 2]), lt1, 2).longestStreak).toBe(2);
     const withNaN: RangeSeries = { labels: {}, points: [{ t: 1, v: 2 }, { t: 2, v: NaN }, { t: 3, v: 2 }] };
-    expect(judgeSeries(withNaN, { op: '<', value: 1 }, 1).longestStreak).toBe(2);
+    expect(judgeSeries(withNaN, lt1, 2).failedAt).toBe(3);
+    const withInf: RangeSeries = { labels: {}, points: [{ t: 1, v: 0 }, { t: 2, v: Infinity }, { t: 3, v: 0 }] };
+    expect(judgeSeries(withInf, lt1, 1).failedAt).toBeUndefined();
+    expect(judgeSeries(withInf, { ...lt1, query: 'histogram_quantile(0.99, x)' }, 1).failedAt).toBe(2);
   });
 
   const rangeTh = th({ mode: 'range', window: { step: 10, consecutive: 2 }, op: '<', value: 0.005 });
