@@ -41,7 +41,7 @@ describe('drill and storm reports', () => {
     expect(md).toContain('| Gateway pair failover | Fail | 0 | 1 | 0 |');
     expect(md).toContain('| Figure | capped | unbounded |');
     expect(md).toContain('| requests | 290 | 960 |');
-    expect(md).toContain('| drain_ms | no data | no data |');
+    expect(md).toContain('| drain_ms | -- | no data |');
     expect(md).toContain('Options: senders 40');
     expect(md).toContain('| haproxy_down_ms | 1400 |');
     const junit = renderJUnit(r);
