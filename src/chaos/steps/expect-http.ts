@@ -23,6 +23,9 @@ export default defineStep({
   async run(e, ctx) {
     const t = ctx.target;
     const bases = e.via === 'lb' ? [{ name: 'lb', url: t.lbUrl }] : gatewaysIn(e.via, t.gateways.map((g) => g.name)).map((g) => ({ name: g, url: gatewayOf(t, g).url }));
+    // An unknown token name is the drill's error, not something a gateway answered: raise it
+    // before any request instead of reporting it once per gateway as a failed expectation.
+    const bearer = ctx.tokens.get(e.token);
     const agent = new Agent({ localAddress: randomLoopback() } as ConstructorParameters<typeof Agent>[0]);
     const seen: string[] = [];
     let worst: number | null = null;
@@ -33,7 +36,7 @@ export default defineStep({
           const r = await request(`${b.url}${e.path}`, {
             method: e.method,
             dispatcher: agent,
-            headers: { authorization: `Bearer ${ctx.tokens.get(e.token)}`, 'content-type': 'application/json', 'x-correlation-id': `${ctx.runId}.expect` },
+            headers: { authorization: `Bearer ${bearer}`, 'content-type': 'application/json', 'x-correlation-id': `${ctx.runId}.expect` },
             body: e.body === undefined ? (e.method === 'GET' ? undefined : '{}') : JSON.stringify(e.body),
             headersTimeout: 5_000,
             bodyTimeout: 5_000,
