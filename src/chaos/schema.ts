@@ -169,7 +169,10 @@ export function flattenUnionIssues(issues: readonly z.core.$ZodIssue[]): z.core.
       out.push(issue);
       continue;
     }
-    const fits = issue.errors.filter((b) => !b.some((i) => i.code === 'unrecognized_keys' && i.path.length === 0) && !b.some((i) => i.code === 'invalid_type' && i.path.length === 1 && (STEP_ACTIONS.includes(String(i.path[0])) || PROBE_KINDS.includes(String(i.path[0])))));
+    // A branch does not fit when it refused the keys themselves, or when its own action key is
+    // missing or of the wrong type (a union-typed action such as `wait` fails with invalid_union).
+    const atOwnKey = (i: z.core.$ZodIssue) => (i.code === 'invalid_type' || i.code === 'invalid_union') && i.path.length === 1 && (STEP_ACTIONS.includes(String(i.path[0])) || PROBE_KINDS.includes(String(i.path[0])));
+    const fits = issue.errors.filter((b) => !b.some((i) => i.code === 'unrecognized_keys' && i.path.length === 0) && !b.some(atOwnKey));
     if (fits.length === 1) {
       out.push(...flattenUnionIssues(fits[0]!.map((i) => ({ ...i, path: [...issue.path, ...i.path] }))));
       continue;
