@@ -1,4 +1,5 @@
 // clawstorm drill <name> | drill rollback | drill list
+import { say, stdout } from './output.ts';
 import path from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { ProfileError } from '../config/errors.ts';
@@ -13,8 +14,6 @@ import { exitCodeForError } from '../score/verdict.ts';
 import { CliError, EXIT } from './errors.ts';
 import { timeStamp } from '../util/ids.ts';
 
-const say = (s: string) => process.stderr.write(`${s}\n`);
-export const stdout = (s: string) => process.stdout.write(`${s}\n`);
 
 function defaultOutDir(kind: string): string {
   return path.resolve('reports', 'runs', `${timeStamp()}-${kind}`);
@@ -182,9 +181,9 @@ const listCommand: CommandModule = {
     for (const n of listDrills()) {
       try {
         const d = resolveDrill(n);
-        process.stdout.write(`${n}\t${d.title}\t${Object.entries(d.options).map(([k, v]) => `${k}=${String(v)}`).join(' ')}\n`);
+        stdout(`${n}\t${d.title}\t${Object.entries(d.options).map(([k, v]) => `${k}=${String(v)}`).join(' ')}`);
       } catch (err) {
-        process.stdout.write(`${n}\t(invalid: ${(err as Error).message.split('\n')[0]})\n`);
+        stdout(`${n}\t(invalid: ${(err as Error).message.split('\n')[0]})`);
       }
     }
   },

@@ -1,4 +1,5 @@
 // clawstorm export k6 | k8s: the scenarios for runs beyond one machine (docs/distributed.md).
+import { say } from './output.ts';
 import type { Argv, CommandModule } from 'yargs';
 import { ProfileError } from '../config/errors.ts';
 import { DEFAULTS, ExportError, LOAD_PROFILES, type LoadProfile } from '../export/common.ts';
@@ -7,7 +8,6 @@ import { exportK8s } from '../export/k8s/export.ts';
 import { ManifestError } from '../export/manifests.ts';
 import { CliError, EXIT } from './errors.ts';
 
-const say = (s: string) => process.stderr.write(`${s}\n`);
 
 interface CommonArgs {
   scenarios?: string[];

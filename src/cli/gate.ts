@@ -1,4 +1,6 @@
 // clawstorm gate | run <scenario…> | report fill
+import { say } from './output.ts';
+import { redact } from '../util/redact.ts';
 import path from 'node:path';
 import cliProgress from 'cli-progress';
 import type { Argv, CommandModule } from 'yargs';
@@ -11,7 +13,6 @@ import { listScenarios } from '../config/scenario.ts';
 import { CliError, EXIT } from './errors.ts';
 import { timeStamp } from '../util/ids.ts';
 
-const say = (s: string) => process.stderr.write(`${s}\n`);
 
 interface GateArgs {
   profile: string;
@@ -78,7 +79,7 @@ function progressReporter(): { onProgress: (scenario: string, p: EngineProgress)
       bar.update(s.state === 'done' ? 1 : 0, payload);
     },
     // Lines printed while the live lines are shown go above them, not through them.
-    log: (line: string) => bars.log(`${line}\n`),
+    log: (line: string) => bars.log(`${redact(line)}\n`),
     stop: () => bars.stop(),
   };
 }

@@ -1,5 +1,6 @@
 // clawstorm: one yargs program; each command lives in its own module under src/cli/ and is
 // listed in COMMANDS (run, gate, report, drill, storm plug in the same way as testbed).
+import { say } from './output.ts';
 import yargs, { type Argv, type CommandModule } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { errorLine, EXIT, exitCodeFor } from './errors.ts';
@@ -58,10 +59,10 @@ export async function main(argv: string[] = hideBin(process.argv)): Promise<numb
     return process.exitCode === undefined ? EXIT.ok : Number(process.exitCode);
   } catch (err) {
     if (err instanceof UsageError) {
-      process.stderr.write(`${err.message}\n`);
+      say(err.message);
       return EXIT.usage;
     }
-    process.stderr.write(`clawstorm: ${errorLine(err)}\n`);
+    say(`clawstorm: ${errorLine(err)}`);
     return exitCodeFor(err);
   }
 }

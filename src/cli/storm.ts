@@ -9,11 +9,11 @@ import { ChaosTargetError, withChaosTarget } from '../target/target.ts';
 import { defaultStormOptions, runStorm, withStormSize, type StormFault, type StormOptions } from '../storm/storm.ts';
 import type { Discipline } from '../storm/sender.ts';
 import { exitCodeForError } from '../score/verdict.ts';
-import { interruptible, printDrill, stdout } from './drill.ts';
+import { interruptible, printDrill } from './drill.ts';
+import { say, stdout } from './output.ts';
 import { CliError, EXIT } from './errors.ts';
 import { timeStamp } from '../util/ids.ts';
 
-const say = (s: string) => process.stderr.write(`${s}\n`);
 
 interface StormArgs {
   senders?: number;

@@ -1,4 +1,5 @@
 // clawstorm testbed up | status | down | list
+import { say, stdout } from './output.ts';
 import path from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { stopAllTestbeds, stopTestbed, type StopReport } from '../testbed/down.ts';
@@ -9,8 +10,8 @@ import type { AnyTestbedEndpoints } from '../testbed/types.ts';
 import { startTestbed } from '../testbed/up.ts';
 import { CliError, EXIT, InterruptedError } from './errors.ts';
 
-const out = (s: string) => process.stdout.write(`${s}\n`);
-const err = (s: string) => process.stderr.write(`${s}\n`);
+const out = stdout;
+const err = say;
 
 /** The bed a status/down command means: positional, --state-dir, or the newest one. */
 function pickBed(bed: string | undefined, stateDir: string | undefined): string | undefined {

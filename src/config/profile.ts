@@ -10,6 +10,7 @@ import { parseDuration } from '../util/duration.ts';
 import { CompareOpSchema, DurationText, Name, PromQLSchema } from './common.ts';
 import { DEFAULT_METRICS } from './default-metrics.ts';
 import { formatZodIssues, ProfileError } from './errors.ts';
+import { registerUrlSecrets } from '../util/redact.ts';
 import { parseYamlFile } from './yaml.ts';
 
 const HttpUrl = z.string().refine((s) => {
@@ -105,6 +106,10 @@ export const TargetProfileSchema = z
         timeout: DurationText.default('15s'),
         /** Name of an entry of `tokens` sent as bearer token to Prometheus. */
         token: z.string().optional(),
+        /** Basic auth for a Prometheus behind a proxy: the password is the name of an entry of `tokens`. */
+        basicAuth: z.strictObject({ username: z.string().min(1), password: z.string().min(1) }).optional(),
+        /** Extra request headers (a tenant id for Mimir/Cortex, an API key): header → name of an entry of `tokens`. */
+        headers: z.record(z.string().regex(/^[A-Za-z0-9-]+$/, 'expected an HTTP header name'), z.string().min(1)).optional(),
       })
       .default({ scrapeInterval: '15s', timeout: '15s' }),
     /** Conventional names: gateway, hook, admin, probe (rotation drills may add more). */
@@ -160,6 +165,12 @@ export const TargetProfileSchema = z
     if (p.prometheus.token !== undefined && !(p.prometheus.token in p.tokens)) {
       at(['prometheus', 'token'], `no token named ${JSON.stringify(p.prometheus.token)} under tokens`);
     }
+    if (p.prometheus.basicAuth !== undefined && !(p.prometheus.basicAuth.password in p.tokens)) {
+      at(['prometheus', 'basicAuth', 'password'], `no token named ${JSON.stringify(p.prometheus.basicAuth.password)} under tokens`);
+    }
+    for (const [h, name] of Object.entries(p.prometheus.headers ?? {})) {
+      if (!(name in p.tokens)) at(['prometheus', 'headers', h], `no token named ${JSON.stringify(name)} under tokens`);
+    }
   });
 
 export type TargetProfile = Omit<z.output<typeof TargetProfileSchema>, 'metrics'> & {
@@ -171,6 +182,9 @@ export type TargetProfile = Omit<z.output<typeof TargetProfileSchema>, 'metrics'
 /** Parse profile text. Relative token files resolve against the profile's directory. */
 export function parseTargetProfile(text: string, file: string): TargetProfile {
   const raw = parseYamlFile(text, file);
+  // Credentials written into URLs are secrets from the moment the file is read: no message
+  // about this profile, not even a validation error, may print them.
+  registerUrlsIn(raw);
   const parsed = TargetProfileSchema.safeParse(raw);
   if (!parsed.success) throw new ProfileError(file, formatZodIssues(file, parsed.error.issues, raw));
   const dir = path.dirname(path.resolve(file));
@@ -198,4 +212,13 @@ export function loadTargetProfile(file: string): TargetProfile {
 /** Seconds of the profile's scrape interval. */
 export function scrapeIntervalSeconds(p: Pick<TargetProfile, 'prometheus'>): number {
   return parseDuration(p.prometheus.scrapeInterval) / 1000;
+}
+
+/** Every string in the parsed YAML that looks like a URL: its credentials are registered secrets. */
+function registerUrlsIn(v: unknown, depth = 0): void {
+  if (depth > 8) return;
+  if (typeof v === 'string') {
+    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(v)) registerUrlSecrets(v);
+  } else if (Array.isArray(v)) for (const x of v) registerUrlsIn(x, depth + 1);
+  else if (v !== null && typeof v === 'object') for (const x of Object.values(v)) registerUrlsIn(x, depth + 1);
 }

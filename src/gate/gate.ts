@@ -3,8 +3,7 @@
 import { scrapeIntervalSeconds } from '../config/profile.ts';
 import { numberOf } from '../prom/read.ts';
 import { statusColumn } from '../score/status.ts';
-import { parseDuration } from '../util/duration.ts';
-import type { BoundTarget } from '../target/bind.ts';
+import { promClientOf, type BoundTarget } from '../target/bind.ts';
 import { databaseUrlOf, withTarget } from '../target/with-target.ts';
 import { resolveScenario, type ScenarioFile } from '../config/scenario.ts';
 import type { EngineProgress } from '../load/engine.ts';
@@ -77,9 +76,8 @@ async function gateOn(bound: BoundTarget, files: ScenarioFile[], opts: GateOptio
     const { profile } = bound;
     const promUrl = profile.prometheus.url;
     if (promUrl === undefined) throw new GateError(`${profile.file}: prometheus.url: required`, 2);
-    const promToken = profile.prometheus.token !== undefined ? bound.tokens[profile.prometheus.token] : undefined;
-    const prom = new PromClient({ url: promUrl, timeoutMs: parseDuration(profile.prometheus.timeout), ...(promToken ? { bearerToken: promToken } : {}) });
-    await checkPrometheus(prom, promUrl, opts.log);
+    const prom = promClientOf(bound)!;
+    await checkPrometheus(prom, prom.url, opts.log);
     const scrape = scrapeIntervalSeconds(profile);
     const lb = profile.lb;
     if (lb === undefined) throw new GateError(`${profile.file}: lb: required`, 2);

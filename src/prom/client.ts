@@ -124,6 +124,10 @@ export interface PromClientOptions {
   timeoutMs?: number;
   /** Bearer token for a Prometheus behind an auth proxy. Register it with redact first. */
   bearerToken?: string;
+  /** Basic auth (a Prometheus behind a proxy). Credentials in the URL's userinfo are used the same way. */
+  basicAuth?: { username: string; password: string };
+  /** Extra headers on every request (a tenant id for Mimir/Cortex). */
+  headers?: Record<string, string>;
   /**
    * An answer with more series than this is refused (a query that is not selective enough to
    * judge, and a memory hazard). Default 10,000.
@@ -134,16 +138,43 @@ export interface PromClientOptions {
 export const DEFAULT_MAX_SERIES = 10_000;
 
 export class PromClient {
+  /** The base URL without credentials (safe to print, though everything printed is redacted too). */
   readonly url: string;
   readonly timeoutMs: number;
   readonly maxSeries: number;
-  readonly #bearer: string | undefined;
+  readonly #base: URL;
+  /** The base URL's path without a trailing slash (`/prometheus`, or empty). */
+  readonly #prefix: string;
+  readonly #headers: Record<string, string>;
 
   constructor(opts: PromClientOptions) {
-    this.url = opts.url.replace(/\/+$/, '');
+    // Joined with the URL API: a base with a path prefix (`/prometheus`) or query parameters
+    // (`?api_key=…`) keeps both, and userinfo becomes a Basic-auth header (fetch refuses URLs
+    // that carry credentials).
+    const base = new URL(opts.url);
+    const userinfo = base.password !== '' || base.username !== '' ? { username: decodeURIComponent(base.username), password: decodeURIComponent(base.password) } : undefined;
+    base.username = '';
+    base.password = '';
+    this.#prefix = base.pathname.replace(/\/+$/, '');
+    this.#base = base;
+    this.url = `${base.origin}${this.#prefix}`;
     this.timeoutMs = opts.timeoutMs ?? 15_000;
     this.maxSeries = opts.maxSeries ?? DEFAULT_MAX_SERIES;
-    this.#bearer = opts.bearerToken;
+    const basic = opts.basicAuth ?? userinfo;
+    this.#headers = {
+      accept: 'application/json',
+      ...opts.headers,
+      ...(basic !== undefined ? { authorization: `Basic ${Buffer.from(`${basic.username}:${basic.password}`).toString('base64')}` } : {}),
+      ...(opts.bearerToken !== undefined ? { authorization: `Bearer ${opts.bearerToken}` } : {}),
+    };
+  }
+
+  /** `path` under the base URL, with the base's query parameters and `search` merged. */
+  #endpoint(path: string, search?: string): URL {
+    const u = new URL(this.#base.href);
+    u.pathname = `${this.#prefix}${path}`;
+    for (const [k, v] of new URLSearchParams(search ?? '')) u.searchParams.append(k, v);
+    return u;
   }
 
   /** Instant query at `time` (Date or unix seconds; default: Prometheus's now). */
@@ -194,10 +225,10 @@ export class PromClient {
   }
 
   async #call(path: string, form: Record<string, string> | undefined, query: string | undefined, search?: string): Promise<{ data: unknown; warnings: string[] | undefined }> {
-    const endpoint = this.url + path + (search ? `?${search}` : '');
-    const what = query === undefined ? endpoint : `${endpoint} (query ${JSON.stringify(query)})`;
-    const headers: Record<string, string> = { accept: 'application/json' };
-    if (this.#bearer !== undefined) headers.authorization = `Bearer ${this.#bearer}`;
+    const target = this.#endpoint(path, search);
+    const where = `${this.url}${path}`;
+    const what = query === undefined ? where : `${where} (query ${JSON.stringify(query)})`;
+    const headers: Record<string, string> = { ...this.#headers };
     let body: string | undefined;
     if (form !== undefined) {
       // Ask Prometheus to give up a little before we do, so a slow query reports as a query
@@ -209,7 +240,7 @@ export class PromClient {
     let res;
     let text: string;
     try {
-      res = await fetch(endpoint, {
+      res = await fetch(target, {
         method: form === undefined ? 'GET' : 'POST',
         headers,
         body,
@@ -217,26 +248,26 @@ export class PromClient {
       });
       text = await res.text();
     } catch (err) {
-      throw new PromError('unreachable', endpoint, query, `Prometheus unreachable at ${what}: ${describeFetchError(err, this.timeoutMs)}`);
+      throw new PromError('unreachable', where, query, `Prometheus unreachable at ${what}: ${describeFetchError(err, this.timeoutMs)}`);
     }
     let json: unknown;
     try {
       json = JSON.parse(text);
     } catch {
       if (!res.ok) {
-        throw new PromError('http', endpoint, query, `Prometheus at ${what} answered HTTP ${res.status}: ${snippet(text)}`, String(res.status));
+        throw new PromError('http', where, query, `Prometheus at ${what} answered HTTP ${res.status}: ${snippet(text)}`, String(res.status));
       }
-      throw new PromError('protocol', endpoint, query, `Prometheus at ${what} answered a non-JSON body: ${snippet(text)}`);
+      throw new PromError('protocol', where, query, `Prometheus at ${what} answered a non-JSON body: ${snippet(text)}`);
     }
     const env = EnvelopeWire.safeParse(json);
     if (!env.success) {
       if (!res.ok) {
-        throw new PromError('http', endpoint, query, `Prometheus at ${what} answered HTTP ${res.status}: ${snippet(text)}`, String(res.status));
+        throw new PromError('http', where, query, `Prometheus at ${what} answered HTTP ${res.status}: ${snippet(text)}`, String(res.status));
       }
-      throw new PromError('protocol', endpoint, query, `Prometheus at ${what} answered an unexpected body: ${snippet(text)}`);
+      throw new PromError('protocol', where, query, `Prometheus at ${what} answered an unexpected body: ${snippet(text)}`);
     }
     if (env.data.status === 'error') {
-      throw new PromError('query', endpoint, query, `PromQL error (${env.data.errorType}) from ${what}: ${env.data.error}`, env.data.errorType);
+      throw new PromError('query', where, query, `PromQL error (${env.data.errorType}) from ${what}: ${env.data.error}`, env.data.errorType);
     }
     return { data: env.data.data, warnings: env.data.warnings };
   }

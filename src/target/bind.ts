@@ -12,6 +12,8 @@ import { loadTargetProfile, type TargetProfile, type TokenRef } from '../config/
 import { loadTestbed } from '../testbed/control.ts';
 import { latestTestbed } from '../testbed/state.ts';
 import type { AnyTestbedEndpoints } from '../testbed/types.ts';
+import { PromClient } from '../prom/client.ts';
+import { parseDuration } from '../util/duration.ts';
 import { isLoopbackHost } from '../util/ports.ts';
 import { resolveTokens } from './tokens.ts';
 
@@ -120,4 +122,21 @@ export function bindTarget(opts: BindOptions): BoundTarget {
   }
   if (opts.chaos) assertChaosAllowed(profile, opts.what);
   return { profile, tokens: resolveTokens(profile), testbed };
+}
+
+/** The target's Prometheus client: URL, timeout and credentials (bearer, Basic, headers) from the profile. */
+export function promClientOf(b: BoundTarget): PromClient | undefined {
+  const p = b.profile.prometheus;
+  if (p.url === undefined) return undefined;
+  const token = (name: string | undefined) => (name === undefined ? undefined : b.tokens[name]);
+  const bearer = token(p.token);
+  const basicPassword = token(p.basicAuth?.password);
+  const headers = Object.fromEntries(Object.entries(p.headers ?? {}).flatMap(([h, name]) => (b.tokens[name] === undefined ? [] : [[h, b.tokens[name]!]])));
+  return new PromClient({
+    url: p.url,
+    timeoutMs: parseDuration(p.timeout),
+    ...(bearer !== undefined ? { bearerToken: bearer } : {}),
+    ...(p.basicAuth !== undefined && basicPassword !== undefined ? { basicAuth: { username: p.basicAuth.username, password: basicPassword } } : {}),
+    ...(Object.keys(headers).length > 0 ? { headers } : {}),
+  });
 }

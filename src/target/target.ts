@@ -4,10 +4,10 @@
 import { ProfileError } from '../config/errors.ts';
 import type { Gateway, TargetProfile } from '../config/profile.ts';
 import type { RuntimeTarget } from '../lb/runtime.ts';
-import { PromClient } from '../prom/client.ts';
+import type { PromClient } from '../prom/client.ts';
 import type { AnyTestbedEndpoints } from '../testbed/types.ts';
 import type { RunsEndpoint } from '../webhooks/accounting.ts';
-import { bindTarget, TargetError, type BindOptions, type BoundTarget } from './bind.ts';
+import { bindTarget, promClientOf, TargetError, type BindOptions, type BoundTarget } from './bind.ts';
 import type { TargetRef } from './ref.ts';
 import { withTarget, type TargetChoice } from './with-target.ts';
 
@@ -46,14 +46,13 @@ export function chaosTargetFrom(b: BoundTarget): ChaosTarget {
   const lbUrl = profile.lb;
   if (lbUrl === undefined) throw new TargetError(`${profile.file}: lb: required`);
   const promUrl = profile.prometheus.url;
-  const promToken = profile.prometheus.token !== undefined ? tokens[profile.prometheus.token] : undefined;
   const servers = new Map((testbed?.gateways ?? []).map((g) => [g.id, g.server]));
   return {
     profile,
     tokens,
     lbUrl,
     promUrl,
-    prom: promUrl ? new PromClient({ url: promUrl, ...(promToken ? { bearerToken: promToken } : {}) }) : undefined,
+    prom: promClientOf(b),
     gateways: profile.gateways.map((g) => ({ name: g.name, url: g.url, az: g.az ?? 'unknown', server: servers.get(g.name) ?? g.name, faults: g.faults })),
     haproxy: testbed ? { socket: testbed.haproxy.socket, backend: testbed.haproxy.backend } : undefined,
     testbed,

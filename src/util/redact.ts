@@ -74,3 +74,28 @@ function walk(value: unknown): unknown {
   for (const [k, v] of Object.entries(value)) out[redact(k)] = walk(v);
   return out;
 }
+
+/** Query parameters that carry credentials by their name (`api_key`, `access_token`, `sig`, …). */
+const CREDENTIAL_PARAM = /(key|token|secret|pass(word)?|auth|sig(nature)?|credential|session)/i;
+
+/**
+ * Register the credentials a URL carries: the password of its userinfo (and the Basic-auth
+ * header value made from it), and every query parameter whose name says it is a credential.
+ * Call it on every URL a profile names, before anything prints one.
+ */
+export function registerUrlSecrets(url: string): void {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return;
+  }
+  if (u.password !== '') {
+    const user = decodeURIComponent(u.username);
+    const pass = decodeURIComponent(u.password);
+    registerSecret(pass);
+    registerSecret(u.password);
+    registerSecret(Buffer.from(`${user}:${pass}`).toString('base64'));
+  }
+  for (const [k, v] of u.searchParams) if (v !== '' && CREDENTIAL_PARAM.test(k)) registerSecret(v);
+}

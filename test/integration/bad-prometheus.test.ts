@@ -95,7 +95,11 @@ describe('a Prometheus that answers badly: the run is written, its client figure
         // The run's own measurements are all there.
         expect(s.requests, why).toBeGreaterThan(20);
         expect(s.p95, why).not.toBeNull();
-        for (const t of s.thresholds.filter((x) => x.source === 'client')) expect(t.verdict, `${t.name}: ${t.detail}`).toBe('pass');
+        // Client thresholds were measured (a busy shared machine may mark them not trusted, never no data).
+        for (const t of s.thresholds.filter((x) => x.source === 'client')) {
+          expect(t.observed, `${t.name}: ${t.detail}`).not.toBeNull();
+          if (t.verdict !== 'pass') expect(t.detail, `${t.name}: ${t.verdict}`).toMatch(/^load generator saturated \(measured pass\)/);
+        }
         expect(prom.queries, 'the double was never asked').toBeGreaterThan(0);
         // What Prometheus could not give a number for says why.
         expect(s.extra.tool_calls, why).toBeNull();
@@ -120,4 +124,50 @@ describe('a Prometheus that answers badly: the run is written, its client figure
       }
     });
   }
+});
+
+describe('credentials in the Prometheus URL never reach a stream or a file', () => {
+  const PASS = 'Pa55-w0rd-Zq9';
+  const KEY = 'ak-7Hc2-Lm4x';
+  const basic = Buffer.from(`admin:${PASS}`).toString('base64');
+  const leaks = (text: string) => [PASS, KEY, basic].filter((s) => text.includes(s));
+
+  function filesUnder(dir: string): string[] {
+    if (!fs.existsSync(dir)) return [];
+    return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? filesUnder(path.join(dir, e.name)) : [path.join(dir, e.name)]));
+  }
+
+  it('a run against a Prometheus that needs them: sent as Basic auth and query parameter, redacted in every output', async () => {
+    const prom = await startPrometheusDouble('nan');
+    const out = path.join(work, 'out-secrets');
+    try {
+      const url = `http://admin:${PASS}@${new URL(prom.url).host}/?api_key=${KEY}`;
+      const r = await execa(CLI, ['run', SCENARIO, '--profile', 'smoke', '--target', writeProfile(url), '--out', out], { env: { CI: 'true' }, reject: false, timeout: 150_000, cwd: work });
+      // The credentials went where they belong …
+      expect(prom.requests.length).toBeGreaterThan(0);
+      for (const q of prom.requests) {
+        expect(q.authorization).toBe(`Basic ${basic}`);
+        expect(q.url).toContain(`api_key=${KEY}`);
+        expect(q.url).toMatch(/^\/api\/v1\/query(_range)?\?/);
+      }
+      // … and nowhere else.
+      expect(leaks(r.stdout), 'stdout').toEqual([]);
+      expect(leaks(r.stderr), 'stderr').toEqual([]);
+      const files = filesUnder(out);
+      expect(files.length).toBeGreaterThanOrEqual(4);
+      for (const f of files) expect(leaks(fs.readFileSync(f, 'utf8')), f).toEqual([]);
+      expect(r.exitCode, r.stderr.slice(-2000)).toBe(3);
+    } finally {
+      await prom.close();
+    }
+  });
+
+  it('a run against an unreachable one: one line naming it, without its credentials (exit 3)', async () => {
+    const out = path.join(work, 'out-secrets-unreachable');
+    const r = await execa(CLI, ['run', SCENARIO, '--profile', 'smoke', '--target', writeProfile(`http://admin:${PASS}@127.0.0.1:2/?api_key=${KEY}`), '--out', out], { env: { CI: 'true' }, reject: false, timeout: 60_000, cwd: work });
+    expect(r.exitCode, r.stderr).toBe(3);
+    expect(r.stderr).toMatch(/Prometheus at http:\/\/127\.0\.0\.1:2 is not answering/);
+    expect(leaks(r.stdout + r.stderr)).toEqual([]);
+    for (const f of filesUnder(out)) expect(leaks(fs.readFileSync(f, 'utf8')), f).toEqual([]);
+  });
 });

@@ -12,6 +12,8 @@ export interface PrometheusDouble {
   url: string;
   /** Queries received (instant and range), for asserting that scoring asked at all. */
   queries: number;
+  /** Every request's URL (path and query) and Authorization header. */
+  requests: Array<{ url: string; authorization: string | undefined }>;
   close(): Promise<void>;
 }
 
@@ -42,7 +44,7 @@ function answer(kind: BadAnswer, range: boolean): { status: number; body: string
     case 'error-status':
       return { status: 422, body: JSON.stringify({ status: 'error', errorType: 'execution', error: 'query processing would load too many samples into memory' }) };
     case 'partial':
-      return ok(range ? matrix('1') : { resultType: 'vector', result: [{ metric: { instance: 'i0' }, value: [now(), '0.01'] }, { metric: { instance: 'i1' }, value: [now(), 'NaN'] }] }, { warnings: ['partial response: store gateway unavailable'] });
+      return ok(range ? matrix('1') : { resultType: 'vector', result: [{ metric: { instance: 'i0' }, value: [now(), '0'] }, { metric: { instance: 'i1' }, value: [now(), 'NaN'] }] }, { warnings: ['partial response: store gateway unavailable'] });
     case 'late':
       return { ...ok(range ? matrix('0.01') : vector('0.01')), delayMs: 3_000 };
     case 'html-404':
@@ -57,10 +59,13 @@ function answer(kind: BadAnswer, range: boolean): { status: number; body: string
 export async function startPrometheusDouble(kind: BadAnswer): Promise<PrometheusDouble> {
   const timers = new Set<NodeJS.Timeout>();
   const state = { queries: 0 };
+  const requests: PrometheusDouble['requests'] = [];
   const server = http.createServer((req, res) => {
+    requests.push({ url: req.url ?? '', authorization: req.headers.authorization });
     req.resume();
     req.on('end', () => {
-      const path = (req.url ?? '').split('?')[0] ?? '';
+      // A path prefix (a Prometheus behind a proxy at /prometheus) is accepted.
+      const path = ((req.url ?? '').split('?')[0] ?? '').replace(/^\/[^/]+(?=\/api\/)/, '');
       if (path !== '/api/v1/query' && path !== '/api/v1/query_range') {
         res.writeHead(404).end('not found');
         return;
@@ -87,6 +92,7 @@ export async function startPrometheusDouble(kind: BadAnswer): Promise<Prometheus
     get queries() {
       return state.queries;
     },
+    requests,
     close: () =>
       new Promise<void>((r) => {
         for (const t of timers) clearTimeout(t);
