@@ -4,8 +4,6 @@
 // (src/score/track.ts), so a check that measured nothing is an Error measurement: it never passes
 // a probe, five in a row end it in no data, and a probe whose checks were mostly no data is
 // inconclusive. Each probe and phase becomes one threshold result in the report.
-import { ReadyzBody } from '../../contract/openclaw.ts';
-import { validateProbe } from '../../contract/probe.ts';
 import { showServersState } from '../lb/runtime.ts';
 import type { SecondBucket } from '../load/samples.ts';
 import { parseThresholdExpr } from '../config/threshold-expr.ts';
@@ -15,7 +13,8 @@ import type { CompareOp } from '../config/common.ts';
 import { compare, worse, type ThresholdResult } from '../score/types.ts';
 import type { DrillLoad } from './load.ts';
 import type { Phase, Probe } from './schema.ts';
-import { gatewayOf, tokenOf, type ChaosTarget } from '../target/target.ts';
+import { PROBE_TIMEOUT_MS, readProbe } from '../probe/fetch.ts';
+import type { ChaosTarget } from '../target/target.ts';
 
 export interface Check {
   /** true pass, false fail, null no data. */
@@ -24,7 +23,6 @@ export interface Check {
   detail: string;
 }
 
-const PROBE_TIMEOUT_MS = 1_500;
 
 /** Summary of the last `windowMs` of per-second buckets (the current second included). */
 export function windowSummary(buckets: readonly SecondBucket[], windowMs: number, nowMs = Date.now()): MetricSummary & { errors: number } {
@@ -85,47 +83,28 @@ async function checkPromql(p: Extract<Probe, { promql: unknown }>, t: ChaosTarge
 }
 
 
-/** OpenClaw's `/readyz`: ready ⇔ not degraded. Other expectations cannot be observed there. */
-async function checkReadyz(p: Extract<Probe, { probe: unknown }>, g: { name: string; url: string }, probePath: string): Promise<Check> {
-  const unseen = (Object.keys(p.probe.expect) as Array<keyof typeof p.probe.expect>).filter((k) => k !== 'degraded' && p.probe.expect[k] !== undefined);
-  if (unseen.length > 0) return { ok: null, observed: null, detail: `${g.name}: ${probePath} does not tell ${unseen.join(', ')}` };
-  let status: number;
-  let body: unknown;
-  try {
-    const res = await fetch(`${g.url}${probePath}`, { signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) });
-    status = res.status;
-    body = await res.json();
-  } catch (err) {
-    return { ok: false, observed: 0, detail: `${g.name} ${probePath} did not answer: ${(err as Error).message}` };
-  }
-  const r = ReadyzBody.safeParse(body);
-  if (!r.success) return { ok: false, observed: 0, detail: `${g.name} ${probePath} answered HTTP ${status} off contract` };
-  const degraded = !(status === 200 && r.data.ready);
-  const want = p.probe.expect.degraded;
-  const ok = want === undefined || want === degraded;
-  return { ok, observed: ok ? 1 : 0, detail: `${g.name}: ready ${r.data.ready} (HTTP ${status}${r.data.failing?.length ? `, failing ${r.data.failing.join(', ')}` : ''})` };
-}
-
 async function checkCompositeProbe(p: Extract<Probe, { probe: unknown }>, t: ChaosTarget): Promise<Check> {
-  const g = gatewayOf(t, p.probe.gateway);
-  const spec = t.profile.gateways.find((x) => x.name === g.name);
-  if (spec?.probeKind === 'readyz') return checkReadyz(p, g, spec.probePath ?? '/readyz');
-  const probePath = spec?.probePath ?? '/keda/metrics';
-  let body: unknown;
-  try {
-    const res = await fetch(`${g.url}${probePath}`, { headers: { authorization: `Bearer ${tokenOf(t, 'probe')}` }, signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) });
-    body = await res.json();
-  } catch (err) {
-    return { ok: false, observed: 0, detail: `${g.name} composite probe did not answer: ${(err as Error).message}` };
+  const r = await readProbe(t, p.probe.gateway, PROBE_TIMEOUT_MS);
+  const g = r.gateway;
+  if (r.kind === 'readyz') {
+    // /readyz tells `degraded` and nothing else: other expectations cannot be observed there.
+    const unseen = (Object.keys(p.probe.expect) as Array<keyof typeof p.probe.expect>).filter((k) => k !== 'degraded' && p.probe.expect[k] !== undefined);
+    if (unseen.length > 0) return { ok: null, observed: null, detail: `${g}: ${r.path} does not tell ${unseen.join(', ')}` };
   }
-  const v = validateProbe(body);
-  if (!v.ok) return { ok: false, observed: 0, detail: `${g.name} composite probe off contract: ${v.errors.slice(0, 2).join('; ')}` };
+  if (r.status === null) return { ok: false, observed: 0, detail: `${g} ${r.kind === 'readyz' ? r.path : 'composite probe'} ${r.problem ?? 'did not answer'}` };
+  if (!r.valid) return { ok: false, observed: 0, detail: `${g} ${r.kind === 'readyz' ? r.path : 'composite probe'} ${r.problem ?? 'off contract'}` };
+  if (r.kind === 'readyz') {
+    const want = p.probe.expect.degraded;
+    const ok = want === undefined || want === r.degraded;
+    return { ok, observed: ok ? 1 : 0, detail: `${g}: ready ${r.ready} (HTTP ${r.status}${r.problem ? `, ${r.problem}` : ''})` };
+  }
+  const c = r.composite!;
   const want = p.probe.expect;
-  const got = { status: v.value.status, degraded: v.value.degraded, disk_ok: v.value.gateway.disk_ok };
+  const got = { status: c.status, degraded: c.degraded, disk_ok: c.gateway.disk_ok };
   const off = (Object.keys(want) as Array<keyof typeof want>).filter((k) => want[k] !== undefined && want[k] !== got[k]);
   return off.length === 0
-    ? { ok: true, observed: 1, detail: `${g.name}: ${JSON.stringify(got)}` }
-    : { ok: false, observed: 0, detail: `${g.name}: ${off.map((k) => `${k} ${String(got[k])} (want ${String(want[k])})`).join(', ')}` };
+    ? { ok: true, observed: 1, detail: `${g}: ${JSON.stringify(got)}` }
+    : { ok: false, observed: 0, detail: `${g}: ${off.map((k) => `${k} ${String(got[k])} (want ${String(want[k])})`).join(', ')}` };
 }
 
 async function checkLb(p: Extract<Probe, { lb: unknown }>, t: ChaosTarget): Promise<Check> {
