@@ -26,6 +26,8 @@ import { isLoopbackHost } from '../util/ports.ts';
 import { redact } from '../util/redact.ts';
 import { sleep as sleepFor } from '../util/sleep.ts';
 import { timeline } from '../util/timeline.ts';
+import { probeThresholds, summarizeProbes } from '../probe/judge.ts';
+import { ProbeSampler } from '../probe/sampler.ts';
 import { probeMeasure, probeResult, tracksFor, type ProbeTrack } from './hypothesis.ts';
 import { DrillLoad } from './load.ts';
 import type { DrillFile, OptionValue, Watch } from './schema.ts';
@@ -151,7 +153,10 @@ export async function runDrill(def: DrillFile, opts: DrillRunOptions): Promise<D
   const qWatch = def.watch.find((w): w is Extract<Watch, { kind: 'queue-depth' }> => w.kind === 'queue-depth');
   const queue = new QueueSampler();
   const timing = { interval: def.hypothesis.interval, afterTimeout: def.hypothesis.afterTimeout };
-  const probes = def.hypothesis.probes;
+  const hypothesisProbes = def.hypothesis.probes;
+  // Every gateway's probe through the drill: its SLO is judged here too; degraded and drift are
+  // reported (a drill breaks gateways on purpose; its hypothesis says what must hold).
+  const probes = new ProbeSampler(t);
 
   /** Drive a phase's probe tracks until done (or the signal stops them) and report them. */
   const judgePhase = async (pts: ProbeTrack[], signal: AbortSignal): Promise<void> => {
@@ -190,6 +195,7 @@ export async function runDrill(def: DrillFile, opts: DrillRunOptions): Promise<D
       }
     }
     load?.start(loadBudgetMs(def), ac.signal);
+    probes.start();
     if (qWatch !== undefined) queue.start(runs, qWatch.interval);
     const L = def.load;
     if (load) ev(`load: ${L.tools ? `${L.tools.rate}/s ${L.tools.tool}` : ''}${L.tools && L.webhooks ? ' + ' : ''}${L.webhooks ? `${L.webhooks.rate}/s webhooks` : ''} through ${t.lbUrl}`, 'phase');
@@ -197,7 +203,7 @@ export async function runDrill(def: DrillFile, opts: DrillRunOptions): Promise<D
 
     // BEFORE: the steady state must hold before anything is broken; a probe that could not be
     // measured does not establish it either.
-    const before = tracksFor(probes, 'before', timing);
+    const before = tracksFor(hypothesisProbes, 'before', timing);
     if (!ac.signal.aborted && before.length > 0) {
       await judgePhase(before, ac.signal);
       for (const b of before) if (!b.track.done) b.track.terminate('aborted');
@@ -210,7 +216,7 @@ export async function runDrill(def: DrillFile, opts: DrillRunOptions): Promise<D
     if (notHeld.length === 0 && !ac.signal.aborted) {
       methodRan = true;
       ev('method starts', 'phase');
-      const during = tracksFor(probes, 'during', timing);
+      const during = tracksFor(hypothesisProbes, 'during', timing);
       const stopDuring = new AbortController();
       const duringLoop = judgePhase(during, AbortSignal.any([ac.signal, stopDuring.signal]));
       const methodStart = Date.now();
@@ -269,7 +275,7 @@ export async function runDrill(def: DrillFile, opts: DrillRunOptions): Promise<D
 
   // AFTER: under load, polled until the hypothesis holds again.
   if (methodRan && !aborted) {
-    const after = tracksFor(probes, 'after', timing);
+    const after = tracksFor(hypothesisProbes, 'after', timing);
     if (after.length > 0) {
       await judgePhase(after, ac.signal);
       for (const a of after) if (!a.track.done) a.track.terminate(ac.signal.aborted ? 'aborted' : 'deadline');
@@ -280,6 +286,8 @@ export async function runDrill(def: DrillFile, opts: DrillRunOptions): Promise<D
 
   // Load stops; what it measured becomes figures.
   const loadStop = Date.now();
+  const probeSummary = summarizeProbes(await probes.stop());
+  thresholds.push(...probeThresholds(probeSummary, { degraded: false }).filter((x) => x.name.startsWith('probe P95')));
   const engine = await load?.stop();
   if (load) ev('load stopped', 'phase');
   await Promise.allSettled(watchJobs);
@@ -316,6 +324,6 @@ export async function runDrill(def: DrillFile, opts: DrillRunOptions): Promise<D
   const judged = applySaturation(thresholds, saturated);
   const verdict = overallVerdict({ thresholds: judged, saturated, aborted });
   ev(`verdict ${verdict.verdict}${verdict.reasons.length ? ` (${verdict.reasons.join('; ')})` : ''}`, 'verdict');
-  const result: DrillResult = { name: def.name, title: def.title, status: statusOfVerdict(verdict.verdict), reasons: verdict.reasons, startedAt, events, figures, thresholds: judged };
+  const result: DrillResult = { name: def.name, title: def.title, status: statusOfVerdict(verdict.verdict), reasons: verdict.reasons, startedAt, events, figures, thresholds: judged, probes: probeSummary };
   return { result, verdict, aborted, journal: journal.file, rollback: rb };
 }

@@ -10,7 +10,7 @@ import { parseThresholdExpr } from '../config/threshold-expr.ts';
 import { evaluateClientThreshold, type MetricSummary } from '../score/threshold.ts';
 import { Track, phaseOf, verdictOfPhase, type TrackSpec } from '../score/track.ts';
 import type { CompareOp } from '../config/common.ts';
-import { compare, worse, type ThresholdResult } from '../score/types.ts';
+import { compare, worse, type ThresholdResult, type ThresholdSource } from '../score/types.ts';
 import type { DrillLoad } from './load.ts';
 import type { Phase, Probe } from './schema.ts';
 import { PROBE_TIMEOUT_MS, readProbe } from '../probe/fetch.ts';
@@ -133,8 +133,8 @@ export async function checkProbe(p: Probe, t: ChaosTarget, load: DrillLoad | und
   }
 }
 
-function sourceOf(p: Probe): 'client' | 'promql' {
-  return 'promql' in p ? 'promql' : 'client';
+function sourceOf(p: Probe): ThresholdSource {
+  return 'promql' in p ? 'promql' : 'client' in p ? 'client' : 'server';
 }
 
 function exprOf(p: Probe): string {

@@ -29,6 +29,8 @@ export interface WatermarkSignals {
   drainCanary: boolean;
   /** Probes whose disk_ok disagrees with their own ratio and gate (a probe bug worth a line). */
   inconsistent: string[];
+  /** Why the level is what it is, one line per gateway past a gate. */
+  reasons: string[];
 }
 
 /** The gates of a tier: yellow 0.82 (1 TB) or 0.78 (2 TB), red 0.90. */
@@ -37,9 +39,22 @@ export function gatesFor(capacityBytes: number): { yellow: number; red: number }
 }
 
 export function watermarkPolicy(disks: readonly GatewayDisk[]): WatermarkSignals {
+  // A gateway that says its disk is not ok but not how full it is gives no evidence that it is
+  // below the red gate: missing evidence fails closed (red), and the report says so.
+  const unmeasured = (d: GatewayDisk) => !d.diskOk && Number.isNaN(d.ratio);
   const yellow = disks.filter((d) => d.ratio >= d.yellow || !d.diskOk).map((d) => d.gateway);
-  const red = disks.filter((d) => d.ratio >= d.red).map((d) => d.gateway);
-  const inconsistent = disks.filter((d) => d.diskOk !== d.ratio < d.yellow).map((d) => d.gateway);
+  const red = disks.filter((d) => d.ratio >= d.red || unmeasured(d)).map((d) => d.gateway);
+  const inconsistent = disks.filter((d) => !Number.isNaN(d.ratio) && d.diskOk !== d.ratio < d.yellow).map((d) => d.gateway);
+  const pct = (x: number) => `${Math.round(x * 100)}%`;
+  const reasons = disks.flatMap((d) =>
+    unmeasured(d)
+      ? [`${d.gateway}: disk_ok false without disk_used_ratio — no evidence it is below the red gate, treated as red (fails closed)`]
+      : d.ratio >= d.red
+        ? [`${d.gateway}: ${pct(d.ratio)} used ≥ red gate ${pct(d.red)}`]
+        : d.ratio >= d.yellow || !d.diskOk
+          ? [`${d.gateway}: ${Number.isNaN(d.ratio) ? 'disk_ok false' : `${pct(d.ratio)} used ≥ yellow gate ${pct(d.yellow)}`}${d.diskOk ? '' : ' (disk_ok false)'}`]
+          : [],
+  );
   const level: WatermarkLevel = red.length > 0 ? 'red' : yellow.length > 0 ? 'yellow' : 'ok';
   return {
     level,
@@ -51,6 +66,7 @@ export function watermarkPolicy(disks: readonly GatewayDisk[]): WatermarkSignals
     scaleToMin: level === 'red',
     drainCanary: level === 'red',
     inconsistent,
+    reasons,
   };
 }
 

@@ -3,7 +3,10 @@
 import { scrapeIntervalSeconds } from '../config/profile.ts';
 import { numberOf } from '../prom/read.ts';
 import { statusColumn } from '../score/status.ts';
+import { summarizeProbes, probeThresholds } from '../probe/judge.ts';
+import { ProbeSampler, type ProbeSample } from '../probe/sampler.ts';
 import { promClientOf, type BoundTarget } from '../target/bind.ts';
+import { chaosTargetFrom } from '../target/target.ts';
 import { databaseUrlOf, withTarget } from '../target/with-target.ts';
 import { resolveScenario, type ScenarioFile } from '../config/scenario.ts';
 import type { EngineProgress } from '../load/engine.ts';
@@ -86,53 +89,65 @@ async function gateOn(bound: BoundTarget, files: ScenarioFile[], opts: GateOptio
     let saturated = false;
     const saturation: string[] = [];
     let aborted = false;
-    for (const f of files) {
-      if (opts.signal.aborted) {
-        aborted = true;
-        break;
+    // Every gateway's probe through the whole run: a degraded gateway keeps serving (HTTP 200,
+    // the load balancer keeps it), so only its probe says so — and that fails the gate.
+    const sampler = new ProbeSampler(chaosTargetFrom(bound));
+    sampler.start();
+    let probeSamples: ProbeSample[] = [];
+    try {
+      for (const f of files) {
+        if (opts.signal.aborted) {
+          aborted = true;
+          break;
+        }
+        opts.log(`${f.name}: start (${opts.profile})`);
+        const out = await runScenario(f, {
+          profile: opts.profile,
+          target: {
+            baseUrl: lb,
+            tokens: bound.tokens,
+            runId,
+            ...(databaseUrl ? { databaseUrl } : {}),
+            ...(profile.websocket ? { wsConnectParams: profile.websocket.connectParams } : {}),
+          },
+          prom,
+          scrapeIntervalSeconds: scrape,
+          signal: opts.signal,
+          ...(opts.onProgress ? { onProgress: (p: EngineProgress) => opts.onProgress?.(f.name, p) } : {}),
+        });
+        scenarios.push(out.result);
+        if (out.saturated) {
+          saturated = true;
+          saturation.push(...out.saturationReasons.map((r) => `${f.name}: ${r}`));
+        }
+        if (out.engine.aborted) aborted = true;
+        const r = out.result;
+        opts.log(
+          `${f.name}: ${r.status} — ${r.requests} requests, ${r.errors} errors, p50 ${fmt(r.p50)} p95 ${fmt(r.p95)} p99 ${fmt(r.p99)}` +
+            (r.dropped > 0 ? `, ${r.dropped} dropped starts` : ''),
+        );
+        for (const t of r.thresholds) opts.log(`  ${statusColumn(t.verdict)} ${t.name}: ${t.detail}`);
+        if (aborted) break;
       }
-      opts.log(`${f.name}: start (${opts.profile})`);
-      const out = await runScenario(f, {
-        profile: opts.profile,
-        target: {
-          baseUrl: lb,
-          tokens: bound.tokens,
-          runId,
-          ...(databaseUrl ? { databaseUrl } : {}),
-          ...(profile.websocket ? { wsConnectParams: profile.websocket.connectParams } : {}),
-        },
-        prom,
-        scrapeIntervalSeconds: scrape,
-        signal: opts.signal,
-        ...(opts.onProgress ? { onProgress: (p: EngineProgress) => opts.onProgress?.(f.name, p) } : {}),
-      });
-      scenarios.push(out.result);
-      if (out.saturated) {
-        saturated = true;
-        saturation.push(...out.saturationReasons.map((r) => `${f.name}: ${r}`));
+      // Scenarios of the template that were not asked for (or not reached) stay "Not run".
+      for (const t of TEMPLATE_SCENARIOS) {
+        if (!scenarios.some((s) => s.name === t.name)) {
+          scenarios.push({ name: t.name, title: t.title, status: 'Not run', p50: null, p95: null, p99: null, errorRate: null, errorRateOf: 'requests', requests: 0, errors: 0, dropped: 0, thresholds: [], reasons: [], extra: {}, noData: {}, series: [] });
+        }
       }
-      if (out.engine.aborted) aborted = true;
-      const r = out.result;
-      opts.log(
-        `${f.name}: ${r.status} — ${r.requests} requests, ${r.errors} errors, p50 ${fmt(r.p50)} p95 ${fmt(r.p95)} p99 ${fmt(r.p99)}` +
-          (r.dropped > 0 ? `, ${r.dropped} dropped starts` : ''),
-      );
-      for (const t of r.thresholds) opts.log(`  ${statusColumn(t.verdict)} ${t.name}: ${t.detail}`);
-      if (aborted) break;
+    } finally {
+      probeSamples = await sampler.stop();
     }
-    // Scenarios of the template that were not asked for (or not reached) stay "Not run".
-    for (const t of TEMPLATE_SCENARIOS) {
-      if (!scenarios.some((s) => s.name === t.name)) {
-        scenarios.push({ name: t.name, title: t.title, status: 'Not run', p50: null, p95: null, p99: null, errorRate: null, errorRateOf: 'requests', requests: 0, errors: 0, dropped: 0, thresholds: [], reasons: [], extra: {}, noData: {}, series: [] });
-      }
-    }
+    const probes = summarizeProbes(probeSamples);
+    const probeChecks = probeThresholds(probes, { degraded: true });
+    for (const t of probeChecks) opts.log(`  ${statusColumn(t.verdict)} ${t.name}: ${t.detail}`);
 
     const endedAt = new Date();
     opts.log('metrics: scoring the Metrics-to-monitor table over the run window');
     const metrics = await evaluateMetricRows(prom, profile.metrics, { start: startedAt, end: endedAt, scrapeIntervalSeconds: scrape });
     for (const m of metrics) opts.log(`  ${statusColumn(m.verdict, m.gate)} ${m.group} / ${m.metric}: ${m.detail}`);
 
-    const all: Array<Pick<ThresholdResult, 'verdict' | 'source' | 'name'>> = scenarios.flatMap((s) => s.thresholds);
+    const all: Array<Pick<ThresholdResult, 'verdict' | 'source' | 'name'>> = [...scenarios.flatMap((s) => s.thresholds), ...probeChecks];
     // The whole plan exercises every row of the table, so there a row without data fails closed
     // (SPEC §3). A run of chosen scenarios may not touch a row at all (a policy-only run makes no
     // connector reads: 0/0): the row is reported as no data but does not decide the verdict.
@@ -156,10 +171,11 @@ async function gateOn(bound: BoundTarget, files: ScenarioFile[], opts: GateOptio
       ...(aborted ? { abortReason: 'interrupted (SIGINT/SIGTERM) before every scenario finished' } : {}),
       reasons: verdict.reasons,
       scenarios: scenarios.sort((a, b) => order(a.name) - order(b.name)),
-      thresholds: [],
+      thresholds: probeChecks,
       metrics,
       generator: { saturated, reasons: saturation, figures: {} },
       drills,
+      probes,
     };
     const reports = writeReports(opts.outDir, results);
     for (const p of reports.problems) opts.log(`results: repaired before writing: ${p}`);

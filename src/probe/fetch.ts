@@ -36,14 +36,17 @@ export async function readProbe(t: ChaosTarget, gateway: string, timeoutMs = PRO
   const g = gatewayOf(t, gateway);
   const { kind, path } = probeOf(t, gateway);
   const base = { gateway, kind, path };
+  let headers: Record<string, string> = {};
+  try {
+    if (kind === 'composite') headers = { authorization: `Bearer ${tokenOf(t, 'probe')}` };
+  } catch (err) {
+    return { ...base, ms: null, status: null, valid: false, degraded: null, problem: (err as Error).message };
+  }
   const t0 = performance.now();
   let status: number;
   let body: unknown;
   try {
-    const res = await fetch(`${g.url}${path}`, {
-      ...(kind === 'composite' ? { headers: { authorization: `Bearer ${tokenOf(t, 'probe')}` } } : {}),
-      signal: AbortSignal.timeout(timeoutMs),
-    });
+    const res = await fetch(`${g.url}${path}`, { headers, signal: AbortSignal.timeout(timeoutMs) });
     status = res.status;
     body = await res.json().catch(() => undefined);
   } catch (err) {

@@ -2,6 +2,7 @@
 // summary, results table, latency-over-time and requests charts per scenario from the
 // per-second buckets, a percentile chart, the metrics table, drill timelines, thresholds.
 import { statusOfVerdict } from '../score/status.ts';
+import { PROBE_HEADER, probeNotes, probeRows } from './probes.ts';
 import { figureText, formatAlert, formatCondition, formatMs, formatPct, formatValue } from './format.ts';
 import { metricObserved, metricStatus, scenarioCells } from './markdown.ts';
 import { TEMPLATE_SCENARIOS, type Results, type ScenarioResult, type ThresholdRecord } from './results.ts';
@@ -225,6 +226,7 @@ export function renderHtml(results: Results): string {
     parts.push('<h2>Metrics to monitor</h2>');
     parts.push(table(['Group', 'Metric', 'Target', 'Alert Threshold', 'Observed', 'Status'], r.metrics.map((m) => [m.group, m.metric, formatCondition(m.target.op, m.target.value, m.unit), formatAlert(m.alert, m.unit), metricObserved(m), metricStatus(m)]), 5));
   }
+  if (r.probes !== undefined) parts.push('<h2>Gateway probes</h2>', table(PROBE_HEADER, probeRows(r.probes)), ...probeNotes(r.probes).map((n) => `<p>${esc(n)}</p>`));
   if (r.drills.length > 0) {
     parts.push('<h2>Drills</h2>');
     for (const d of r.drills) {

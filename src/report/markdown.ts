@@ -1,6 +1,7 @@
 // results.md: the results template table of SPEC §6 (exact header and rows), the Metrics-to-
 // monitor table of §3 with observed values, and every threshold with its verdict.
 import { statusOfVerdict, statusText } from '../score/status.ts';
+import { PROBE_HEADER, probeNotes, probeRows } from './probes.ts';
 import { figureText, formatAlert, formatCondition, formatMs, formatPct, formatValue, NONE } from './format.ts';
 import { TEMPLATE_SCENARIOS, type MetricRowRecord, type Results, type ScenarioResult, type ThresholdRecord } from './results.ts';
 import { redact } from '../util/redact.ts';
@@ -111,6 +112,7 @@ export function renderMarkdown(results: Results): string {
   }
   lines.push('## Metrics to monitor', '');
   lines.push(...(results.metrics.length > 0 ? renderMetricsTable(results) : ['(no metric rows were scored)']), '');
+  if (results.probes !== undefined) lines.push('## Gateway probes', '', ...renderProbes(results.probes), '');
   if (results.drills.length > 0) {
     lines.push('## Drills', '', ...renderDrills(results), '');
   }
@@ -171,4 +173,8 @@ function drillFigures(d: DrillRecord): string[] {
   if (out.length === 0) out.push('(no figures)', '');
   if (out[out.length - 1] === '') out.pop();
   return out;
+}
+
+export function renderProbes(p: NonNullable<Results['probes']>): string[] {
+  return [tableRow(PROBE_HEADER), separatorRow(PROBE_HEADER.length), ...probeRows(p).map(tableRow), '', ...probeNotes(p)];
 }

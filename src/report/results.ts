@@ -29,7 +29,7 @@ export type ScenarioStatus = z.output<typeof ScenarioStatusSchema>;
 
 export const ThresholdResultSchema = z.object({
   name: z.string(),
-  source: z.enum(['client', 'promql']),
+  source: z.enum(['client', 'promql', 'server']),
   expr: z.string(),
   query: z.string().optional(),
   observed: Num.nullable(),
@@ -100,6 +100,29 @@ export const MetricRowResultSchema = z.object({
   detail: z.string(),
 });
 
+/** Every gateway's probe over the run (SPEC §5): latency, degraded samples, drift. */
+export const ProbeSummarySchema = z.object({
+  gateways: z.array(
+    z.object({
+      gateway: z.string(),
+      kind: z.enum(['composite', 'readyz']),
+      path: z.string(),
+      samples: Count,
+      answered: Count,
+      p50Ms: Num.nullable(),
+      p95Ms: Num.nullable(),
+      maxMs: Num.nullable(),
+      degradedSamples: Count,
+      firstDegradedAt: Num.nullable(),
+      degradedReasons: z.array(z.string()),
+      problems: Count,
+      firstProblem: z.string().nullable(),
+    }),
+  ),
+  drift: z.array(z.string()),
+  disagreements: z.array(z.string()),
+});
+
 export const DrillResultSchema = z.object({
   name: z.string(),
   title: z.string(),
@@ -113,6 +136,7 @@ export const DrillResultSchema = z.object({
   thresholds: z.array(ThresholdResultSchema).default([]),
   /** Why the status is what it is (from the verdict rules), one short line each. */
   reasons: z.array(z.string()).default([]),
+  probes: ProbeSummarySchema.optional(),
 });
 export type DrillResult = z.input<typeof DrillResultSchema>;
 
@@ -141,6 +165,8 @@ export const ResultsSchema = z.object({
     figures: z.record(z.string(), z.union([Num, z.null()])).default({}),
   }),
   drills: z.array(DrillResultSchema).default([]),
+  /** Every gateway's probe sampled through the run (SPEC §5). */
+  probes: ProbeSummarySchema.optional(),
 });
 
 export type Results = z.output<typeof ResultsSchema>;

@@ -2,7 +2,7 @@
 // figures they measured this way — judged into threshold results. A figure that was not measured (null, missing, NaN) is no data with the reason, never a
 // pass and never a zero. (Their status words: ./status.ts.)
 import type { CompareOp } from '../config/common.ts';
-import { compare, type ThresholdResult } from './types.ts';
+import { compare, type ThresholdResult, type ThresholdSource } from './types.ts';
 
 export interface Criterion {
   name: string;
@@ -10,7 +10,7 @@ export interface Criterion {
   op: CompareOp;
   value: number;
   /** Where the figure came from: the harness's own measurement, or a PromQL query. */
-  source?: 'client' | 'promql';
+  source?: ThresholdSource;
 }
 
 export function judgeCriterion(c: Criterion, observed: unknown, whyMissing = 'not measured'): ThresholdResult {

@@ -17,9 +17,17 @@ export interface RegressionOutcome {
   verdict: Verdict;
 }
 
+/**
+ * Where a threshold's observation comes from: timed or counted by the harness's own client
+ * (`client`), a PromQL query (`promql`), or a state the system reports about itself and the
+ * harness only reads (`server`: a gateway's composite probe, the load balancer's view). Only
+ * `client` observations are distrusted when the load generator saturates.
+ */
+export type ThresholdSource = 'client' | 'promql' | 'server';
+
 export interface ThresholdResult {
   name: string;
-  source: 'client' | 'promql';
+  source: ThresholdSource;
   /** Client: the expression (`p(95)<100ms`); PromQL: `<query> < value`. */
   expr: string;
   /** PromQL thresholds: the query as sent (placeholders substituted). */

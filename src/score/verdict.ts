@@ -13,7 +13,7 @@
 //   (PromQL) failures stay failures: the server did fail, whatever the client's state.
 // - an aborted run: it cannot pass (part of it never ran); failures seen so far still count.
 import { PromError } from '../prom/client.ts';
-import type { Verdict } from './types.ts';
+import type { ThresholdSource, Verdict } from './types.ts';
 
 export type OverallVerdict = Verdict;
 
@@ -21,7 +21,7 @@ export const EXIT = { pass: 0, fail: 1, usage: 2, noData: 3 } as const;
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
 export interface VerdictInput {
-  thresholds: { verdict: Verdict; source: 'client' | 'promql'; name?: string }[];
+  thresholds: { verdict: Verdict; source: ThresholdSource; name?: string }[];
   /** The load generator could not keep its schedule (SPEC §9). */
   saturated?: boolean;
   aborted?: boolean;

@@ -70,10 +70,11 @@ export default defineStep({
     f('scale_to_min', sig.scaleToMin ? 1 : 0);
     f('probe_inconsistent', sig.inconsistent.length);
     ctx.ev(
-      `watermark ${sig.level}: disk_ok false on ${disks.filter((d) => !d.diskOk).map((d) => `${d.gateway} (${Number.isNaN(d.ratio) ? 'no ratio reported' : `${pct(d.ratio)} ≥ ${pct(d.yellow)}`})`).join(', ') || 'none'}` +
+      `watermark ${sig.level}: ${sig.reasons.join('; ') || 'every disk below its yellow gate'}` +
         `${sig.blockScaleUp ? '; scale-up blocked, stable lane only' : ''}${sig.scaleToMin ? '; scale to minimum replicas' : ''}`,
       'measure',
     );
+    if (sig.reasons.length > 0) ctx.figure(`${ctx.id}.why`, sig.reasons.join('; '));
     f('digest_published', sig.broadcastDigest ? await broadcastDigest(ctx, disks, sig) : 0);
     if (sig.drainCanary) {
       const server = gatewayOf(t, a.canary).server;

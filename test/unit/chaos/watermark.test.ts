@@ -39,4 +39,15 @@ describe('disk watermark policy', () => {
     expect(s.inconsistent).toEqual(['gw-2']);
     expect(s.level).toBe('yellow');
   });
+
+  it('disk_ok false with no disk_used_ratio fails closed: red, scale to minimum, and the reason says why', () => {
+    const silent = { ...disk('gw-3', Number.NaN, 1e12), diskOk: false };
+    const s = watermarkPolicy([disk('gw-1', 0.5, 1e12), silent]);
+    expect(s.level).toBe('red');
+    expect(s.scaleToMin).toBe(true);
+    expect(s.red).toEqual(['gw-3']);
+    expect(s.reasons).toEqual(['gw-3: disk_ok false without disk_used_ratio — no evidence it is below the red gate, treated as red (fails closed)']);
+    // disk_ok true without a ratio is a healthy probe that reports less: nothing to act on.
+    expect(watermarkPolicy([{ ...disk('gw-1', Number.NaN, 1e12), diskOk: true }]).level).toBe('ok');
+  });
 });

@@ -58,7 +58,7 @@ describe('watermark.enforce', () => {
     });
     expect(notifierCalls()).toEqual([]);
     expect(r.journal.snapshot.entries).toEqual([]);
-    expect(r.events).toEqual([{ label: 'watermark ok: disk_ok false on none', kind: 'measure' }]);
+    expect(r.events).toEqual([{ label: 'watermark ok: every disk below its yellow gate', kind: 'measure' }]);
     expect(await adminState('gw-3')).toBe('ready');
   });
 
@@ -89,7 +89,7 @@ describe('watermark.enforce', () => {
     expect(r.journal.snapshot.entries).toEqual([]);
     expect(await adminState('gw-3')).toBe('ready');
     expect(r.events.map((e) => e.label)).toEqual([
-      'watermark yellow: disk_ok false on gw-2 (83% ≥ 82%), gw-3 (79% ≥ 78%); scale-up blocked, stable lane only',
+      'watermark yellow: gw-2: 83% used ≥ yellow gate 82% (disk_ok false); gw-3: 79% used ≥ yellow gate 78% (disk_ok false); scale-up blocked, stable lane only',
       'digest 1 published: 2× disk-yellow',
     ]);
   });
