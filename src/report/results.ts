@@ -100,6 +100,21 @@ export const MetricRowResultSchema = z.object({
   detail: z.string(),
 });
 
+/** One second of one storm discipline, by when the answers came. */
+export const StormSecondSchema = z.object({
+  /** Unix time, seconds. */
+  t: z.number(),
+  /** Requests answered in this second (every attempt, retries included). */
+  requests: Count,
+  /** Deliveries acknowledged (2xx with a run id). */
+  accepted: Count,
+  /** Answers 429 (throttled). */
+  status429: Count,
+  /** Deliveries acknowledged in this second whose run was never found on the receiving side; null when that side could not be read. */
+  lost: Count.nullable(),
+});
+export type StormSecond = z.output<typeof StormSecondSchema>;
+
 export const DrillResultSchema = z.object({
   name: z.string(),
   title: z.string(),
@@ -113,6 +128,10 @@ export const DrillResultSchema = z.object({
   thresholds: z.array(ThresholdResultSchema).default([]),
   /** Why the status is what it is (from the verdict rules), one short line each. */
   reasons: z.array(z.string()).default([]),
+  /** The client's per-second series under the drill's load (latencies in ms), for the charts. */
+  series: z.array(SecondBucketSchema).default([]),
+  /** A storm's per-second answers, per retry discipline (`capped`, `unbounded`). */
+  disciplines: z.record(z.string(), z.array(StormSecondSchema)).default({}),
 });
 export type DrillResult = z.input<typeof DrillResultSchema>;
 
