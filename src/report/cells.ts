@@ -3,7 +3,7 @@
 // are never re-derived here: the verdict was decided where it was measured (src/score/status.ts);
 // these functions only put it into words.
 import { statusOfVerdict, statusText, statusWithReasons } from '../score/status.ts';
-import { formatAlert, formatCondition, formatPct, formatValue, NONE } from './format.ts';
+import { figureText, formatAlert, formatCondition, formatPct, formatValue, NONE } from './format.ts';
 import { latencyCell } from './judged.ts';
 import { TEMPLATE_SCENARIOS, type MetricRowRecord, type Results, type ScenarioResult, type ThresholdRecord } from './results.ts';
 
@@ -55,4 +55,43 @@ export function thresholdStatus(t: Pick<ThresholdRecord, 'verdict'>, ran = true)
 /** A drill's or storm's status, an inconclusive one with its reasons. */
 export function drillStatus(d: { status: ScenarioResult['status']; reasons?: readonly string[] | undefined }): string {
   return statusWithReasons(d.status, d.reasons);
+}
+
+type Figures = Results['drills'][number];
+
+export interface FigureTables {
+  /** `opt_*` figures: the drill's options, as `name value`. */
+  options: string[];
+  /** Figures named `<column>.<row>` (a storm's `capped.requests`) pivoted: a column per prefix. */
+  pivot: { header: string[]; rows: string[][] } | undefined;
+  /** Every other figure: name, value (or "no data (why)"). */
+  plain: string[][];
+  /** Why pivoted figures have no data. */
+  noData: string[];
+}
+
+/** A drill's or storm's figures as tables, the same in results.md and report.html. */
+export function figureTables(d: Pick<Figures, 'figures' | 'noData'>): FigureTables {
+  const entries = Object.entries(d.figures);
+  const cellOf = (v: Figures['figures'][string] | undefined) => (v === undefined ? NONE : figureText(v));
+  const dotted = entries.filter(([k]) => !k.startsWith('opt_') && k.includes('.'));
+  let pivot: FigureTables['pivot'];
+  if (dotted.length > 0) {
+    const cols: string[] = [];
+    const rows: string[] = [];
+    for (const [k] of dotted) {
+      const i = k.indexOf('.');
+      if (!cols.includes(k.slice(0, i))) cols.push(k.slice(0, i));
+      if (!rows.includes(k.slice(i + 1))) rows.push(k.slice(i + 1));
+    }
+    pivot = { header: ['Figure', ...cols], rows: rows.map((r) => [r, ...cols.map((c) => cellOf(d.figures[`${c}.${r}`]))]) };
+  }
+  return {
+    options: entries.filter(([k]) => k.startsWith('opt_')).map(([k, v]) => `${k.slice(4)} ${cellOf(v)}`),
+    pivot,
+    plain: entries.filter(([k]) => !k.startsWith('opt_') && !k.includes('.')).map(([k, v]) => [k, figureText(v, d.noData[k])]),
+    noData: Object.entries(d.noData)
+      .filter(([k]) => k.includes('.'))
+      .map(([k, r]) => `${k}: ${r}`),
+  };
 }

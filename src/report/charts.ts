@@ -7,7 +7,7 @@
 import { formatMs } from './format.ts';
 import { drillClock, faultWindows, marks, ofDiscipline, type DrillRecord } from './drill-series.ts';
 import type { ScenarioResult, StormSecond } from './results.ts';
-import { chart, esc, f1, MARGIN, niceTicks, polylines, rangeTicks, svgRoot, textWidth, timeLabel, W, type LegendItem, type Rect } from './svg.ts';
+import { CHAR_W, chart, esc, f1, MARGIN, niceTicks, polylines, rangeTicks, svgRoot, textWidth, timeLabel, W, type LegendItem, type Rect } from './svg.ts';
 
 const COLORS = { p50: '#2b6cb0', p95: '#dd6b20', p99: '#c53030', req: '#a0aec0', err: '#c53030', fault: '#fed7d7', mark: '#2b6cb0', recover: '#2f855a', accepted: '#2f855a', s429: '#dd6b20', lost: '#c53030' };
 const PALETTE = ['#2b6cb0', '#dd6b20', '#2f855a', '#6b46c1', '#c53030', '#b7791f', '#319795'];
@@ -184,9 +184,35 @@ export function stormChart(d: DrillRecord, discipline: string, seconds: readonly
   });
 }
 
+/** Words into lines of at most `width` characters (a word longer than that is cut across lines). */
+export function wrapText(text: string, width: number): string[] {
+  const n = Math.max(8, Math.floor(width));
+  const out: string[] = [];
+  let cur = '';
+  for (let word of text.split(/\s+/).filter((w) => w !== '')) {
+    while (word.length > n) {
+      if (cur !== '') {
+        out.push(cur);
+        cur = '';
+      }
+      out.push(word.slice(0, n));
+      word = word.slice(n);
+    }
+    if (cur === '') cur = word;
+    else if (cur.length + 1 + word.length <= n) cur += ` ${word}`;
+    else {
+      out.push(cur);
+      cur = word;
+    }
+  }
+  if (cur !== '') out.push(cur);
+  return out.length > 0 ? out : [''];
+}
+
 /**
  * A drill's events on the drill's clock, one row each. A label goes right of its marker when it
- * fits, else left of it; when neither fits the picture grows to the right, so no label is cut.
+ * fits, else left of it; a label that fits neither side is wrapped onto more lines on the wider
+ * side, so no label is cut and the picture keeps the width of the charts above it (same x axis).
  */
 export function timelineChart(d: DrillRecord): string {
   if (d.events.length === 0) return '<p class="muted">No events recorded.</p>';
@@ -197,18 +223,21 @@ export function timelineChart(d: DrillRecord): string {
   const plotW = W - MARGIN.l - MARGIN.r;
   const x = (v: number) => MARGIN.l + (v / xMax) * plotW;
   const axis = 22;
-  const rowH = 16;
-  const h = axis + 16 + events.length * rowH + 8;
-  let width = W;
-  const rows = events.map((e, i) => {
+  const lineH = 13;
+  let y = axis + 20;
+  const rows = events.map((e) => {
     const label = `${f1(e.t)}s ${e.label}`;
     const cx = x(e.t);
+    const roomRight = W - 4 - (cx + 6);
+    const roomLeft = cx - 6 - 4;
     const tw = textWidth(label);
-    const right = cx + 6 + tw <= W - 2;
-    const left = !right && cx - 6 - tw >= 2;
-    if (!right && !left) width = Math.max(width, cx + 6 + tw + 4);
-    return { e, i, label, cx, anchor: left ? 'end' : 'start', tx: left ? cx - 6 : cx + 6, y: axis + 20 + i * rowH };
+    const right = tw <= roomRight || (tw > roomLeft && roomRight >= roomLeft);
+    const lines = wrapText(label, (right ? roomRight : roomLeft) / CHAR_W);
+    const row = { e, lines, cx, anchor: right ? 'start' : 'end', tx: right ? cx + 6 : cx - 6, y };
+    y += lines.length * lineH + 3;
+    return row;
   });
+  const h = y + 4;
   const color = (kind: string | undefined) => (kind === 'fault' ? '#c53030' : kind === 'recover' ? COLORS.recover : kind === 'error' ? '#9b2c2c' : kind === 'measure' ? COLORS.mark : '#718096');
   const plot: Rect = { x: MARGIN.l, y: axis, w: plotW, h: h - axis - 4 };
   let body = `<title>${esc(`${d.title} timeline`)}</title>`;
@@ -219,8 +248,10 @@ export function timelineChart(d: DrillRecord): string {
   body += xt.map((t) => `<line x1="${f1(x(t.v))}" x2="${f1(x(t.v))}" y1="${axis - 4}" y2="${axis + 4}" stroke="#4a5568"/><text x="${f1(x(t.v))}" y="${axis - 8}" text-anchor="middle">${esc(t.label)}</text>`).join('');
   for (const r of rows) {
     const c = color(r.e.kind);
-    body += `<line x1="${f1(r.cx)}" x2="${f1(r.cx)}" y1="${axis}" y2="${r.y - 4}" stroke="${c}" stroke-dasharray="2,2"/>`;
-    body += `<circle cx="${f1(r.cx)}" cy="${r.y - 4}" r="3" fill="${c}"/><text class="tl-label" x="${f1(r.tx)}" y="${r.y}" text-anchor="${r.anchor}">${esc(r.label)}</text>`;
+    body += `<line x1="${f1(r.cx)}" x2="${f1(r.cx)}" y1="${axis}" y2="${r.y - 4}" stroke="${c}" stroke-dasharray="2,2"/><circle cx="${f1(r.cx)}" cy="${r.y - 4}" r="3" fill="${c}"/>`;
+    body += r.lines
+      .map((l, k) => `<text class="tl-label" x="${f1(r.tx)}" y="${r.y + k * lineH}" text-anchor="${r.anchor}" stroke="#fff" stroke-width="3" paint-order="stroke">${esc(l)}</text>`)
+      .join('');
   }
-  return svgRoot(width, h, `${d.title} timeline`, body);
+  return svgRoot(W, h, `${d.title} timeline`, body);
 }

@@ -4,10 +4,10 @@
 // errors over its faults with its timeline (per storm discipline the answers per second), and
 // the thresholds. Each section is one function; renderHtml lists them.
 import { statusOfVerdict } from '../score/status.ts';
-import { drillStatus, metricCells, METRICS_HEADER, RESULTS_HEADER, resultRows, thresholdStatus } from './cells.ts';
+import { drillStatus, figureTables, metricCells, METRICS_HEADER, RESULTS_HEADER, resultRows, thresholdStatus } from './cells.ts';
 import { drillErrorChart, drillLatencyChart, latencyChart, percentileChart, stormChart, throughputChart, timelineChart } from './charts.ts';
 import { drillOnly } from './drill-series.ts';
-import { figureText, formatPct, formatValue, roundLongNumbers } from './format.ts';
+import { formatPct, formatValue, roundLongNumbers } from './format.ts';
 import type { Results, ThresholdRecord } from './results.ts';
 import { esc } from './svg.ts';
 import { redact } from '../util/redact.ts';
@@ -45,7 +45,7 @@ h1{font-size:22px}h2{font-size:18px;margin-top:32px;border-bottom:1px solid #e2e
 table{border-collapse:collapse;width:100%;margin:8px 0}table.fixed{table-layout:fixed}th,td{border:1px solid #e2e8f0;padding:4px 8px;text-align:left;vertical-align:top;overflow-wrap:anywhere}
 th{background:#f7fafc}.pass{color:#22543d;background:#f0fff4}.fail{color:#742a2a;background:#fff5f5}.nodata{color:#744210;background:#fffff0}.inconclusive{color:#553c9a;background:#faf5ff}.muted{color:#718096}
 .verdict{display:inline-block;padding:2px 10px;border-radius:4px;font-weight:600}code{font-size:12px;overflow-wrap:anywhere;white-space:pre-wrap}
-svg{display:block;margin:4px 0 12px}.figures{font-size:13px}`;
+svg{display:block;margin:4px 0 12px}.figures{font-size:13px}.figure-tables{display:flex;gap:16px;align-items:flex-start}.figure-tables table{width:auto;flex:1 1 0}`;
 
 // ── sections ──────────────────────────────────────────────────────────────────
 
@@ -88,13 +88,17 @@ type DrillRecord = Results['drills'][number];
 function drillBlock(d: DrillRecord): string {
   const status = drillStatus(d);
   const parts = [`<h3>${esc(d.title)} — <span class="${statusClass(status)}">${esc(status)}</span></h3>`];
-  const figs = Object.entries(d.figures).map(([k, val]) => `${k} ${figureText(val, d.noData[k])}`).join(' · ');
-  if (figs) parts.push(`<p class="figures">${esc(figs)}</p>`);
   const disciplines = Object.entries(d.disciplines).filter(([, s]) => s.length > 0);
   if (d.series.length > 0) parts.push(drillLatencyChart(d), drillErrorChart(d));
-  else if (disciplines.length === 0) parts.push('<p class="muted">No per-second client series was recorded for this drill.</p>');
-  for (const [name, seconds] of disciplines) parts.push(`<h4>${esc(name)}</h4>`, stormChart(d, name, seconds));
+  else if (disciplines.length === 0) parts.push('<p class="muted">No per-second series was recorded for this run.</p>');
+  for (const [name, seconds] of disciplines) parts.push(`<h4>${esc(name)}: answers per second</h4>`, stormChart(d, name, seconds));
   parts.push(timelineChart(d));
+  const f = figureTables(d);
+  if (f.options.length > 0) parts.push(`<p class="figures">Options: ${esc(f.options.join(', '))}</p>`);
+  // Figures side by side: the pivot (a column per discipline) beside the plain ones.
+  const tables = [f.pivot ? table(f.pivot.header.map((t) => ({ title: t })), f.pivot.rows, 'figures') : '', f.plain.length > 0 ? table([{ title: 'Figure' }, { title: 'Value' }], f.plain, 'figures') : ''].filter((t) => t !== '');
+  if (tables.length > 0) parts.push(`<div class="figure-tables">${tables.join('')}</div>`);
+  if (f.noData.length > 0) parts.push(`<p class="figures muted">No data: ${esc(f.noData.join('; '))}</p>`);
   return parts.join('\n');
 }
 

@@ -3,9 +3,9 @@
 // (timeline, the client's latency and errors per fault window, a storm's answers per second),
 // and every threshold with its verdict. Each section is one function; renderMarkdown lists them.
 import { statusOfVerdict } from '../score/status.ts';
-import { drillStatus, metricCells, METRICS_HEADER, RESULTS_HEADER, resultRows, thresholdStatus } from './cells.ts';
+import { drillStatus, figureTables, metricCells, METRICS_HEADER, RESULTS_HEADER, resultRows, thresholdStatus } from './cells.ts';
 import { binSeconds, binWidth, drillClock, drillOnly, windowStats, type DrillRecord } from './drill-series.ts';
-import { figureText, formatMs, formatPct, formatValue, NONE } from './format.ts';
+import { figureText, formatMs, formatPct, formatValue } from './format.ts';
 import type { Results, ThresholdRecord } from './results.ts';
 import { redact } from '../util/redact.ts';
 
@@ -177,38 +177,13 @@ function stormSeconds(d: DrillRecord): string[] {
   return out;
 }
 
-function figureCell(v: DrillRecord['figures'][string] | undefined): string {
-  return v === undefined ? NONE : figureText(v);
-}
-
 function drillFigures(d: DrillRecord): string[] {
-  const entries = Object.entries(d.figures);
-  const options = entries.filter(([k]) => k.startsWith('opt_'));
-  const plain = entries.filter(([k]) => !k.startsWith('opt_') && !k.includes('.'));
-  const dotted = entries.filter(([k]) => !k.startsWith('opt_') && k.includes('.'));
+  const f = figureTables(d);
   const out: string[] = [];
-  if (options.length > 0) out.push(`Options: ${options.map(([k, v]) => `${k.slice(4)} ${figureCell(v)}`).join(', ')}`, '');
-  if (dotted.length > 0) {
-    const cols: string[] = [];
-    const rows: string[] = [];
-    for (const [k] of dotted) {
-      const i = k.indexOf('.');
-      const c = k.slice(0, i);
-      const r = k.slice(i + 1);
-      if (!cols.includes(c)) cols.push(c);
-      if (!rows.includes(r)) rows.push(r);
-    }
-    out.push(tableRow(['Figure', ...cols]), separatorRow(cols.length + 1));
-    for (const r of rows) out.push(tableRow([r, ...cols.map((c) => figureCell(d.figures[`${c}.${r}`]))]));
-    out.push('');
-  }
-  if (plain.length > 0) {
-    out.push(tableRow(['Figure', 'Value']), separatorRow(2));
-    for (const [k, v] of plain) out.push(tableRow([k, figureText(v, d.noData[k])]));
-    out.push('');
-  }
-  const why = Object.entries(d.noData).filter(([k]) => k.includes('.'));
-  if (why.length > 0) out.push('No data:', ...why.map(([k, r]) => `- ${k}: ${r}`), '');
+  if (f.options.length > 0) out.push(`Options: ${f.options.join(', ')}`, '');
+  if (f.pivot !== undefined) out.push(tableRow(f.pivot.header), separatorRow(f.pivot.header.length), ...f.pivot.rows.map(tableRow), '');
+  if (f.plain.length > 0) out.push(tableRow(['Figure', 'Value']), separatorRow(2), ...f.plain.map(tableRow), '');
+  if (f.noData.length > 0) out.push('No data:', ...f.noData.map((x) => `- ${x}`), '');
   if (out.length === 0) out.push('(no figures)', '');
   return out;
 }
