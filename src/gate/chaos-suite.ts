@@ -39,13 +39,13 @@ export async function runChaosSuite(o: ChaosSuiteInput): Promise<DrillResult[]> 
     const set = Object.fromEntries(Object.entries(o.set ?? {}).filter(([k]) => declared.includes(k)));
     const r = await runDrills({ drills: [name], profile: o.profile, set, target, signal: o.signal, log: o.log });
     out.push(...r.results);
-    for (const d of r.results) o.log(`${name}: ${drillLine(d)}`);
+    for (const d of r.results) o.log(drillLine(d));
   }
   if (o.storm !== false && !o.signal.aborted) {
     o.log('webhook storm starts');
     const s = await runStorm(target, { ...withStormSize(defaultStormOptions(o.profile), target.profile.storm), ...(o.storm ?? {}) }, { signal: o.signal, log: o.log });
     out.push(...s.results);
-    for (const d of s.results) o.log(`${d.name}: ${drillLine(d)}`);
+    for (const d of s.results) o.log(drillLine(d));
   }
   return out;
 }
