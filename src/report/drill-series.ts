@@ -22,7 +22,9 @@ export function drillClock(d: Pick<DrillRecord, 'startedAt' | 'series'>): (unixS
 
 /**
  * Fault windows: each `fault` event to the next `recover` event after it; a fault never
- * recovered lasts until `end`. `only` keeps the events of one storm discipline (`capped: …`).
+ * recovered lasts until `end`. Overlapping windows are one window (their labels joined), so a
+ * chart shades a moment once and a table lists it once. `only` keeps the events of one storm
+ * discipline (`capped: …`).
  */
 export function faultWindows(events: DrillRecord['events'], end: number, only?: (label: string) => boolean): Window[] {
   const sorted = [...events].filter((e) => only === undefined || only(e.label)).sort((a, b) => a.t - b.t);
@@ -36,7 +38,13 @@ export function faultWindows(events: DrillRecord['events'], end: number, only?: 
     }
   }
   for (const f of open) out.push({ from: f.t, to: Math.max(f.t, end), label: f.label });
-  return out.sort((a, b) => a.from - b.from);
+  const merged: Window[] = [];
+  for (const w of out.sort((a, b) => a.from - b.from)) {
+    const last = merged[merged.length - 1];
+    if (last !== undefined && w.from <= last.to) merged[merged.length - 1] = { from: last.from, to: Math.max(last.to, w.to), label: `${last.label}; ${w.label}` };
+    else merged.push(w);
+  }
+  return merged;
 }
 
 /** The events that mark detection and recovery on a chart (measurements and recoveries). */

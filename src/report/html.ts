@@ -43,7 +43,7 @@ const cols = (titles: readonly string[], status: number): Col[] => titles.map((t
 const CSS = `body{font:14px/1.45 system-ui,sans-serif;color:#1a202c;max-width:1000px;margin:24px auto;padding:0 16px}
 h1{font-size:22px}h2{font-size:18px;margin-top:32px;border-bottom:1px solid #e2e8f0}h3{font-size:15px}
 table{border-collapse:collapse;width:100%;margin:8px 0}table.fixed{table-layout:fixed}th,td{border:1px solid #e2e8f0;padding:4px 8px;text-align:left;vertical-align:top;overflow-wrap:anywhere}
-th{background:#f7fafc}.pass{color:#22543d;background:#f0fff4}.fail{color:#742a2a;background:#fff5f5}.nodata{color:#744210;background:#fffff0}.inconclusive{color:#553c9a;background:#faf5ff}.muted{color:#718096}
+th{background:#f7fafc}.pass{color:#22543d;background:#f0fff4}.fail{color:#742a2a;background:#fff5f5}.nodata{color:#744210;background:#fffff0}.inconclusive{color:#553c9a;background:#faf5ff}.muted{color:#718096}td.pass,td.fail,td.nodata,td.inconclusive,td.muted{overflow-wrap:normal}
 .verdict{display:inline-block;padding:2px 10px;border-radius:4px;font-weight:600}code{font-size:12px;overflow-wrap:anywhere;white-space:pre-wrap}
 svg{display:block;margin:4px 0 12px}.figures{font-size:13px}.figure-tables{display:flex;gap:16px;align-items:flex-start}.figure-tables table{width:auto;flex:1 1 0}`;
 
@@ -114,9 +114,9 @@ function thresholdRows(scope: string, ts: ThresholdRecord[], ran: boolean): stri
 const THRESHOLD_COLS: Col[] = [
   { title: 'Scope', width: '11%' },
   { title: 'Threshold', width: '17%' },
-  { title: 'Condition', width: '27%', code: true },
+  { title: 'Condition', width: '24%', code: true },
   { title: 'Observed', width: '10%' },
-  { title: 'Verdict', width: '9%', status: true },
+  { title: 'Verdict', width: '12%', status: true },
   { title: 'Detail', width: '26%' },
 ];
 
