@@ -29,7 +29,7 @@ import { timeline } from '../util/timeline.ts';
 import { probeThresholds, summarizeProbes } from '../probe/judge.ts';
 import { ProbeSampler } from '../probe/sampler.ts';
 import { probeMeasure, probeResult, tracksFor, type ProbeTrack } from './hypothesis.ts';
-import { DrillLoad } from './load.ts';
+import { clientSeries, DrillLoad } from './load.ts';
 import type { DrillFile, OptionValue, Watch } from './schema.ts';
 import { actionOf, kindOf, stepLabel, type Step } from './steps/index.ts';
 import type { DrillTokens, Figure, StepContext } from './steps/step.ts';
@@ -324,6 +324,6 @@ export async function runDrill(def: DrillFile, opts: DrillRunOptions): Promise<D
   const judged = applySaturation(thresholds, saturated);
   const verdict = overallVerdict({ thresholds: judged, saturated, aborted });
   ev(`verdict ${verdict.verdict}${verdict.reasons.length ? ` (${verdict.reasons.join('; ')})` : ''}`, 'verdict');
-  const result: DrillResult = { name: def.name, title: def.title, status: statusOfVerdict(verdict.verdict), reasons: verdict.reasons, startedAt, events, figures, thresholds: judged, probes: probeSummary };
+  const result: DrillResult = { name: def.name, title: def.title, status: statusOfVerdict(verdict.verdict), reasons: verdict.reasons, startedAt, events, figures, thresholds: judged, probes: probeSummary, series: clientSeries(load) };
   return { result, verdict, aborted, journal: journal.file, rollback: rb };
 }

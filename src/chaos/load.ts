@@ -184,6 +184,14 @@ export class DrillLoad {
   }
 }
 
+/**
+ * The client's per-second series of a drill's load (tool calls and webhook deliveries
+ * together), for the report's latency and error-rate charts. Empty when the drill had no load.
+ */
+export function clientSeries(load: DrillLoad | undefined): SecondBucket[] {
+  return load === undefined ? [] : load.buckets('all');
+}
+
 export function mintToken(): string {
   return crypto.randomBytes(32).toString('base64url');
 }

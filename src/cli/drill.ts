@@ -9,7 +9,7 @@ import { rollbackJournals } from '../faults/rollback.ts';
 import { listDrills, resolveDrill, type OptionValue } from '../chaos/schema.ts';
 import { ChaosTargetError, withChaosTarget } from '../target/target.ts';
 import type { DrillResult } from '../chaos/engine.ts';
-import { statusColumn } from '../score/status.ts';
+import { drillLine, thresholdLine } from '../report/console.ts';
 import { exitCodeForError } from '../score/verdict.ts';
 import { CliError, EXIT } from './errors.ts';
 import { timeStamp } from '../util/ids.ts';
@@ -69,10 +69,10 @@ export function interruptible(journal: () => string | undefined): { signal: Abor
 
 /** What a drill or storm found, on stdout (so `> file` keeps it; progress and logs go to stderr). */
 export function printDrill(d: DrillResult): void {
-  stdout(`${d.title}: ${d.status}${d.reasons?.length ? ` (${d.reasons.join('; ')})` : ''}`);
+  stdout(drillLine(d));
   const figs = Object.entries(d.figures ?? {}).filter(([k]) => !k.startsWith('opt_'));
   if (figs.length > 0) stdout(`  figures: ${figs.map(([k, v]) => `${k} ${v === null ? `no data${d.noData?.[k] ? ` (${d.noData[k]})` : ''}` : String(v)}`).join(', ')}`);
-  for (const t of d.thresholds ?? []) stdout(`  ${statusColumn(t.verdict)} ${t.name}: ${t.detail}`);
+  for (const t of d.thresholds ?? []) stdout(thresholdLine(t));
 }
 
 function asCliError(err: unknown): CliError {

@@ -157,19 +157,26 @@ export const runCommand: CommandModule<object, GateArgs> = {
   handler: gateHandler,
 };
 
-const fillCommand: CommandModule<object, { file: string; from: string }> = {
+const fillCommand: CommandModule<object, { file: string; from: string; append: boolean }> = {
   command: 'fill <file>',
-  describe: "fill the results table (and metrics tables) of FILE in place from a stored results.json; idempotent",
+  describe:
+    'fill the results table (and the metrics tables) of FILE in place from a stored results.json; idempotent. Only the cells ClawStorm owns change: ' +
+    "other rows and columns stay where they are, missing Observed/Status columns are added beside the team's; with several results tables, the one marked " +
+    '<!-- clawstorm:results --> (or the one under the plan\'s heading) is filled, and an ambiguous file is refused (exit 2); a symlink is written through',
   builder: (y: Argv) =>
-    y.positional('file', { type: 'string', demandOption: true }).option('from', { type: 'string', demandOption: true, describe: 'results.json of a run' }) as Argv<{
+    y
+      .positional('file', { type: 'string', demandOption: true })
+      .option('from', { type: 'string', demandOption: true, describe: 'results.json of a run' })
+      .option('append', { type: 'boolean', default: false, describe: 'when FILE has no results table, add one at its end (under a heading and the marker) instead of failing' }) as Argv<{
       file: string;
       from: string;
+      append: boolean;
     }>,
   handler: (a) => {
     try {
-      fillTeamFile(a.file, readResults(a.from), say);
+      fillTeamFile(a.file, readResults(a.from), say, { append: a.append });
     } catch (err) {
-      // A missing or unreadable file or table is the caller's to fix: a usage error.
+      // A missing or unreadable file or table, or an ambiguous one, is the caller's to fix: a usage error.
       throw new CliError((err as Error).message, EXIT.usage);
     }
     process.exitCode = EXIT.ok;

@@ -8,6 +8,7 @@ import type { DrillResult } from '../chaos/engine.ts';
 import { runDrills } from '../chaos/run.ts';
 import { listDrills, resolveDrill, type OptionValue } from '../chaos/schema.ts';
 import { chaosTargetFrom } from '../target/target.ts';
+import { drillLine } from '../report/console.ts';
 
 export interface ChaosSuiteOptions {
   /** Drill names or files; default every drill under scenarios/drills. */
@@ -38,13 +39,13 @@ export async function runChaosSuite(o: ChaosSuiteInput): Promise<DrillResult[]> 
     const set = Object.fromEntries(Object.entries(o.set ?? {}).filter(([k]) => declared.includes(k)));
     const r = await runDrills({ drills: [name], profile: o.profile, set, target, signal: o.signal, log: o.log });
     out.push(...r.results);
-    for (const d of r.results) o.log(`${name}: ${d.status}`);
+    for (const d of r.results) o.log(drillLine(d));
   }
   if (o.storm !== false && !o.signal.aborted) {
     o.log('webhook storm starts');
     const s = await runStorm(target, { ...withStormSize(defaultStormOptions(o.profile), target.profile.storm), ...(o.storm ?? {}) }, { signal: o.signal, log: o.log });
     out.push(...s.results);
-    for (const d of s.results) o.log(`${d.name}: ${d.status}`);
+    for (const d of s.results) o.log(drillLine(d));
   }
   return out;
 }

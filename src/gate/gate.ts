@@ -2,7 +2,7 @@
 // the Metrics-to-monitor table over the whole window, then every report format.
 import { scrapeIntervalSeconds } from '../config/profile.ts';
 import { numberOf } from '../prom/read.ts';
-import { statusColumn } from '../score/status.ts';
+import { metricLine, scenarioLine, thresholdLine } from '../report/console.ts';
 import { summarizeProbes, probeThresholds } from '../probe/judge.ts';
 import { ProbeSampler, type ProbeSample } from '../probe/sampler.ts';
 import { promClientOf, type BoundTarget } from '../target/bind.ts';
@@ -14,9 +14,9 @@ import { PromClient, PromError } from '../prom/client.ts';
 import { evaluateMetricRows } from '../score/metrics.ts';
 import { overallVerdict } from '../score/verdict.ts';
 import type { ThresholdResult } from '../score/types.ts';
-import { RESULTS_SCHEMA, TEMPLATE_SCENARIOS, type ResultsInput, type ScenarioResult } from '../report/results.ts';
+import { RESULTS_SCHEMA, TEMPLATE_SCENARIOS, type Results, type ResultsInput, type ScenarioResult } from '../report/results.ts';
 import { writeReports, type WrittenReports } from '../report/write.ts';
-import { fillFile, TemplateFillError } from '../report/fill.ts';
+import { fillFile } from '../report/fill.ts';
 import { runScenario } from './scenario-run.ts';
 import { runChaosSuite, type ChaosSuiteOptions } from './chaos-suite.ts';
 import { newRunId } from '../util/ids.ts';
@@ -121,12 +121,8 @@ async function gateOn(bound: BoundTarget, files: ScenarioFile[], opts: GateOptio
           saturation.push(...out.saturationReasons.map((r) => `${f.name}: ${r}`));
         }
         if (out.engine.aborted) aborted = true;
-        const r = out.result;
-        opts.log(
-          `${f.name}: ${r.status} — ${r.requests} requests, ${r.errors} errors, p50 ${fmt(r.p50)} p95 ${fmt(r.p95)} p99 ${fmt(r.p99)}` +
-            (r.dropped > 0 ? `, ${r.dropped} dropped starts` : ''),
-        );
-        for (const t of r.thresholds) opts.log(`  ${statusColumn(t.verdict)} ${t.name}: ${t.detail}`);
+        opts.log(scenarioLine(out.result));
+        for (const t of out.result.thresholds) opts.log(thresholdLine(t));
         if (aborted) break;
       }
       // Scenarios of the template that were not asked for (or not reached) stay "Not run".
@@ -140,12 +136,12 @@ async function gateOn(bound: BoundTarget, files: ScenarioFile[], opts: GateOptio
     }
     const probes = summarizeProbes(probeSamples);
     const probeChecks = probeThresholds(probes, { degraded: true });
-    for (const t of probeChecks) opts.log(`  ${statusColumn(t.verdict)} ${t.name}: ${t.detail}`);
+    for (const t of probeChecks) opts.log(thresholdLine(t));
 
     const endedAt = new Date();
     opts.log('metrics: scoring the Metrics-to-monitor table over the run window');
     const metrics = await evaluateMetricRows(prom, profile.metrics, { start: startedAt, end: endedAt, scrapeIntervalSeconds: scrape });
-    for (const m of metrics) opts.log(`  ${statusColumn(m.verdict, m.gate)} ${m.group} / ${m.metric}: ${m.detail}`);
+    for (const m of metrics) opts.log(metricLine(m));
 
     const all: Array<Pick<ThresholdResult, 'verdict' | 'source' | 'name'>> = [...scenarios.flatMap((s) => s.thresholds), ...probeChecks];
     // The whole plan exercises every row of the table, so there a row without data fails closed
@@ -187,17 +183,14 @@ async function gateOn(bound: BoundTarget, files: ScenarioFile[], opts: GateOptio
   }
 }
 
-/** Fill the team's Markdown: the results table always, the metrics tables where the file has them. */
-export function fillTeamFile(file: string, results: Pick<ResultsInput, 'scenarios' | 'metrics'> & object, log: (l: string) => void): void {
-  const r = results as Parameters<typeof fillFile>[1];
-  let outcome;
-  try {
-    outcome = fillFile(file, r, { tables: ['results', 'metrics'] });
-  } catch (err) {
-    if (!(err instanceof TemplateFillError) || !/metric/i.test(err.message)) throw err;
-    outcome = fillFile(file, r, { tables: ['results'] });
-  }
-  log(`fill: ${file}: ${outcome.changed ? 'updated' : 'already up to date'} (${outcome.filled.results} results table, ${outcome.filled.metrics} metrics tables)`);
+/**
+ * Fill the team's Markdown: the results table always (a file without one is an error, unless
+ * `append`), the metrics tables where the file has them.
+ */
+export function fillTeamFile(file: string, results: Pick<Results, 'scenarios' | 'metrics'>, log: (l: string) => void, opts: { append?: boolean } = {}): void {
+  const outcome = fillFile(file, results, { tables: ['results', 'metrics'], require: ['results'], ...(opts.append ? { append: true } : {}) });
+  const where = outcome.appended.includes('results') ? 'results table added at the end' : `results table at line ${outcome.resultsLine ?? '?'}`;
+  log(`fill: ${file}: ${outcome.changed ? 'updated' : 'already up to date'} (${where}, ${outcome.filled.metrics} metrics table${outcome.filled.metrics === 1 ? '' : 's'})`);
 }
 
 /**
@@ -219,9 +212,4 @@ async function checkPrometheus(prom: PromClient, url: string, log: (l: string) =
 function order(name: string): number {
   const i = TEMPLATE_SCENARIOS.findIndex((t) => t.name === name);
   return i < 0 ? TEMPLATE_SCENARIOS.length : i;
-}
-
-function fmt(ms: number | null): string {
-  if (ms === null) return '--';
-  return ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(1)} ms`;
 }

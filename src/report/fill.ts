@@ -1,34 +1,45 @@
-// Fill the results template and the Metrics-to-monitor tables in place, in the team's own
-// Markdown file.
+// Fill the results table and the metrics tables in place, in the team's own Markdown file.
 //
-// A table is found by its header row and only its lines are replaced; every other byte stays
-// as it was (line endings, trailing newline, text around it). Filling is idempotent: the
-// filled table keeps a header the next fill finds again, so running twice gives one table and
-// byte-identical output. Tables inside fenced code blocks are left alone (a README quoting the
-// template is not the template).
+// The document stays the team's. Only cells ClawStorm owns are written:
+//   results table (a header with Scenario, P50, P95, P99, Error Rate and Status, in any order,
+//   other columns allowed): in the rows of the plan's scenarios and of the scenarios this run
+//   had, the P50/P95/P99/Error Rate/Status cells. Every other row (a team's own "Token Rotation
+//   Drill" row) and every other column stay as written, where they are. A scenario that ran and
+//   has no row gets one, after the last row ClawStorm filled.
+//   metrics tables (a header with Metric and Target: the plan's per-group tables, with or
+//   without an Alert Threshold column; or with Group too, the combined table): the Observed and
+//   Status cells of the rows whose Metric names a row of the run's profile (compared without
+//   case, punctuation or word order: "CPU utilization (gateway)" is "Gateway CPU utilization").
+//   A table without those columns gets them added at its right; other columns (Owner, Notes)
+//   stay. A row the profile does not have keeps its cells; where the columns were just added it
+//   reads `--` / `Not run`. A combined table also gets a row for each metric it lacks.
 //
-// Recognised headers (case and spacing ignored):
-//   results:  | Scenario | P50 | P95 | P99 | Error Rate | Status |
-//   metrics:  | Group | Metric | Target | Alert Threshold | …   → regenerated from the run
-//             | Metric | Target | Alert Threshold | …           → per-group tables (the plan's own
-//               layout): the team's first three columns stay, Observed and Status are set per
-//               row by matching the Metric cell with the profile's row label.
-// A requested table that is not there is an error, unless `appendMissing` is set: then it is
-// appended under a heading of its own.
+// Which results table: with one candidate outside code blocks, that one. With several, the one
+// marked by `<!-- clawstorm:results -->` on a line of its own above it; else the one under the
+// plan's own heading ("Load Test Results Template", "Results", "Baseline"); else nothing is
+// changed and the error names every candidate (exit 2). Every metrics table is filled.
+//
+// Every byte outside the cells written stays as it was (line endings, the final newline, text
+// around the tables, rows that did not change). Filling is idempotent: twice gives the same
+// bytes as once.
 import fs from 'node:fs';
-import { NONE } from './format.ts';
-import { metricObserved, metricStatus, renderMetricsTable, renderResultsTable, tableRow } from './markdown.ts';
+import { formatAlert, formatCondition, NONE } from './format.ts';
+import { metricObserved, metricStatus, scenarioCells } from './cells.ts';
+import { cell, renderMetricsTable, renderResultsTable } from './markdown.ts';
+import { headingKey, joinLines, norm, parseRow, scanTables, splitLines, type DocTable, type Line } from './md-doc.ts';
 import { writeFileAtomic } from '../util/atomic-write.ts';
-import type { Results } from './results.ts';
+import { TEMPLATE_SCENARIOS, type MetricRowRecord, type Results, type ScenarioResult } from './results.ts';
 import { redact } from '../util/redact.ts';
 
 export type FillTable = 'results' | 'metrics';
 
 export interface FillOptions {
-  /** Default both. */
+  /** Which kinds to fill; default both. */
   tables?: FillTable[];
-  /** Append a missing table under its own heading instead of failing. Default false. */
-  appendMissing?: boolean;
+  /** Which kinds must be found (an error otherwise); default every kind in `tables`. */
+  require?: FillTable[];
+  /** Add a missing required table at the end of the file (under a heading and the marker) instead of failing. */
+  append?: boolean;
   /** For messages. */
   file?: string;
 }
@@ -38,192 +49,272 @@ export interface FillOutcome {
   /** How many tables of each kind were filled. */
   filled: Record<FillTable, number>;
   appended: FillTable[];
+  /** 1-based line of the results table that was filled. */
+  resultsLine?: number;
 }
 
 export class TemplateFillError extends Error {
   readonly exitCode = 2;
 }
 
-interface Line {
-  text: string;
-  eol: string;
-}
+export const RESULTS_MARKER = '<!-- clawstorm:results -->';
+/** Headings the plan puts its results table under (compared by `headingKey`). */
+const PLAN_HEADINGS = new Set(['load test results template', 'load test results', 'results', 'baseline']);
 
-function splitLines(s: string): Line[] {
-  const out: Line[] = [];
-  let i = 0;
-  while (i < s.length) {
-    const nl = s.indexOf('\n', i);
-    if (nl < 0) {
-      out.push({ text: s.slice(i), eol: '' });
-      break;
-    }
-    const crlf = nl > i && s[nl - 1] === '\r';
-    out.push({ text: s.slice(i, crlf ? nl - 1 : nl), eol: crlf ? '\r\n' : '\n' });
-    i = nl + 1;
-  }
-  return out;
-}
-
-/** Cells of a table row, raw (escapes kept), trimmed; undefined when the line is no table row. */
-export function parseRow(line: string): string[] | undefined {
-  const t = line.trim();
-  if (!t.includes('|')) return undefined;
-  const cells: string[] = [];
-  let cur = '';
-  for (let i = 0; i < t.length; i++) {
-    const ch = t[i];
-    if (ch === '\\' && i + 1 < t.length) {
-      cur += ch + t[i + 1];
-      i += 1;
-    } else if (ch === '|') {
-      cells.push(cur);
-      cur = '';
-    } else {
-      cur += ch;
-    }
-  }
-  cells.push(cur);
-  if (t.startsWith('|')) cells.shift();
-  if (t.endsWith('|') && !t.endsWith('\\|')) cells.pop();
-  return cells.map((c) => c.trim());
-}
-
-const SEPARATOR_CELL = /^:?-+:?$/;
-
-function isSeparator(line: string): string[] | undefined {
-  const cells = parseRow(line);
-  return cells && cells.length > 0 && cells.every((c) => SEPARATOR_CELL.test(c)) ? cells : undefined;
-}
-
-function norm(s: string): string {
-  return s
-    .replace(/[*_`]/g, '')
-    .replace(/\s+/g, ' ')
-    .trim()
-    .toLowerCase();
-}
-
-const RESULTS_KEY = ['scenario', 'p50', 'p95', 'p99', 'error rate', 'status'];
-const COMBINED_KEY = ['group', 'metric', 'target', 'alert threshold'];
-const GROUP_KEY = ['metric', 'target', 'alert threshold'];
-
+type FillData = Pick<Results, 'scenarios' | 'metrics'>;
 type Kind = 'results' | 'metrics-combined' | 'metrics-group';
 
-function classify(header: string[]): Kind | undefined {
-  const h = header.map(norm);
-  const startsWith = (key: string[]) => key.every((k, i) => h[i] === k);
-  if (h.length === RESULTS_KEY.length && startsWith(RESULTS_KEY)) return 'results';
-  if (startsWith(COMBINED_KEY)) return 'metrics-combined';
-  if (startsWith(GROUP_KEY)) return 'metrics-group';
+function classify(header: readonly string[]): Kind | undefined {
+  const h = new Set(header.map(norm));
+  const has = (...keys: string[]) => keys.every((k) => h.has(k));
+  if (has('scenario', 'p50', 'p95', 'p99', 'error rate', 'status')) return 'results';
+  if (has('group', 'metric', 'target')) return 'metrics-combined';
+  if (has('metric', 'target')) return 'metrics-group';
   return undefined;
 }
 
-interface Found {
-  kind: Kind;
-  start: number;
-  /** Exclusive. */
-  end: number;
-  indent: string;
+/**
+ * A name as compared across documents: words in any order, without case, punctuation or a unit
+ * in parentheses ("Request throughput (req/s)" is the plan's "request throughput").
+ */
+export function nameKey(s: string): string {
+  return norm(s)
+    .replace(/\((?:[a-z]+\/[a-z]+|ms|s|%|bytes)\)/g, ' ')
+    .replace(/isation/g, 'ization')
+    .split(/[^a-z0-9%]+/)
+    .filter((w) => w !== '')
+    .sort()
+    .join(' ');
 }
 
-function findTables(lines: Line[]): Found[] {
-  const found: Found[] = [];
-  let fence: string | undefined;
-  for (let i = 0; i < lines.length; i++) {
-    const text = lines[i]!.text;
-    const fm = /^ {0,3}(`{3,}|~{3,})/.exec(text);
-    if (fence !== undefined) {
-      if (fm && fm[1]![0] === fence[0] && fm[1]!.length >= fence.length && text.trim() === fm[1]) fence = undefined;
-      continue;
+function sameName(a: string, b: string): boolean {
+  return norm(a) === norm(b) || nameKey(a) === nameKey(b);
+}
+
+// ── one table, column by column ───────────────────────────────────────────────
+
+interface Column {
+  key: string;
+  title: string;
+}
+
+/** Where each column of a table is, with ClawStorm's missing columns added at the right. */
+class Layout {
+  readonly index = new Map<string, number>();
+  readonly added: string[] = [];
+  readonly width: number;
+  readonly t: DocTable;
+  constructor(t: DocTable, owned: readonly Column[]) {
+    this.t = t;
+    t.header.forEach((h, i) => {
+      if (!this.index.has(norm(h))) this.index.set(norm(h), i);
+    });
+    for (const c of owned) {
+      if (this.index.has(c.key)) continue;
+      this.index.set(c.key, t.header.length + this.added.length);
+      this.added.push(c.title);
     }
-    if (fm) {
-      fence = fm[1]!;
-      continue;
-    }
-    const header = parseRow(text);
-    if (!header || i + 1 >= lines.length || !isSeparator(lines[i + 1]!.text)) continue;
-    const kind = classify(header);
-    if (kind === undefined) continue;
-    let end = i + 2;
-    while (end < lines.length && lines[end]!.text.trim() !== '' && parseRow(lines[end]!.text) !== undefined) end++;
-    found.push({ kind, start: i, end, indent: /^\s*/.exec(text)![0] });
-    i = end - 1;
+    this.width = t.header.length + this.added.length;
   }
-  return found;
+  cellOf(cells: readonly string[], key: string): string | undefined {
+    const i = this.index.get(key);
+    return i === undefined ? undefined : cells[i];
+  }
+  /** `cells` with `values` written into their columns (ours escaped and redacted). */
+  set(cells: readonly string[], values: Record<string, string>): string[] {
+    const out = [...cells];
+    while (out.length < this.width) out.push('');
+    for (const [k, v] of Object.entries(values)) {
+      const i = this.index.get(k);
+      if (i !== undefined) out[i] = cell(redact(v));
+    }
+    return out;
+  }
+  line(cells: readonly string[]): string {
+    return `${this.t.indent}| ${cells.join(' | ')} |`;
+  }
 }
 
-function groupTable(lines: Line[], t: Found, results: Pick<Results, 'metrics'>): string[] {
-  const header = parseRow(lines[t.start]!.text)!;
-  const sep = isSeparator(lines[t.start + 1]!.text)!;
-  const byName = new Map(results.metrics.map((m) => [norm(m.metric), m]));
-  const out = [tableRow([...header.slice(0, 3), 'Observed', 'Status']), `| ${[...sep.slice(0, 3), '---', '---'].join(' | ')} |`];
-  for (let i = t.start + 2; i < t.end; i++) {
-    const cells = parseRow(lines[i]!.text)!;
-    const own = [0, 1, 2].map((k) => cells[k] ?? '');
-    const m = byName.get(norm(own[0]!));
-    // The team's own cells are kept as written (already escaped Markdown), ours are escaped.
-    const ours = m === undefined ? [NONE, 'Not run'] : [metricObserved(m), metricStatus(m)];
-    out.push(`| ${own.join(' | ')} | ${ours.map((c) => c.replace(/\|/g, '\\|')).join(' | ')} |`);
+/** The lines of a filled table; rows whose cells did not change keep their exact text. */
+function rebuild(lines: readonly Line[], L: Layout, rows: Array<{ from?: number; cells: string[] }>): string[] {
+  const t = L.t;
+  const out: string[] = [];
+  if (L.added.length === 0) out.push(lines[t.start]!.text, lines[t.start + 1]!.text);
+  else out.push(L.line([...t.header, ...L.added]), L.line([...t.separator, ...L.added.map(() => '---')]));
+  for (const r of rows) {
+    const before = r.from === undefined ? undefined : parseRow(lines[r.from]!.text);
+    const same = before !== undefined && before.length === r.cells.length && before.every((c, i) => c === r.cells[i]);
+    out.push(same ? lines[r.from!]!.text : L.line(r.cells));
   }
   return out;
 }
 
-/** Fill the tables in `text`. Throws TemplateFillError when a requested table is missing. */
-export function fillTemplate(text: string, results: Pick<Results, 'scenarios' | 'metrics'>, opts: FillOptions = {}): FillOutcome {
+const RESULT_COLUMNS: Column[] = [
+  { key: 'p50', title: 'P50' },
+  { key: 'p95', title: 'P95' },
+  { key: 'p99', title: 'P99' },
+  { key: 'error rate', title: 'Error Rate' },
+  { key: 'status', title: 'Status' },
+];
+
+function resultsTable(lines: readonly Line[], t: DocTable, data: FillData): string[] {
+  const L = new Layout(t, RESULT_COLUMNS);
+  const items: Array<{ title: string; name: string; s: ScenarioResult | undefined }> = TEMPLATE_SCENARIOS.map((row) => ({
+    ...row,
+    s: data.scenarios.find((s) => s.name === row.name || sameName(s.title, row.title)),
+  }));
+  for (const s of data.scenarios) if (!items.some((i) => i.s === s)) items.push({ title: s.title, name: s.name, s });
+  const values = (i: (typeof items)[number]): Record<string, string> => {
+    const [, p50, p95, p99, err, status] = scenarioCells(i.title, i.s);
+    return { p50: p50!, p95: p95!, p99: p99!, 'error rate': err!, status: status! };
+  };
+  const rows: Array<{ from?: number; cells: string[] }> = [];
+  const seen = new Set<(typeof items)[number]>();
+  let lastOwned = -1;
+  for (let k = t.start + 2; k < t.end; k++) {
+    const cells = parseRow(lines[k]!.text)!;
+    const name = L.cellOf(cells, 'scenario') ?? '';
+    const item = items.find((i) => sameName(name, i.title) || sameName(name, i.name));
+    // Not a row of the run: kept exactly as written.
+    if (item === undefined) rows.push({ from: k, cells });
+    else {
+      seen.add(item);
+      rows.push({ from: k, cells: L.set(cells, values(item)) });
+      lastOwned = rows.length - 1;
+    }
+  }
+  // A scenario that ran and has no row gets one after the last row ClawStorm filled.
+  const missing = items.filter((i) => !seen.has(i) && i.s !== undefined && i.s.status !== 'Not run');
+  const fresh = missing.map((i) => ({ cells: L.set([], { scenario: i.title, ...values(i) }) }));
+  rows.splice(lastOwned < 0 ? rows.length : lastOwned + 1, 0, ...fresh);
+  return rebuild(lines, L, rows);
+}
+
+const METRIC_COLUMNS: Column[] = [
+  { key: 'observed', title: 'Observed' },
+  { key: 'status', title: 'Status' },
+];
+
+function metricsTable(lines: readonly Line[], t: DocTable, data: FillData, combined: boolean): string[] {
+  const L = new Layout(t, METRIC_COLUMNS);
+  const seen = new Set<MetricRowRecord>();
+  const rows: Array<{ from?: number; cells: string[] }> = [];
+  for (let k = t.start + 2; k < t.end; k++) {
+    const cells = parseRow(lines[k]!.text)!;
+    const name = L.cellOf(cells, 'metric') ?? '';
+    const m = data.metrics.find((x) => norm(x.metric) === norm(name)) ?? data.metrics.find((x) => sameName(x.metric, name));
+    if (m !== undefined) {
+      seen.add(m);
+      rows.push({ from: k, cells: L.set(cells, { observed: metricObserved(m), status: metricStatus(m) }) });
+    } else {
+      // Not a row of the run: its cells stay; columns added just now need something in them.
+      if (L.added.length === 0) {
+        rows.push({ from: k, cells });
+        continue;
+      }
+      const blank = Object.fromEntries(METRIC_COLUMNS.filter((c) => L.added.includes(c.title)).map((c) => [c.key, c.key === 'status' ? 'Not run' : NONE]));
+      rows.push({ from: k, cells: L.set(cells, blank) });
+    }
+  }
+  if (combined) {
+    for (const m of data.metrics.filter((x) => !seen.has(x))) {
+      rows.push({
+        cells: L.set([], {
+          group: m.group,
+          metric: m.metric,
+          target: formatCondition(m.target.op, m.target.value, m.unit),
+          'alert threshold': formatAlert(m.alert, m.unit),
+          observed: metricObserved(m),
+          status: metricStatus(m),
+        }),
+      });
+    }
+  }
+  return rebuild(lines, L, rows);
+}
+
+// ── which tables ──────────────────────────────────────────────────────────────
+
+function describeTable(t: DocTable): string {
+  return `line ${t.start + 1}${t.heading !== undefined ? ` (under "${t.heading.replace(/[¶\s]+$/, '')}")` : ''}`;
+}
+
+/** The results table to fill, by the rules in the header; throws when the document is ambiguous. */
+function chooseResultsTable(candidates: DocTable[], where: string): DocTable | undefined {
+  if (candidates.length <= 1) return candidates[0];
+  const marked = candidates.filter((t) => t.markers.includes('results'));
+  if (marked.length === 1) return marked[0];
+  const ambiguous = (pool: DocTable[], why: string) =>
+    new TemplateFillError(
+      `${where}: ${why}: ${pool.map(describeTable).join('; ')}. Put ${RESULTS_MARKER} on the line above the one to fill (only that one); nothing was changed`,
+    );
+  if (marked.length > 1) throw ambiguous(marked, `${marked.length} results tables carry the marker`);
+  const under = candidates.filter((t) => t.heading !== undefined && PLAN_HEADINGS.has(headingKey(t.heading)));
+  if (under.length === 1) return under[0];
+  throw ambiguous(candidates, `${candidates.length} results tables and none is marked${under.length > 1 ? ` (${under.length} under the plan's heading)` : ''}`);
+}
+
+function missingMessage(where: string, kinds: FillTable[]): string {
+  const what = kinds.map((k) =>
+    k === 'results'
+      ? 'no results table (a header with the columns Scenario, P50, P95, P99, Error Rate and Status)'
+      : 'no metrics table (a header with the columns Metric and Target)',
+  );
+  return `${where}: ${what.join(' and ')} outside code blocks; nothing was changed. Paste the plan's table where it belongs, or add it at the end with --append`;
+}
+
+/** Fill the tables in `text`. Throws TemplateFillError when a required table is missing or the results table is ambiguous. */
+export function fillTemplate(text: string, data: FillData, opts: FillOptions = {}): FillOutcome {
   const want = new Set<FillTable>(opts.tables ?? ['results', 'metrics']);
+  const required = (opts.require ?? [...want]).filter((k) => want.has(k));
+  const where = opts.file ?? 'the template';
   const lines = splitLines(text);
-  const tables = findTables(lines).filter((t) => want.has(t.kind === 'results' ? 'results' : 'metrics'));
+  const all = scanTables(lines, (l) => PLAN_HEADINGS.has(headingKey(l)));
+  const kinds = new Map(all.map((t) => [t, classify(t.header)] as const));
+  const chosen: Array<{ t: DocTable; kind: Kind }> = [];
+  if (want.has('results')) {
+    const r = chooseResultsTable(all.filter((t) => kinds.get(t) === 'results'), where);
+    if (r !== undefined) chosen.push({ t: r, kind: 'results' });
+  }
+  if (want.has('metrics')) for (const t of all) if (kinds.get(t) === 'metrics-group' || kinds.get(t) === 'metrics-combined') chosen.push({ t, kind: kinds.get(t)! });
   const filled: Record<FillTable, number> = { results: 0, metrics: 0 };
+  for (const c of chosen) filled[c.kind === 'results' ? 'results' : 'metrics'] += 1;
+  const missing = required.filter((k) => filled[k] === 0);
+  if (missing.length > 0 && !opts.append) throw new TemplateFillError(missingMessage(where, missing));
+  const resultsAt = chosen.find((c) => c.kind === 'results')?.t.start;
 
   // Replace back to front so earlier indices stay valid.
-  for (const t of [...tables].reverse()) {
-    let generated: string[];
-    if (t.kind === 'results') generated = renderResultsTable(results);
-    else if (t.kind === 'metrics-combined') generated = renderMetricsTable(results);
-    else generated = groupTable(lines, t, results);
+  for (const { t, kind } of [...chosen].sort((a, b) => b.t.start - a.t.start)) {
+    const generated = kind === 'results' ? resultsTable(lines, t, data) : metricsTable(lines, t, data, kind === 'metrics-combined');
     const eol = lines[t.start]!.eol;
     const lastEol = lines[t.end - 1]!.eol;
-    const replacement = generated.map((g, k) => ({ text: t.indent + redact(g), eol: k === generated.length - 1 ? lastEol : eol }));
-    lines.splice(t.start, t.end - t.start, ...replacement);
-    filled[t.kind === 'results' ? 'results' : 'metrics'] += 1;
+    lines.splice(t.start, t.end - t.start, ...generated.map((g, k) => ({ text: g, eol: k === generated.length - 1 ? lastEol : eol })));
   }
 
-  const missing = [...want].filter((k) => filled[k] === 0);
+  let out = joinLines(lines);
   const appended: FillTable[] = [];
-  let out = lines.map((l) => l.text + l.eol).join('');
   if (missing.length > 0) {
-    const where = opts.file ?? 'the template';
-    if (!opts.appendMissing) {
-      const looked = missing.map((k) =>
-        k === 'results'
-          ? 'the results table (header "| Scenario | P50 | P95 | P99 | Error Rate | Status |")'
-          : 'a metrics table (header "| Group | Metric | Target | Alert Threshold |" or "| Metric | Target | Alert Threshold |")',
-      );
-      throw new TemplateFillError(`${where}: no ${looked.join(' and no ')} found outside code blocks; nothing was changed (use the append option to add it)`);
-    }
     const eol = text.includes('\r\n') ? '\r\n' : '\n';
     if (out.length > 0 && !out.endsWith('\n')) out += eol;
     for (const k of missing) {
-      const heading = k === 'results' ? '## Load test results (ClawStorm)' : '## Metrics to monitor (ClawStorm)';
-      const table = k === 'results' ? renderResultsTable(results) : renderMetricsTable(results);
-      out += (out.length > 0 ? eol : '') + [heading, '', ...table.map(redact)].join(eol) + eol;
+      const block = k === 'results' ? ['## Load test results (ClawStorm)', '', RESULTS_MARKER, ...renderResultsTable(data)] : ['## Metrics to monitor (ClawStorm)', '', ...renderMetricsTable(data)];
+      out += (out.length > 0 ? eol : '') + block.map(redact).join(eol) + eol;
       filled[k] += 1;
       appended.push(k);
     }
   }
-  return { text: out, filled, appended };
+  return { text: out, filled, appended, ...(resultsAt !== undefined ? { resultsLine: resultsAt + 1 } : {}) };
 }
 
-/** Fill a file in place (atomically; mode kept). The file is rewritten only when it changes. */
-export function fillFile(file: string, results: Pick<Results, 'scenarios' | 'metrics'>, opts: Omit<FillOptions, 'file'> = {}): FillOutcome & { changed: boolean } {
+/** Fill a file in place (atomically, through a symlink to the real file, its mode kept). Rewritten only when it changes. */
+export function fillFile(file: string, data: FillData, opts: Omit<FillOptions, 'file'> = {}): FillOutcome & { changed: boolean } {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (err) {
     throw new TemplateFillError(`${file}: cannot read the template (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
   }
-  const outcome = fillTemplate(text, results, { ...opts, file });
+  const outcome = fillTemplate(text, data, { ...opts, file });
   const changed = outcome.text !== text;
   if (changed) writeFileAtomic(file, outcome.text);
   return { ...outcome, changed };

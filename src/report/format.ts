@@ -100,3 +100,12 @@ export function figureText(v: number | string | boolean | null | undefined, reas
   if (typeof v === 'number') return Number.isInteger(v) ? String(v) : String(Math.round(v * 1000) / 1000);
   return String(v);
 }
+
+/**
+ * Long decimals in a line of prose (a scorer's detail, `worst 0.00019886363636363642 meets < 0.1`)
+ * shortened to four significant digits, so a table cell fits a page. Integers and short
+ * decimals are left as written.
+ */
+export function roundLongNumbers(text: string): string {
+  return text.replace(/-?\d+\.\d{5,}(?:e[-+]?\d+)?/gi, (m) => String(Number(Number(m).toPrecision(4))));
+}

@@ -8,12 +8,15 @@
 //             (exit 3), and CI systems render skipped as harmless grey.
 //   inconclusive → <failure type="inconclusive"> with its reason (a saturated load generator's
 //             client-side results, a pass over part of the series): exit 3, not a pass.
-//   thresholds of a scenario that did not run, and metric rows marked gate: false →
-//             <skipped>: they did not count toward the verdict.
+//   thresholds of a scenario that did not run, and metric rows marked gate: false (whatever
+//             their verdict) → <skipped>, the message starting with the same status every
+//             format shows ("Not run", "Fail (not gating)"): they did not count toward the verdict.
+//   A suite's `status` property is the scenario's or drill's status, an inconclusive one with
+//   its reasons, as in results.md.
 import { XMLBuilder } from 'fast-xml-parser';
 import { statusOfVerdict } from '../score/status.ts';
 import type { Verdict } from '../score/types.ts';
-import { metricStatus } from './markdown.ts';
+import { drillStatus, metricStatus, scenarioStatus } from './cells.ts';
 import type { MetricRowRecord, Results, ThresholdRecord } from './results.ts';
 import { redact } from '../util/redact.ts';
 
@@ -51,7 +54,7 @@ function thresholdCase(t: ThresholdRecord, classname: string, ran: boolean): Cas
 }
 
 function metricCase(m: MetricRowRecord): Case {
-  const outcome: Outcome = !m.gate && m.verdict !== 'pass' ? { kind: 'skipped', message: `${metricStatus(m)}: ${m.detail}` } : outcomeOf(m.verdict, m.detail, m.query);
+  const outcome: Outcome = !m.gate ? { kind: 'skipped', message: `${metricStatus(m)}: ${m.detail}` } : outcomeOf(m.verdict, m.detail, m.query);
   return { name: `${m.group} / ${m.metric}`, classname: 'clawstorm.metrics', outcome };
 }
 
@@ -71,12 +74,12 @@ export function renderJUnit(results: Results): string {
       time: seconds(s.startedAt, s.endedAt),
       timestamp: s.startedAt,
       cases: s.thresholds.map((t) => thresholdCase(t, `clawstorm.${s.name}`, ran)),
-      properties: { status: s.status, requests: String(s.requests), errors: String(s.errors), dropped: String(s.dropped) },
+      properties: { status: scenarioStatus(s), requests: String(s.requests), errors: String(s.errors), dropped: String(s.dropped) },
     });
   }
   for (const d of results.drills) {
     const ran = d.status !== 'Not run';
-    suites.push({ name: d.title, id: d.name, time: 0, timestamp: d.startedAt, cases: d.thresholds.map((t) => thresholdCase(t, `clawstorm.${d.name}`, ran)), properties: { status: d.status } });
+    suites.push({ name: d.title, id: d.name, time: 0, timestamp: d.startedAt, cases: d.thresholds.map((t) => thresholdCase(t, `clawstorm.${d.name}`, ran)), properties: { status: drillStatus(d) } });
   }
   if (results.thresholds.length > 0) {
     suites.push({ name: 'Run thresholds', id: 'run', time: seconds(results.startedAt, results.endedAt), cases: results.thresholds.map((t) => thresholdCase(t, 'clawstorm.run', true)) });

@@ -1,13 +1,14 @@
 // results.md: the results template table of SPEC §6 (exact header and rows), the Metrics-to-
-// monitor table of §3 with observed values, and every threshold with its verdict.
-import { statusOfVerdict, statusText } from '../score/status.ts';
+// monitor table of §3 with observed values, the drills and storms as a game day reads them
+// (timeline, the client's latency and errors per fault window, a storm's answers per second),
+// and every threshold with its verdict. Each section is one function; renderMarkdown lists them.
+import { statusOfVerdict } from '../score/status.ts';
+import { drillStatus, figureTables, metricCells, METRICS_HEADER, RESULTS_HEADER, resultRows, thresholdStatus } from './cells.ts';
+import { binSeconds, binWidth, drillClock, drillOnly, windowStats, type DrillRecord } from './drill-series.ts';
+import { figureText, formatMs, formatPct, formatValue } from './format.ts';
 import { PROBE_HEADER, probeNotes, probeRows } from './probes.ts';
-import { figureText, formatAlert, formatCondition, formatMs, formatPct, formatValue, NONE } from './format.ts';
-import { TEMPLATE_SCENARIOS, type MetricRowRecord, type Results, type ScenarioResult, type ThresholdRecord } from './results.ts';
+import type { Results, ThresholdRecord } from './results.ts';
 import { redact } from '../util/redact.ts';
-
-export const RESULTS_HEADER = ['Scenario', 'P50', 'P95', 'P99', 'Error Rate', 'Status'] as const;
-export const METRICS_HEADER = ['Group', 'Metric', 'Target', 'Alert Threshold', 'Observed', 'Status'] as const;
 
 /** A table cell: pipes escaped, line breaks flattened. */
 export function cell(text: string): string {
@@ -22,48 +23,13 @@ export function separatorRow(n: number): string {
   return `|${'---|'.repeat(n)}`;
 }
 
-function findScenario(results: Pick<Results, 'scenarios'>, row: { name: string; title: string }): ScenarioResult | undefined {
-  const t = row.title.toLowerCase();
-  return results.scenarios.find((s) => s.name === row.name || s.title.toLowerCase() === t);
-}
-
-/** One template row; `--` and `Not run` when the scenario did not run. */
-export function scenarioCells(title: string, s: ScenarioResult | undefined): string[] {
-  if (s === undefined || s.status === 'Not run') return [title, NONE, NONE, NONE, NONE, 'Not run'];
-  return [title, formatMs(s.p50), formatMs(s.p95), formatMs(s.p99), formatPct(s.errorRate), s.status];
-}
-
-/**
- * The results table: the five template rows in template order, then any other scenario the run
- * had, in run order.
- */
+/** The results table: the five template rows in template order, then any other scenario the run had. */
 export function renderResultsTable(results: Pick<Results, 'scenarios'>): string[] {
-  const lines = [tableRow(RESULTS_HEADER), separatorRow(RESULTS_HEADER.length)];
-  for (const row of TEMPLATE_SCENARIOS) lines.push(tableRow(scenarioCells(row.title, findScenario(results, row))));
-  for (const s of results.scenarios) {
-    if (TEMPLATE_SCENARIOS.some((r) => r.name === s.name || r.title.toLowerCase() === s.title.toLowerCase())) continue;
-    lines.push(tableRow(scenarioCells(s.title, s)));
-  }
-  return lines;
-}
-
-/** A metric row's status as every format shows it (with "(not gating)" where it does not count). */
-export function metricStatus(m: Pick<MetricRowRecord, 'verdict' | 'gate'>): string {
-  return statusText(statusOfVerdict(m.verdict), m.gate);
-}
-
-export function metricObserved(m: Pick<MetricRowRecord, 'observed' | 'unit' | 'alerting'>): string {
-  const v = formatValue(m.observed, m.unit);
-  return m.alerting ? `${v} (alert fired)` : v;
+  return [tableRow(RESULTS_HEADER), separatorRow(RESULTS_HEADER.length), ...resultRows(results).map(tableRow)];
 }
 
 export function renderMetricsTable(results: Pick<Results, 'metrics'>): string[] {
-  const lines = [tableRow(METRICS_HEADER), separatorRow(METRICS_HEADER.length)];
-  for (const m of results.metrics) {
-    const status = metricStatus(m);
-    lines.push(tableRow([m.group, m.metric, formatCondition(m.target.op, m.target.value, m.unit), formatAlert(m.alert, m.unit), metricObserved(m), status]));
-  }
-  return lines;
+  return [tableRow(METRICS_HEADER), separatorRow(METRICS_HEADER.length), ...results.metrics.map((m) => tableRow(metricCells(m)))];
 }
 
 function code(text: string): string {
@@ -73,8 +39,7 @@ function code(text: string): string {
 
 function thresholdLine(scope: string, t: ThresholdRecord, ran = true): string {
   const observed = t.observed === null ? 'no value' : formatValue(t.observed, t.unit);
-  const label = ran ? statusOfVerdict(t.verdict) : 'Not run';
-  return `- **${label}** ${scope} · ${t.name}: ${code(t.expr)} — observed ${observed}. ${t.detail}`;
+  return `- **${thresholdStatus(t, ran)}** ${scope} · ${t.name}: ${code(t.expr)} — observed ${observed}. ${t.detail}`;
 }
 
 export function renderThresholdList(results: Pick<Results, 'scenarios' | 'thresholds' | 'drills'>): string[] {
@@ -86,95 +51,146 @@ export function renderThresholdList(results: Pick<Results, 'scenarios' | 'thresh
   return lines;
 }
 
+// ── sections ──────────────────────────────────────────────────────────────────
+
+export function summarySection(r: Results): string[] {
+  const lines = [
+    `# ClawStorm results — ${r.runId}`,
+    '',
+    `- Verdict: **${statusOfVerdict(r.verdict)}** (exit code ${r.exitCode})${r.aborted ? ' — **ABORTED**, partial results' : ''}`,
+    `- Target: ${r.target} · profile: ${r.profile}`,
+    `- Started ${r.startedAt} · ended ${r.endedAt}`,
+    `- Load generator: ${r.generator.saturated ? `**saturated** — ${r.generator.reasons.join('; ')}` : 'healthy'}`,
+  ];
+  if (r.abortReason) lines.push(`- Abort reason: ${r.abortReason}`);
+  for (const x of r.reasons) lines.push(`- ${x}`);
+  lines.push('');
+  return lines;
+}
+
+/** The template table; a drill or storm run has no scenario to put in it, so no table. */
+export function resultsSection(r: Results): string[] {
+  if (drillOnly(r)) return [];
+  const lines = ['## Load test results', '', ...renderResultsTable(r), ''];
+  const bases = [...new Set(r.scenarios.map((s) => s.errorRateOf))];
+  if (bases.length > 0) {
+    lines.push(
+      `Latency percentiles are client-side (a cell marked "server (judged)" also shows the server-side figure its verdict was judged on); error rate is failed ${bases.join(' or ')} / all ${bases.join(' or ')}.`,
+      '',
+    );
+  }
+  return lines;
+}
+
+export function scenarioFiguresSection(r: Results): string[] {
+  const withExtra = r.scenarios.filter((s) => Object.keys(s.extra).length > 0 || s.dropped > 0);
+  if (withExtra.length === 0) return [];
+  const lines = ['### Scenario figures', ''];
+  for (const s of withExtra) {
+    const figures = [`requests ${s.requests}`, `errors ${s.errors}`, `dropped starts ${s.dropped}`, ...Object.entries(s.extra).map(([k, v]) => `${k} ${figureText(v, s.noData[k])}`)];
+    lines.push(`- ${s.title}: ${figures.join(', ')}`);
+  }
+  lines.push('');
+  return lines;
+}
+
+export function metricsSection(r: Results): string[] {
+  if (r.metrics.length === 0 && drillOnly(r)) return [];
+  return ['## Metrics to monitor', '', ...(r.metrics.length > 0 ? renderMetricsTable(r) : ['(no metric rows were scored)']), ''];
+}
+
+export function probesSection(r: Results): string[] {
+  if (r.probes === undefined) return [];
+  return ['## Gateway probes', '', tableRow(PROBE_HEADER), separatorRow(PROBE_HEADER.length), ...probeRows(r.probes).map(tableRow), '', ...probeNotes(r.probes), ''];
+}
+
+export function drillsSection(r: Results): string[] {
+  if (r.drills.length === 0) return [];
+  return ['## Drills', '', ...renderDrills(r), ''];
+}
+
+export function thresholdsSection(r: Results): string[] {
+  return ['## Thresholds', '', ...renderThresholdList(r), ''];
+}
+
 /** The whole results.md (redacted), `\n` line endings, ending in a newline. */
 export function renderMarkdown(results: Results): string {
-  const lines: string[] = [
-    `# ClawStorm results — ${results.runId}`,
-    '',
-    `- Verdict: **${statusOfVerdict(results.verdict)}** (exit code ${results.exitCode})${results.aborted ? ' — **ABORTED**, partial results' : ''}`,
-    `- Target: ${results.target} · profile: ${results.profile}`,
-    `- Started ${results.startedAt} · ended ${results.endedAt}`,
-    `- Load generator: ${results.generator.saturated ? `**saturated** — ${results.generator.reasons.join('; ')}` : 'healthy'}`,
+  const lines = [
+    ...summarySection(results),
+    ...resultsSection(results),
+    ...scenarioFiguresSection(results),
+    ...metricsSection(results),
+    ...probesSection(results),
+    ...drillsSection(results),
+    ...thresholdsSection(results),
   ];
-  if (results.abortReason) lines.push(`- Abort reason: ${results.abortReason}`);
-  for (const r of results.reasons) lines.push(`- ${r}`);
-  lines.push('', '## Load test results', '', ...renderResultsTable(results), '');
-  const bases = [...new Set(results.scenarios.map((s) => s.errorRateOf))];
-  if (bases.length > 0) lines.push(`Latency percentiles are client-side; error rate is failed ${bases.join(' or ')} / all ${bases.join(' or ')}.`, '');
-  const withExtra = results.scenarios.filter((s) => Object.keys(s.extra).length > 0 || s.dropped > 0);
-  if (withExtra.length > 0) {
-    lines.push('### Scenario figures', '');
-    for (const s of withExtra) {
-      const figures = [`requests ${s.requests}`, `errors ${s.errors}`, `dropped starts ${s.dropped}`, ...Object.entries(s.extra).map(([k, v]) => `${k} ${figureText(v, s.noData[k])}`)];
-      lines.push(`- ${s.title}: ${figures.join(', ')}`);
-    }
-    lines.push('');
-  }
-  lines.push('## Metrics to monitor', '');
-  lines.push(...(results.metrics.length > 0 ? renderMetricsTable(results) : ['(no metric rows were scored)']), '');
-  if (results.probes !== undefined) lines.push('## Gateway probes', '', ...renderProbes(results.probes), '');
-  if (results.drills.length > 0) {
-    lines.push('## Drills', '', ...renderDrills(results), '');
-  }
-  lines.push('## Thresholds', '', ...renderThresholdList(results), '');
   return redact(lines.join('\n'));
 }
 
-type DrillRecord = Results['drills'][number];
+// ── drills and storms ─────────────────────────────────────────────────────────
 
 /**
- * The drills and storms: one summary table (drill, status, thresholds), then per drill its
- * figures as a table. Figures named `<column>.<row>` (a storm's `capped.requests`,
- * `unbounded.requests`) are pivoted into one table with a column per prefix, so disciplines sit
- * side by side; `opt_*` figures are the drill's options, listed on one line.
+ * The drills and storms: one summary table, then per drill its timeline, the client's latency
+ * and errors per fault window, a storm's answers per second per discipline, and its figures.
+ * Figures named `<column>.<row>` (a storm's `capped.requests`, `unbounded.requests`) are pivoted
+ * into one table with a column per prefix; `opt_*` figures are the drill's options, on one line.
  */
 export function renderDrills(results: Pick<Results, 'drills'>): string[] {
   const lines = [tableRow(['Drill', 'Status', 'Thresholds passed', 'Failed', 'Inconclusive', 'No data']), separatorRow(6)];
   for (const d of results.drills) {
     const n = (v: string) => String(d.thresholds.filter((t) => t.verdict === v).length);
-    lines.push(tableRow([d.title, d.status, n('pass'), n('fail'), n('inconclusive'), n('no_data')]));
+    lines.push(tableRow([d.title, drillStatus(d), n('pass'), n('fail'), n('inconclusive'), n('no_data')]));
   }
-  for (const d of results.drills) lines.push('', `### ${d.title}`, '', ...drillFigures(d));
+  for (const d of results.drills) {
+    if (lines[lines.length - 1] !== '') lines.push('');
+    lines.push(`### ${d.title}`, '', ...drillTimeline(d), ...drillClient(d), ...stormSeconds(d), ...drillFigures(d));
+  }
+  if (lines[lines.length - 1] === '') lines.pop();
   return lines;
 }
 
-function figureCell(v: DrillRecord['figures'][string] | undefined): string {
-  return v === undefined ? NONE : figureText(v);
+function drillTimeline(d: DrillRecord): string[] {
+  if (d.events.length === 0) return [];
+  const out = ['Timeline:', '', tableRow(['t', 'Event', 'Kind']), separatorRow(3)];
+  for (const e of [...d.events].sort((a, b) => a.t - b.t)) out.push(tableRow([`${e.t.toFixed(1)} s`, e.label, e.kind ?? '']));
+  return [...out, ''];
 }
 
-function drillFigures(d: DrillRecord): string[] {
-  const entries = Object.entries(d.figures);
-  const options = entries.filter(([k]) => k.startsWith('opt_'));
-  const plain = entries.filter(([k]) => !k.startsWith('opt_') && !k.includes('.'));
-  const dotted = entries.filter(([k]) => !k.startsWith('opt_') && k.includes('.'));
+/** The client's latency and errors, before, during and after each fault. */
+function drillClient(d: DrillRecord): string[] {
+  const ws = windowStats(d);
+  if (ws.length === 0) return [];
+  const out = [
+    'Client under the drill (worst one-second percentile in each window; error rate over the window):',
+    '',
+    tableRow(['Window', 'From', 'To', 'Requests', 'Error Rate', 'P50', 'P95', 'P99']),
+    separatorRow(8),
+  ];
+  for (const w of ws) out.push(tableRow([w.label, `${w.from.toFixed(1)} s`, `${w.to.toFixed(1)} s`, String(w.requests), formatPct(w.errorRate), formatMs(w.worstP50), formatMs(w.worstP95), formatMs(w.worstP99)]));
+  return [...out, ''];
+}
+
+/** A storm's answers per second (binned to fit a page), one column group per discipline. */
+function stormSeconds(d: DrillRecord): string[] {
   const out: string[] = [];
-  if (options.length > 0) out.push(`Options: ${options.map(([k, v]) => `${k.slice(4)} ${figureCell(v)}`).join(', ')}`, '');
-  if (dotted.length > 0) {
-    const cols: string[] = [];
-    const rows: string[] = [];
-    for (const [k] of dotted) {
-      const i = k.indexOf('.');
-      const c = k.slice(0, i);
-      const r = k.slice(i + 1);
-      if (!cols.includes(c)) cols.push(c);
-      if (!rows.includes(r)) rows.push(r);
-    }
-    out.push(tableRow(['Figure', ...cols]), separatorRow(cols.length + 1));
-    for (const r of rows) out.push(tableRow([r, ...cols.map((c) => figureCell(d.figures[`${c}.${r}`]))]));
+  const clock = drillClock(d);
+  for (const [discipline, seconds] of Object.entries(d.disciplines)) {
+    if (seconds.length === 0) continue;
+    const width = binWidth(seconds[seconds.length - 1]!.t - seconds[0]!.t);
+    out.push(`${discipline}: answers per ${width === 1 ? 'second' : `${width} s`} (t from the storm's start):`, '', tableRow(['t', 'Requests', 'Accepted', '429', 'Lost']), separatorRow(5));
+    for (const b of binSeconds(seconds, width)) out.push(tableRow([`${clock(b.t).toFixed(0)} s`, String(b.requests), String(b.accepted), String(b.status429), b.lost === null ? 'no data' : String(b.lost)]));
     out.push('');
   }
-  if (plain.length > 0) {
-    out.push(tableRow(['Figure', 'Value']), separatorRow(2));
-    for (const [k, v] of plain) out.push(tableRow([k, figureText(v, d.noData[k])]));
-    out.push('');
-  }
-  const why = Object.entries(d.noData).filter(([k]) => k.includes('.'));
-  if (why.length > 0) out.push('No data:', ...why.map(([k, r]) => `- ${k}: ${r}`), '');
-  if (out.length === 0) out.push('(no figures)', '');
-  if (out[out.length - 1] === '') out.pop();
   return out;
 }
 
-export function renderProbes(p: NonNullable<Results['probes']>): string[] {
-  return [tableRow(PROBE_HEADER), separatorRow(PROBE_HEADER.length), ...probeRows(p).map(tableRow), '', ...probeNotes(p)];
+function drillFigures(d: DrillRecord): string[] {
+  const f = figureTables(d);
+  const out: string[] = [];
+  if (f.options.length > 0) out.push(`Options: ${f.options.join(', ')}`, '');
+  if (f.pivot !== undefined) out.push(tableRow(f.pivot.header), separatorRow(f.pivot.header.length), ...f.pivot.rows.map(tableRow), '');
+  if (f.plain.length > 0) out.push(tableRow(['Figure', 'Value']), separatorRow(2), ...f.plain.map(tableRow), '');
+  if (f.noData.length > 0) out.push('No data:', ...f.noData.map((x) => `- ${x}`), '');
+  if (out.length === 0) out.push('(no figures)', '');
+  return out;
 }

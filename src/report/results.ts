@@ -122,6 +122,20 @@ export const ProbeSummarySchema = z.object({
   drift: z.array(z.string()),
   disagreements: z.array(z.string()),
 });
+/** One second of one storm discipline, by when the answers came. */
+export const StormSecondSchema = z.object({
+  /** Unix time, seconds. */
+  t: z.number(),
+  /** Requests answered in this second (every attempt, retries included). */
+  requests: Count,
+  /** Deliveries acknowledged (2xx with a run id). */
+  accepted: Count,
+  /** Answers 429 (throttled). */
+  status429: Count,
+  /** Deliveries acknowledged in this second whose run was never found on the receiving side; null when that side could not be read. */
+  lost: Count.nullable(),
+});
+export type StormSecond = z.output<typeof StormSecondSchema>;
 
 export const DrillResultSchema = z.object({
   name: z.string(),
@@ -137,6 +151,10 @@ export const DrillResultSchema = z.object({
   /** Why the status is what it is (from the verdict rules), one short line each. */
   reasons: z.array(z.string()).default([]),
   probes: ProbeSummarySchema.optional(),
+  /** The client's per-second series under the drill's load (latencies in ms), for the charts. */
+  series: z.array(SecondBucketSchema).default([]),
+  /** A storm's per-second answers, per retry discipline (`capped`, `unbounded`). */
+  disciplines: z.record(z.string(), z.array(StormSecondSchema)).default({}),
 });
 export type DrillResult = z.input<typeof DrillResultSchema>;
 

@@ -33,8 +33,13 @@ export function writeReports(dir: string, input: ResultsInput): WrittenReports {
     problems,
   };
   writeFileAtomic(out.json, json);
-  writeFileAtomic(out.markdown, renderMarkdown(results));
-  writeFileAtomic(out.junit, renderJUnit(results));
-  writeFileAtomic(out.html, renderHtml(results));
+  renderReports(dir, results);
   return out;
+}
+
+/** results.md, junit.xml and report.html of validated results, into `dir` (results.json is not touched). */
+export function renderReports(dir: string, results: Results): void {
+  writeFileAtomic(path.join(dir, 'results.md'), renderMarkdown(results));
+  writeFileAtomic(path.join(dir, 'junit.xml'), renderJUnit(results));
+  writeFileAtomic(path.join(dir, 'report.html'), renderHtml(results));
 }

@@ -5,6 +5,8 @@
 //
 //   pass → Pass · fail → Fail · inconclusive → Inconclusive (with its reason) · no_data → No data
 //   a scenario that did not run → Not run · a metric row that does not gate → "… (not gating)"
+//   an inconclusive scenario, drill or storm → "Inconclusive (why; …)": inconclusive alone says
+//   nothing a reader can act on, so its reasons travel with the word.
 import type { ThresholdResult, Verdict } from './types.ts';
 import { overallVerdict, type OverallVerdict } from './verdict.ts';
 
@@ -32,6 +34,11 @@ export function statusColumn(v: Verdict, gated = true): string {
 /** A status as shown where a row may not count toward the verdict. */
 export function statusText(word: StatusWord, gated = true): string {
   return gated ? word : `${word} (not gating)`;
+}
+
+/** A run, scenario, drill or storm status as every format shows it: an inconclusive one says why. */
+export function statusWithReasons(word: StatusWord, reasons: readonly string[] | undefined): string {
+  return word === 'Inconclusive' && reasons !== undefined && reasons.length > 0 ? `${word} (${reasons.join('; ')})` : word;
 }
 
 /** The status of a list of thresholds (a drill, a storm), by the same rules as the exit code. */

@@ -58,6 +58,8 @@ export function classify(status: number): 'ack' | 'retry' | 'permanent' {
 
 export interface Attempt {
   status: number;
+  /** When the answer (or the failure) came, ms since the epoch: the storm's per-second series. */
+  at: number;
   /** The answer came from the gateway (its JSON shape), not from the load balancer or the network. */
   fromGateway: boolean;
   correlationId: string;
@@ -122,6 +124,7 @@ export async function attempt(t: SendTarget, key: string, n: number, body: Recor
     const server = Array.isArray(served) ? served[0] : served;
     return {
       status,
+      at: Date.now(),
       fromGateway: json,
       correlationId,
       ...(ra !== undefined ? { retryAfterMs: ra } : {}),
@@ -130,7 +133,7 @@ export async function attempt(t: SendTarget, key: string, n: number, body: Recor
     };
   } catch (err) {
     const e = err as Error & { code?: string };
-    return { status: 0, fromGateway: false, correlationId, error: e.code ?? e.message };
+    return { status: 0, at: Date.now(), fromGateway: false, correlationId, error: e.code ?? e.message };
   }
 }
 

@@ -31,6 +31,8 @@ import { judgeCriterion } from '../score/criteria.ts';
 import { statusOf } from '../score/status.ts';
 import { ChaosTargetError, runsEndpointOf, tokenOf, type ChaosTarget } from '../target/target.ts';
 import { account, queueDepthOf, type RunsEndpoint } from '../webhooks/accounting.ts';
+import type { StormSecond } from '../report/results.ts';
+import { stormSeconds } from './series.ts';
 import { attempt, DEFAULT_CAPPED, DEFAULT_UNBOUNDED, deliver, type Attempt, type CappedPolicy, type Discipline, type UnboundedPolicy } from './sender.ts';
 
 export type StormFault = 'restart' | 'crash' | 'none';
@@ -192,6 +194,8 @@ export async function runStorm(t: ChaosTarget, opts: StormOptions, ctl: { signal
   const loopback = isLoopbackHost(new URL(t.lbUrl).hostname);
   const faultGw = opts.faultGateway ?? t.gateways[0]?.name;
   const phases: Partial<Record<Discipline, PhaseFigures>> = {};
+  // Answers per second of each discipline, for the report's chart (src/storm/series.ts).
+  const perSecond: Partial<Record<Discipline, StormSecond[]>> = {};
   let badToken: Record<string, number | null> | undefined;
   let rb: RollbackOutcome = { journal: journal.file, drill: 'storm-webhooks', undone: [], failed: [], skipped: [], ok: true };
   let aborted = false;
@@ -329,6 +333,8 @@ export async function runStorm(t: ChaosTarget, opts: StormOptions, ctl: { signal
     sampling = false;
     await sampler;
     if (acct) ev(`${discipline}: ${acct.acknowledged} accepted, ${acct.lost} lost, ${acct.duplicated} duplicated; drained ${acct.drainMs === null ? 'not in time' : `in ${acct.drainMs} ms`}${acct.error ? ` (${acct.error})` : ''}`, 'measure');
+
+    perSecond[discipline] = stormSeconds(attempts, acct && !(acct.error !== undefined && acct.found === 0) ? acct.lostRunIds : null);
 
     // Failures senders saw from gateways, against the notifier's digests + fallback counter.
     const failures = attempts.filter((a) => a.fromGateway && (a.status === 429 || a.status >= 500));
@@ -514,7 +520,7 @@ export async function runStorm(t: ChaosTarget, opts: StormOptions, ctl: { signal
     if (!rb.ok) thresholds.push({ name: 'rollbacks complete', source: 'client', expr: 'every change undone', observed: rb.failed.length, verdict: 'fail', detail: rb.failed.join('; ') });
     figures.duration_s = Math.round((Date.now() - t0) / 100) / 10;
     const status = statusOf(thresholds, aborted);
-    results.push({ name: 'webhook-storm', title: 'Webhook retry storm', status, startedAt, events, figures, thresholds });
+    results.push({ name: 'webhook-storm', title: 'Webhook retry storm', status, startedAt, events, figures, thresholds, disciplines: perSecond });
   }
   if (badToken !== undefined) {
     const figures: Record<string, number | null> = {};

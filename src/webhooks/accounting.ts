@@ -176,6 +176,7 @@ export interface Accounting {
   error?: string;
   /** Processed runs by outcome, where the ledger tells (a real gateway without model credentials: `error`). */
   outcomes?: Record<string, number>;
+  /** Every acknowledged run never processed (the storm places each in the second it was acknowledged). */
   lostRunIds: string[];
 }
 
@@ -230,6 +231,6 @@ export async function account(ep: RunsEndpoint, acks: ReadonlyArray<{ key: strin
     drainMs,
     ...(error !== undefined ? { error } : {}),
     ...(last.outcomes !== undefined ? { outcomes: last.outcomes } : {}),
-    lostRunIds: lostRunIds.slice(0, 20),
+    lostRunIds,
   };
 }

@@ -1,10 +1,15 @@
 // The committed example reports stay readable by the code that reads results (report fill,
 // baselines): every results.json under reports/examples validates against today's schema, and
-// its Markdown twin names every drill and scenario it holds.
+// results.md, junit.xml and report.html beside it are exactly what today's renderers make of it
+// (after a renderer change: node_modules/.bin/node scripts/render-examples.ts).
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { renderHtml } from '../../../src/report/html.ts';
+import { renderJUnit } from '../../../src/report/junit.ts';
+import { renderMarkdown } from '../../../src/report/markdown.ts';
 import { ResultsSchema } from '../../../src/report/results.ts';
+import { redactDeep } from '../../../src/util/redact.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../../../reports/examples');
 
@@ -30,5 +35,14 @@ describe('committed example reports', () => {
     const md = fs.readFileSync(path.join(path.dirname(file), 'results.md'), 'utf8');
     for (const d of r.drills) expect(md).toContain(d.title);
     for (const s of r.scenarios.filter((x) => x.status !== 'Not run')) expect(md).toContain(s.title);
+  });
+
+  it.each(files.map((f) => [path.relative(ROOT, f)]))('%s: results.md, junit.xml and report.html are today’s rendering of it', (rel) => {
+    const dir = path.dirname(path.join(ROOT, rel));
+    const r = redactDeep(ResultsSchema.parse(JSON.parse(fs.readFileSync(path.join(ROOT, rel), 'utf8'))));
+    const stale = 'stale: run node_modules/.bin/node scripts/render-examples.ts';
+    expect(fs.readFileSync(path.join(dir, 'results.md'), 'utf8'), stale).toBe(renderMarkdown(r));
+    expect(fs.readFileSync(path.join(dir, 'junit.xml'), 'utf8'), stale).toBe(renderJUnit(r));
+    expect(fs.readFileSync(path.join(dir, 'report.html'), 'utf8'), stale).toBe(renderHtml(r));
   });
 });

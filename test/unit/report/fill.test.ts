@@ -96,10 +96,11 @@ describe('fillTemplate', () => {
     expect(text.endsWith('| Mixed Workload | -- | -- | -- | -- | Not run |')).toBe(true);
   });
 
-  it('regenerates a combined §3 metrics table (Group | Metric | Target | Alert threshold)', () => {
+  it('fills a combined §3 metrics table (Group | Metric | Target | Alert threshold): the team’s cells stay, rows it lacks are added', () => {
     const doc = 'Intro\n\n| group | metric | target | alert threshold |\n|---|---|---|---|\n| application | request throughput | > 1,000 req/s | < 500 sustained |\n\nEnd\n';
     const { text } = fillTemplate(doc, results, { tables: ['metrics'] });
-    expect(text).toContain('| Group | Metric | Target | Alert Threshold | Observed | Status |');
+    expect(text).toContain('| group | metric | target | alert threshold | Observed | Status |');
+    expect(text).toContain('| application | request throughput | > 1,000 req/s | < 500 sustained | 812.35 req/s | Fail |');
     expect(text).toContain('| infrastructure | Gateway CPU utilization | < 70% | > 85% for 5m | -- | No data |');
     expect(text.startsWith('Intro\n\n')).toBe(true);
     expect(text.endsWith('\n\nEnd\n')).toBe(true);
@@ -108,16 +109,17 @@ describe('fillTemplate', () => {
 
   it('a missing table is an error naming the header, and nothing is appended silently', () => {
     expect(() => fillTemplate('# Nothing here\n', results, { file: 'plan.md' })).toThrow(TemplateFillError);
-    expect(() => fillTemplate('# Nothing here\n', results, { file: 'plan.md' })).toThrow(/plan\.md: no the results table \(header "\| Scenario \| P50 \| P95 \| P99 \| Error Rate \| Status \|"\)/);
+    expect(() => fillTemplate('# Nothing here\n', results, { file: 'plan.md', tables: ['results'] })).toThrow(/^plan\.md: no results table \(a header with the columns Scenario, P50, P95, P99, Error Rate and Status\) outside code blocks; nothing was changed/);
     // A table only inside a code block does not count.
     expect(() => fillTemplate('```\n| Scenario | P50 | P95 | P99 | Error Rate | Status |\n|---|---|---|---|---|---|\n```\n', results, { tables: ['results'] })).toThrow(TemplateFillError);
   });
 
-  it('appends under a clear heading only when asked, and then stays idempotent', () => {
-    const { text, appended } = fillTemplate('# Plan\r\n\r\nNo table yet.', results, { appendMissing: true, tables: ['results'] });
+  it('appends under a clear heading and the marker only when asked (--append), and then stays idempotent', () => {
+    const { text, appended } = fillTemplate('# Plan\r\n\r\nNo table yet.', results, { append: true, tables: ['results'] });
     expect(appended).toEqual(['results']);
-    expect(text.startsWith('# Plan\r\n\r\nNo table yet.\r\n\r\n## Load test results (ClawStorm)\r\n\r\n| Scenario | P50 |')).toBe(true);
-    expect(fillTemplate(text, results, { appendMissing: true, tables: ['results'] }).text).toBe(text);
+    expect(text.startsWith('# Plan\r\n\r\nNo table yet.\r\n\r\n## Load test results (ClawStorm)\r\n\r\n<!-- clawstorm:results -->\r\n| Scenario | P50 |')).toBe(true);
+    expect(fillTemplate(text, results, { append: true, tables: ['results'] }).text).toBe(text);
+    expect(fillTemplate(text, results, { tables: ['results'] }).text).toBe(text);
   });
 });
 

@@ -81,3 +81,80 @@ export function sampleResults(): ResultsInput {
     ],
   };
 }
+
+const T0 = 1_767_225_600; // 2026-01-01T00:00:00Z, the drill's start
+
+/**
+ * A drill run and a storm run, no scenario: a gateway crash at 15 s, detected at 16.7 s,
+ * restarted at 38 s; the client's errors and latency spike in between. Labels long enough to
+ * reach the right edge of a timeline.
+ */
+export function drillResults(): ResultsInput {
+  const series = Array.from({ length: 60 }, (_, i) => {
+    const down = i >= 15 && i < 38;
+    return { t: T0 + i, count: 6, errors: down && i < 18 ? 2 : 0, p50: down ? 90 : 40, p95: down ? 600 : 70, p99: i === 16 ? 2400 : down ? 900 : 95, max: 3000 };
+  });
+  const storm = (from: number) => Array.from({ length: 12 }, (_, i) => ({ t: T0 + from + i, requests: 80 - i * 5, accepted: 40 - i * 2, status429: i < 6 ? 30 : 2, lost: i === 4 ? 1 : 0 }));
+  return {
+    schema: 'clawstorm.results/v1',
+    runId: 'drill-2026-01-01',
+    startedAt: '2026-01-01T00:00:00.000Z',
+    endedAt: '2026-01-01T00:02:00.000Z',
+    profile: 'smoke',
+    target: 'local',
+    verdict: 'pass',
+    exitCode: 0,
+    aborted: false,
+    scenarios: [],
+    generator: { saturated: false, reasons: [] },
+    drills: [
+      {
+        name: 'gateway-pair',
+        title: 'Gateway pair failover',
+        status: 'Pass',
+        startedAt: '2026-01-01T00:00:00.000Z',
+        events: [
+          { t: 0, label: 'load: 5/s tools + 1/s webhooks through http://127.0.0.1:33195', kind: 'phase' },
+          { t: 15, label: 'gw-1 crashed (SIGKILL)', kind: 'fault' },
+          { t: 15.9, label: 'Prometheus: prometheus down after 856 ms', kind: 'measure' },
+          { t: 16.7, label: 'gw-1 DOWN in the load balancer after 1601 ms', kind: 'measure' },
+          { t: 38, label: 'restart the victim: gw-1 started again (14945 ms to healthy)', kind: 'recover' },
+          { t: 39.4, label: 'gw-1 UP in the load balancer after 16355 ms', kind: 'measure' },
+          { t: 59.5, label: 'webhooks: 45 acknowledged, 0 lost, 0 duplicated, and a label long enough to run past the right edge', kind: 'measure' },
+        ],
+        figures: { haproxy_down_ms: 1601, recovery_ms: 16355 },
+        thresholds: [
+          { name: 'load balancer took the victim out', source: 'client', expr: 'haproxy_down_ms < 30000', observed: 1601, verdict: 'pass', detail: 'haproxy_down_ms = 1601 meets < 30000' },
+          {
+            name: 'survivor scraped by Prometheus (during)',
+            source: 'promql',
+            expr: 'min(min_over_time(clawstorm:gateway_up{gateway="gw-2",job=~"gateway|blackbox-healthz",instance=~".*"}[30s])) by (gateway, az, instance) == 1',
+            observed: 0.99999871234,
+            unit: 's',
+            verdict: 'pass',
+            detail: 'worst 0.00019886363636363642 meets < 0.1',
+          },
+        ],
+        series,
+      },
+      {
+        name: 'webhook-storm',
+        title: 'Webhook retry storm',
+        status: 'Fail',
+        startedAt: '2026-01-01T00:00:00.000Z',
+        events: [
+          { t: 0.2, label: 'capped: storm starts', kind: 'phase' },
+          { t: 3, label: 'capped: restart gw-1', kind: 'fault' },
+          { t: 5.5, label: 'capped: gw-1 started again', kind: 'recover' },
+          { t: 20.1, label: 'unbounded: storm starts', kind: 'phase' },
+          { t: 23, label: 'unbounded: restart gw-1', kind: 'fault' },
+          { t: 26, label: 'unbounded: gw-1 started again', kind: 'recover' },
+          { t: 31, label: 'unbounded: 900 accepted, 1 lost, 0 duplicated; drained in 2100 ms', kind: 'measure' },
+        ],
+        figures: { 'capped.lost': 1, 'unbounded.lost': 0 },
+        thresholds: [{ name: 'capped: no acknowledged delivery lost', source: 'client', expr: 'capped.lost == 0', observed: 1, verdict: 'fail', detail: 'capped.lost = 1 violates == 0' }],
+        disciplines: { capped: storm(0), unbounded: storm(20) },
+      },
+    ],
+  };
+}
