@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { positiveDurationMs } from '../duration.ts';
-import { checkVuPool, ExecutorRun, MAX_VUS, commonFields, waitStartTime, type ExecutorHooks, type ExecutorResult } from './core.ts';
+import { checkVuPool, commonFields, MAX_VUS } from './config-schema.ts';
+import { ExecutorRun, waitStartTime } from './run.ts';
+import type { ExecutorHooks, ExecutorResult } from './types.ts';
 import { constantSchedule, runOpenModel } from './pacer.ts';
 
 export const constantArrivalRateSchema = z

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { positiveDurationMs } from '../duration.ts';
-import { ExecutorRun, commonFields, vusField, waitStartTime, type ExecutorHooks, type ExecutorResult, type Vu } from './core.ts';
+import { commonFields, vusField } from './config-schema.ts';
+import { ExecutorRun, waitStartTime, type Vu } from './run.ts';
+import type { ExecutorHooks, ExecutorResult } from './types.ts';
 
 export const constantVusSchema = z
   .object({

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { formatZodError, type ExecutorHooks, type ExecutorResult } from './core.ts';
+import { formatZodError } from './config-schema.ts';
+import type { ExecutorHooks, ExecutorResult } from './types.ts';
 import { constantArrivalRateSchema, runConstantArrivalRate } from './constant-arrival-rate.ts';
 import { constantVusSchema, runConstantVus } from './constant-vus.ts';
 import { perVuIterationsSchema, runPerVuIterations } from './per-vu-iterations.ts';
@@ -7,7 +8,10 @@ import { rampingArrivalRateSchema, runRampingArrivalRate } from './ramping-arriv
 import { rampingVusSchema, runRampingVus } from './ramping-vus.ts';
 import { sharedIterationsSchema, runSharedIterations } from './shared-iterations.ts';
 
-export * from './core.ts';
+export * from './types.ts';
+export * from './config-schema.ts';
+export { sleepUntil, sleep } from './timing.ts';
+export { ExecutorRun, waitStartTime, type Vu } from './run.ts';
 export { perVuIterationsSchema, runPerVuIterations, type PerVuIterationsConfig } from './per-vu-iterations.ts';
 export { sharedIterationsSchema, runSharedIterations, type SharedIterationsConfig } from './shared-iterations.ts';
 export { constantVusSchema, runConstantVus, type ConstantVusConfig } from './constant-vus.ts';

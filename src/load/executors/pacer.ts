@@ -1,4 +1,6 @@
-import { ExecutorRun, sleepUntil, type ExecutorHooks, type ExecutorResult, type Vu } from './core.ts';
+import type { ExecutorRun, Vu } from './run.ts';
+import { sleepUntil } from './timing.ts';
+import type { ExecutorHooks, ExecutorResult } from './types.ts';
 
 /** Offset (ms from start) of the n-th start, or undefined when the schedule has ended. */
 export type ArrivalSchedule = (n: number) => number | undefined;

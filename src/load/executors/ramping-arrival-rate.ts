@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { durationMs, positiveDurationMs } from '../duration.ts';
-import { checkVuPool, ExecutorRun, MAX_VUS, commonFields, waitStartTime, type ExecutorHooks, type ExecutorResult } from './core.ts';
+import { checkVuPool, commonFields, MAX_VUS } from './config-schema.ts';
+import { ExecutorRun, waitStartTime } from './run.ts';
+import type { ExecutorHooks, ExecutorResult } from './types.ts';
 import { rampingSchedule, runOpenModel } from './pacer.ts';
 
 export const rateStageSchema = z

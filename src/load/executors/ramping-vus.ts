@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import { durationMs } from '../duration.ts';
-import { ExecutorRun, MAX_VUS, commonFields, sleepUntil, waitStartTime, type ExecutorHooks, type ExecutorResult, type Vu } from './core.ts';
+import { commonFields, MAX_VUS } from './config-schema.ts';
+import { ExecutorRun, waitStartTime, type Vu } from './run.ts';
+import { sleepUntil } from './timing.ts';
+import type { ExecutorHooks, ExecutorResult } from './types.ts';
 
 export const vuStageSchema = z
   .object({ duration: durationMs, target: z.number().int().min(0).max(MAX_VUS) })

@@ -1,0 +1,260 @@
+// One executor run's shared machinery: VUs, the two stops, one iteration's accounting, the finish.
+import { sleep, withTimeout } from './timing.ts';
+import type { ExecutorHooks, ExecutorResult } from './types.ts';
+
+export interface Vu<S> {
+  id: number;
+  state: S;
+  ready: boolean;
+  iterations: number;
+  busy: boolean;
+  /** Per-activation stop (ramping-vus ramp-down); combined with the run's hard stop. */
+  ctrl: AbortController;
+  signal: AbortSignal;
+}
+
+interface Flight {
+  settled: boolean;
+}
+
+/**
+ * The part every executor shares: VU bookkeeping, the two stops (no more starts; abort in-flight),
+ * running one iteration with outcome accounting, and a bounded finish.
+ */
+export class ExecutorRun<S> {
+  readonly hooks: ExecutorHooks<S>;
+  readonly executor: string;
+  /** Aborted when no new iteration may start. */
+  readonly stopStarting = new AbortController();
+  /** Aborted when in-flight iterations must stop. */
+  readonly hard = new AbortController();
+  readonly vus = new Map<number, Vu<S>>();
+  startedAt = Date.now();
+  t0 = performance.now();
+  private nextIteration = 0;
+  private readonly inFlight = new Set<Flight>();
+  private readonly timers: NodeJS.Timeout[] = [];
+  private readonly counts = { started: 0, completed: 0, failed: 0, interrupted: 0, dropped: 0, setupFailures: 0 };
+  private activeVus = 0;
+  private endAtPerf = Infinity;
+  private lastYield = performance.now();
+  pacerLagMaxMs: number | undefined;
+  barrierReleasedAt: number | undefined;
+  private readonly unlinkExternal: () => void;
+
+  constructor(executor: string, hooks: ExecutorHooks<S>) {
+    this.executor = executor;
+    this.hooks = hooks;
+    const ext = hooks.signal;
+    const onAbort = (): void => this.abortNow();
+    if (ext?.aborted) this.abortNow();
+    else ext?.addEventListener('abort', onAbort, { once: true });
+    this.unlinkExternal = () => ext?.removeEventListener('abort', onAbort);
+  }
+
+  get aborted(): boolean {
+    return this.hooks.signal?.aborted === true;
+  }
+
+  /** Mark the schedule's zero: timers and elapsed times count from here. */
+  markStart(): void {
+    this.startedAt = Date.now();
+    this.t0 = performance.now();
+  }
+
+  abortNow(): void {
+    this.stopStarting.abort();
+    this.hard.abort();
+  }
+
+  /** True while new iterations may start: not stopped, and the schedule's end (if any) not reached. */
+  canStart(): boolean {
+    return !this.stopStarting.signal.aborted && performance.now() < this.endAtPerf;
+  }
+
+  /** At t0+atMs stop starting; gracefulStopMs later abort what still runs. */
+  scheduleEnd(atMs: number, gracefulStopMs: number): void {
+    this.endAtPerf = this.t0 + atMs;
+    const delay = Math.max(0, this.t0 + atMs - performance.now());
+    this.timers.push(
+      setTimeout(() => {
+        this.stopStarting.abort();
+        this.timers.push(setTimeout(() => this.hard.abort(), gracefulStopMs));
+      }, delay),
+    );
+  }
+
+  /** Stop starting now, and abort in-flight iterations gracefulStopMs later. */
+  endNow(gracefulStopMs: number): void {
+    this.stopStarting.abort();
+    this.timers.push(setTimeout(() => this.hard.abort(), gracefulStopMs));
+  }
+
+  newVu(id: number): Vu<S> {
+    const ctrl = new AbortController();
+    const vu: Vu<S> = {
+      id,
+      state: undefined as S,
+      ready: false,
+      iterations: 0,
+      busy: false,
+      ctrl,
+      signal: AbortSignal.any([this.hard.signal, ctrl.signal]),
+    };
+    this.vus.set(id, vu);
+    return vu;
+  }
+
+  /** Re-arm a VU whose per-activation signal fired (ramping-vus reactivating a ramped-down VU). */
+  rearm(vu: Vu<S>): void {
+    if (!vu.ctrl.signal.aborted) return;
+    vu.ctrl = new AbortController();
+    vu.signal = AbortSignal.any([this.hard.signal, vu.ctrl.signal]);
+  }
+
+  /** Run vuSetup (bounded). False when it failed; the VU then never runs. */
+  async setupVu(vu: Vu<S>): Promise<boolean> {
+    const setup = this.hooks.vuSetup;
+    if (setup === undefined) {
+      vu.ready = true;
+      return true;
+    }
+    const timeout = this.hooks.setupTimeoutMs ?? 60_000;
+    // This signal may outlive the setup (a WebSocket session opened here lives for the whole run),
+    // so it fires on the run's hard stop, or when this setup failed or overran, never on a timer.
+    const ctrl = new AbortController();
+    const signal = AbortSignal.any([this.hard.signal, ctrl.signal]);
+    try {
+      vu.state = await withTimeout(setup(vu.id, signal), timeout, `vuSetup of VU ${vu.id}`);
+      vu.ready = true; // so teardown runs for it even if the run stopped meanwhile
+      return !this.hard.signal.aborted;
+    } catch (err) {
+      ctrl.abort();
+      this.counts.setupFailures += 1;
+      if (!this.hard.signal.aborted) this.hooks.sink.noteError(this.hooks.scenario, `vuSetup of VU ${vu.id}`, err);
+      return false;
+    }
+  }
+
+  setActiveVus(delta: number): void {
+    this.activeVus += delta;
+    this.hooks.onActiveVus?.(this.activeVus);
+  }
+
+  dropped(n = 1): void {
+    this.counts.dropped += n;
+    this.hooks.sink.droppedIteration(this.hooks.scenario, n);
+  }
+
+  notePacerLag(lagMs: number): void {
+    if (this.pacerLagMaxMs === undefined || lagMs > this.pacerLagMaxMs) this.pacerLagMaxMs = lagMs;
+    this.hooks.onPacerLag?.(lagMs);
+  }
+
+  /** Run one iteration on `vu`; never throws. */
+  async runIteration(vu: Vu<S>, intendedStart?: number): Promise<void> {
+    const flight: Flight = { settled: false };
+    this.inFlight.add(flight);
+    vu.busy = true;
+    const iteration = this.nextIteration++;
+    const vuIteration = vu.iterations++;
+    this.counts.started += 1;
+    const signal = vu.signal;
+    const startLagMs = intendedStart === undefined ? 0 : Math.max(0, performance.now() - intendedStart);
+    let outcome: 'completed' | 'failed' | 'interrupted' = 'completed';
+    let error: unknown;
+    try {
+      await this.hooks.iteration({
+        scenario: this.hooks.scenario,
+        vu: vu.id,
+        iteration,
+        vuIteration,
+        sink: this.hooks.sink,
+        signal,
+        ...(intendedStart === undefined ? {} : { intendedStart }),
+        startLagMs,
+        state: vu.state,
+      });
+    } catch (err) {
+      outcome = signal.aborted ? 'interrupted' : 'failed';
+      error = err;
+    } finally {
+      vu.busy = false;
+      this.inFlight.delete(flight);
+    }
+    if (!flight.settled) {
+      flight.settled = true;
+      this.counts[outcome] += 1;
+      this.hooks.sink.iterationEnded(this.hooks.scenario, outcome, error);
+    }
+    // An iteration that never awaits real I/O would otherwise spin on microtasks and starve the
+    // timers that end the run; give the event loop a turn at least every 10 ms.
+    const now = performance.now();
+    if (now - this.lastYield > 10) {
+      this.lastYield = now;
+      await new Promise<void>((r) => setImmediate(r));
+    }
+  }
+
+  /**
+   * Wait for the executor's loops; once the hard stop fired, wait at most abandonAfterMs more
+   * for iterations that ignore their signal, then count them as interrupted and return.
+   */
+  async finish(loops: Promise<unknown>): Promise<ExecutorResult> {
+    const abandonMs = this.hooks.abandonAfterMs ?? 2_000;
+    let giveUp: NodeJS.Timeout | undefined;
+    const onHard = (): void => {
+      giveUp = setTimeout(() => resolveGiveUp(), abandonMs);
+    };
+    let resolveGiveUp: () => void = () => {};
+    const abandoned = new Promise<void>((r) => {
+      resolveGiveUp = r;
+    });
+    if (this.hard.signal.aborted) onHard();
+    else this.hard.signal.addEventListener('abort', onHard, { once: true });
+    await Promise.race([loops.then(() => undefined, () => undefined), abandoned]);
+    clearTimeout(giveUp);
+    this.hard.signal.removeEventListener('abort', onHard);
+    for (const t of this.timers) clearTimeout(t);
+    this.stopStarting.abort();
+    let abandonedCount = 0;
+    for (const f of this.inFlight) {
+      if (f.settled) continue;
+      f.settled = true;
+      abandonedCount += 1;
+      this.counts.interrupted += 1;
+      this.hooks.sink.iterationEnded(this.hooks.scenario, 'interrupted');
+    }
+    // Let everything still running see an aborted signal; nothing new will start.
+    this.hard.abort();
+    await this.teardown();
+    this.unlinkExternal();
+    return {
+      executor: this.executor,
+      startedAt: this.startedAt,
+      endedAt: Date.now(),
+      startedAtPerf: this.t0,
+      ...this.counts,
+      peakVus: this.vus.size,
+      ...(this.pacerLagMaxMs === undefined ? {} : { pacerLagMaxMs: Math.round(this.pacerLagMaxMs * 1000) / 1000 }),
+      ...(this.barrierReleasedAt === undefined ? {} : { barrierReleasedAt: this.barrierReleasedAt }),
+      aborted: this.aborted,
+      abandoned: abandonedCount,
+    };
+  }
+
+  private async teardown(): Promise<void> {
+    const td = this.hooks.vuTeardown;
+    if (td === undefined) return;
+    const timeout = this.hooks.setupTimeoutMs ?? 60_000;
+    await Promise.allSettled(
+      [...this.vus.values()].filter((v) => v.ready).map((v) => withTimeout(td(v.id, v.state), timeout, `vuTeardown of VU ${v.id}`)),
+    );
+  }
+}
+
+/** Wait out startTime (abortable) and report whether the run should go on. */
+export async function waitStartTime(run: ExecutorRun<unknown>, startTimeMs: number): Promise<boolean> {
+  if (startTimeMs <= 0) return !run.aborted;
+  return sleep(startTimeMs, run.stopStarting.signal);
+}
