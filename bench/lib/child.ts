@@ -1,0 +1,53 @@
+// Run one generator as a child process and account its CPU: the child runs under a waiting
+// shell, whose /proc stat then holds the child's whole CPU time in cutime + cstime (fields 16,
+// 17). With a core given, shell and child are pinned to it (taskset), so the generator has one
+// core and no more.
+import { execFile } from 'node:child_process';
+import { cpuOfStat } from './cpu.ts';
+
+export interface ChildRun {
+  stdout: string;
+  /** CPU seconds of the whole child process, start-up included. */
+  wholeProcessCpuSeconds: number;
+  wallSeconds: number;
+}
+
+const SCRIPT = '"$@"; rc=$?; echo "@@STAT $(cat /proc/$$/stat)"; exit $rc';
+
+export function runChild(argv: readonly string[], opts: { core: number | null; timeoutMs: number }): Promise<ChildRun> {
+  const [cmd, args] =
+    opts.core === null ? ['/bin/bash', ['-c', SCRIPT, 'bench-child', ...argv]] : ['taskset', ['-c', String(opts.core), '/bin/bash', '-c', SCRIPT, 'bench-child', ...argv]];
+  const t0 = performance.now();
+  return new Promise((resolve, reject) => {
+    execFile(cmd, args, { timeout: opts.timeoutMs, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
+      if (err) {
+        reject(new Error(`${argv.join(' ')} failed: ${err.message}\n${stderr.split('\n').slice(-8).join('\n')}`));
+        return;
+      }
+      const stat = /^@@STAT (.*)$/m.exec(stdout)?.[1];
+      if (stat === undefined) {
+        reject(new Error(`${argv.join(' ')}: no CPU accounting line in its output`));
+        return;
+      }
+      resolve({
+        stdout: stdout.replace(/^@@STAT .*$/m, '').trim(),
+        wholeProcessCpuSeconds: cpuOfStat(stat).waitedChildren,
+        wallSeconds: (performance.now() - t0) / 1000,
+      });
+    });
+  });
+}
+
+/** The last line of a child's output that parses as a JSON object. */
+export function lastJsonLine(stdout: string): Record<string, unknown> {
+  const lines = stdout.split('\n').reverse();
+  for (const l of lines) {
+    if (!l.startsWith('{')) continue;
+    try {
+      return JSON.parse(l) as Record<string, unknown>;
+    } catch {
+      // keep looking
+    }
+  }
+  throw new Error(`no JSON result line in:\n${stdout.slice(-2000)}`);
+}
