@@ -112,30 +112,39 @@ function describeError(err: unknown, timeoutMs: number): string {
   return code !== undefined && !msg.includes(code) ? `${code}: ${msg}` : msg;
 }
 
+/** The exchanges in flight under one stop signal, and whether it fired. */
+interface Watched {
+  stopped: boolean;
+  inFlight: Set<Exchange>;
+}
+
 /**
  * Where the run's stop reaches the exchanges in flight: one abort listener per signal (an
- * iteration's signal is its VU's, the same for every iteration), not one per request.
+ * iteration's signal is its VU's, the same for every iteration), not one per request; and the
+ * stop read from a plain field (a composite signal's `aborted` getter is not free).
  */
 class StopWatch {
-  private readonly bySignal = new WeakMap<AbortSignal, Set<Exchange>>();
+  private readonly bySignal = new WeakMap<AbortSignal, Watched>();
 
-  track(signal: AbortSignal, ex: Exchange): Set<Exchange> {
-    let set = this.bySignal.get(signal);
-    if (set === undefined) {
-      const inFlight = new Set<Exchange>();
-      set = inFlight;
-      this.bySignal.set(signal, inFlight);
-      signal.addEventListener(
-        'abort',
-        () => {
-          for (const e of inFlight) e.stoppedByRun();
-          inFlight.clear();
-        },
-        { once: true },
-      );
+  of(signal: AbortSignal): Watched {
+    let w = this.bySignal.get(signal);
+    if (w === undefined) {
+      const watched: Watched = { stopped: signal.aborted, inFlight: new Set() };
+      w = watched;
+      this.bySignal.set(signal, watched);
+      if (!watched.stopped) {
+        signal.addEventListener(
+          'abort',
+          () => {
+            watched.stopped = true;
+            for (const e of watched.inFlight) e.stoppedByRun();
+            watched.inFlight.clear();
+          },
+          { once: true },
+        );
+      }
     }
-    set.add(ex);
-    return set;
+    return w;
   }
 }
 
@@ -291,7 +300,8 @@ export class HttpDriver {
 
   /** Used by HttpJourney; records the sample. Rejects only when the run's own stop aborted it. */
   send(ctx: JourneyContext, step: string, spec: HttpRequestSpec): Promise<HttpResponse> {
-    if (ctx.signal.aborted) return Promise.reject(new RequestAbortedByRunError());
+    const watched = this.stops.of(ctx.signal);
+    if (watched.stopped) return Promise.reject(new RequestAbortedByRunError());
     const method = spec.method === undefined ? 'GET' : spec.method.toUpperCase();
     let headers = this.defaultHeaders;
     if (spec.headers !== undefined) {
@@ -310,7 +320,8 @@ export class HttpDriver {
     }
     const timeoutMs = spec.timeoutMs ?? this.timeoutMs;
     const ex = new Exchange(this, ctx, step, spec.tag ?? method, spec, timeoutMs);
-    ex.watch(this.stops.track(ctx.signal, ex));
+    watched.inFlight.add(ex);
+    ex.watch(watched.inFlight);
     // undici's own timers bound the wait for headers and for each body chunk; a composite
     // AbortSignal per request (any + timeout) cost ~10% of the engine's CPU in bench/load-engine.
     this.pool.dispatch(

@@ -11,10 +11,13 @@ export interface Vu<S> {
   /** Per-activation stop (ramping-vus ramp-down); combined with the run's hard stop. */
   ctrl: AbortController;
   signal: AbortSignal;
-}
-
-interface Flight {
-  settled: boolean;
+  /**
+   * An iteration of this VU is running and not yet counted. A VU runs one iteration at a time, so
+   * this flag (with `flight`, the number of that iteration) is the in-flight set: finish() counts
+   * the ones still up as abandoned, and an abandoned iteration that returns later is not counted twice.
+   */
+  inFlight: boolean;
+  flight: number;
 }
 
 /**
@@ -32,7 +35,8 @@ export class ExecutorRun<S> {
   startedAt = Date.now();
   t0 = performance.now();
   private nextIteration = 0;
-  private readonly inFlight = new Set<Flight>();
+  /** Mirrors stopStarting.signal.aborted: read once per iteration, so a plain field. */
+  private stopped = false;
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly counts = { started: 0, completed: 0, failed: 0, interrupted: 0, dropped: 0, setupFailures: 0 };
   private activeVus = 0;
@@ -45,6 +49,13 @@ export class ExecutorRun<S> {
   constructor(executor: string, hooks: ExecutorHooks<S>) {
     this.executor = executor;
     this.hooks = hooks;
+    this.stopStarting.signal.addEventListener(
+      'abort',
+      () => {
+        this.stopped = true;
+      },
+      { once: true },
+    );
     const ext = hooks.signal;
     const onAbort = (): void => this.abortNow();
     if (ext?.aborted) this.abortNow();
@@ -69,7 +80,7 @@ export class ExecutorRun<S> {
 
   /** True while new iterations may start: not stopped, and the schedule's end (if any) not reached. */
   canStart(): boolean {
-    return !this.stopStarting.signal.aborted && performance.now() < this.endAtPerf;
+    return !this.stopped && performance.now() < this.endAtPerf;
   }
 
   /** At t0+atMs stop starting; gracefulStopMs later abort what still runs. */
@@ -100,6 +111,8 @@ export class ExecutorRun<S> {
       busy: false,
       ctrl,
       signal: AbortSignal.any([this.hard.signal, ctrl.signal]),
+      inFlight: false,
+      flight: 0,
     };
     this.vus.set(id, vu);
     return vu;
@@ -153,39 +166,38 @@ export class ExecutorRun<S> {
 
   /** Run one iteration on `vu`; never throws. */
   async runIteration(vu: Vu<S>, intendedStart?: number): Promise<void> {
-    const flight: Flight = { settled: false };
-    this.inFlight.add(flight);
+    const flight = this.nextIteration++;
     vu.busy = true;
-    const iteration = this.nextIteration++;
+    vu.inFlight = true;
+    vu.flight = flight;
     const vuIteration = vu.iterations++;
     this.counts.started += 1;
     const signal = vu.signal;
-    const startLagMs = intendedStart === undefined ? 0 : Math.max(0, performance.now() - intendedStart);
+    const hooks = this.hooks;
     let outcome: 'completed' | 'failed' | 'interrupted' = 'completed';
     let error: unknown;
     try {
-      await this.hooks.iteration({
-        scenario: this.hooks.scenario,
+      // One shape for every iteration's context (intendedStart present, maybe undefined).
+      await hooks.iteration({
+        scenario: hooks.scenario,
         vu: vu.id,
-        iteration,
+        iteration: flight,
         vuIteration,
-        sink: this.hooks.sink,
+        sink: hooks.sink,
         signal,
-        ...(intendedStart === undefined ? {} : { intendedStart }),
-        startLagMs,
+        intendedStart,
+        startLagMs: intendedStart === undefined ? 0 : Math.max(0, performance.now() - intendedStart),
         state: vu.state,
       });
     } catch (err) {
       outcome = signal.aborted ? 'interrupted' : 'failed';
       error = err;
-    } finally {
-      vu.busy = false;
-      this.inFlight.delete(flight);
     }
-    if (!flight.settled) {
-      flight.settled = true;
+    vu.busy = false;
+    if (vu.inFlight && vu.flight === flight) {
+      vu.inFlight = false;
       this.counts[outcome] += 1;
-      this.hooks.sink.iterationEnded(this.hooks.scenario, outcome, error);
+      hooks.sink.iterationEnded(hooks.scenario, outcome, error);
     }
     // An iteration that never awaits real I/O would otherwise spin on microtasks and starve the
     // timers that end the run; give the event loop a turn at least every 10 ms.
@@ -218,9 +230,9 @@ export class ExecutorRun<S> {
     for (const t of this.timers) clearTimeout(t);
     this.stopStarting.abort();
     let abandonedCount = 0;
-    for (const f of this.inFlight) {
-      if (f.settled) continue;
-      f.settled = true;
+    for (const vu of this.vus.values()) {
+      if (!vu.inFlight) continue;
+      vu.inFlight = false;
       abandonedCount += 1;
       this.counts.interrupted += 1;
       this.hooks.sink.iterationEnded(this.hooks.scenario, 'interrupted');
