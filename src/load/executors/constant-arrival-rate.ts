@@ -3,7 +3,8 @@ import { positiveDurationMs } from '../duration.ts';
 import { checkVuPool, commonFields, MAX_VUS } from './config-schema.ts';
 import { ExecutorRun, waitStartTime } from './run.ts';
 import type { ExecutorHooks, ExecutorResult } from './types.ts';
-import { constantSchedule, runOpenModel } from './pacer.ts';
+import { constantSchedule } from './arrival-schedule.ts';
+import { runOpenModel } from './pacer.ts';
 
 export const constantArrivalRateSchema = z
   .object({

@@ -18,7 +18,7 @@ export { constantVusSchema, runConstantVus, type ConstantVusConfig } from './con
 export { rampingVusSchema, runRampingVus, vuSchedule, type RampingVusConfig, type VuChange } from './ramping-vus.ts';
 export { constantArrivalRateSchema, runConstantArrivalRate, type ConstantArrivalRateConfig } from './constant-arrival-rate.ts';
 export { rampingArrivalRateSchema, runRampingArrivalRate, type RampingArrivalRateConfig } from './ramping-arrival-rate.ts';
-export { constantSchedule, rampingSchedule, type ArrivalSchedule } from './pacer.ts';
+export { constantSchedule, rampingSchedule, type ArrivalSchedule } from './arrival-schedule.ts';
 
 export const EXECUTOR_NAMES = [
   'per-vu-iterations',

@@ -37,6 +37,8 @@ export class ExecutorRun<S> {
   private nextIteration = 0;
   /** Mirrors stopStarting.signal.aborted: read once per iteration, so a plain field. */
   private stopped = false;
+  /** performance.now() when starting stopped (the schedule's end, endNow, or an abort). */
+  stoppedAtPerf: number | undefined;
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly counts = { started: 0, completed: 0, failed: 0, interrupted: 0, dropped: 0, setupFailures: 0 };
   private activeVus = 0;
@@ -53,6 +55,7 @@ export class ExecutorRun<S> {
       'abort',
       () => {
         this.stopped = true;
+        this.stoppedAtPerf = performance.now();
       },
       { once: true },
     );

@@ -50,6 +50,11 @@ export interface ExecutorResult {
   endedAt: number;
   /** performance.now() at startedAt, to relate iteration timestamps to the schedule. */
   startedAtPerf: number;
+  /**
+   * Open model: starts the schedule planned before the run stopped. Each is started or dropped
+   * (started + dropped = planned); a started one ends completed, failed or interrupted.
+   */
+  planned?: number;
   started: number;
   completed: number;
   failed: number;
