@@ -22,8 +22,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { findBinary } from '../src/util/proc.ts';
-import { runChild, lastJsonLine } from './lib/child.ts';
-import { hostBusySeconds, processCpuSeconds } from './lib/cpu.ts';
+import { lastJsonLine, runAccounted } from './lib/child.ts';
 import { fmt, goalLine, median } from './lib/stats.ts';
 import { canPin, startBenchTarget, type BenchTarget } from './lib/target.ts';
 import { parseWrk } from './lib/wrk.ts';
@@ -73,16 +72,7 @@ async function measure(tool: Tool, target: BenchTarget, connections: number, rou
     tool === 'wrk'
       ? ['/usr/bin/wrk', '-t1', `-c${connections}`, `-d${SECONDS}s`, '--latency', `${target.url}/`]
       : [node, path.join(here, 'gen', `${tool}.ts`), target.url, String(connections), String(SECONDS)];
-  const t0 = performance.now();
-  const host0 = hostBusySeconds();
-  const tgt0 = processCpuSeconds(target.pid);
-  const child = await runChild(argv, { core, timeoutMs: (SECONDS * 2 + 30) * 1000 });
-  const wall = (performance.now() - t0) / 1000;
-  const host1 = hostBusySeconds();
-  const tgt1 = processCpuSeconds(target.pid);
-  const targetCpu = tgt0 === undefined || tgt1 === undefined ? undefined : tgt1 - tgt0;
-  const others = host0 === undefined || host1 === undefined || targetCpu === undefined ? undefined : host1 - host0 - targetCpu - child.wholeProcessCpuSeconds;
-
+  const child = await runAccounted(argv, { core, timeoutMs: (SECONDS * 2 + 30) * 1000, targetPid: target.pid });
   let r: { requests: number; errors: number; wallSeconds: number; cpuSeconds: number; p50Ms: number | null; p99Ms: number | null; eventLoopP99Ms?: number };
   if (tool === 'wrk') {
     const w = parseWrk(child.stdout);
@@ -106,8 +96,8 @@ async function measure(tool: Tool, target: BenchTarget, connections: number, rou
     ...r,
     reqPerCpuSecond: r.cpuSeconds > 0 ? r.requests / r.cpuSeconds : Number.NaN,
     generatorCoreShare: r.cpuSeconds / r.wallSeconds,
-    targetCoreShare: targetCpu === undefined ? null : targetCpu / wall,
-    otherLoadCores: others === undefined ? null : Math.max(0, others) / wall,
+    targetCoreShare: child.targetCoreShare,
+    otherLoadCores: child.otherLoadCores,
     wholeProcessCpuSeconds: child.wholeProcessCpuSeconds,
   };
 }

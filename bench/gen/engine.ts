@@ -1,15 +1,17 @@
-// One bench generator in a process of its own: the ClawStorm engine (constant-vus, one GET per
-// iteration, one keep-alive connection per VU) against URL for SECONDS after a 1 s warm-up.
-// Prints one JSON line: requests, CPU seconds of this process over the measured run, latency,
-// and the generator's own event-loop delay.
-//   node bench/gen/engine.ts URL CONNECTIONS SECONDS
+// One bench generator in a process of its own: the ClawStorm engine, one GET per iteration, one
+// keep-alive connection per VU, against URL for SECONDS after a 1 s warm-up. Closed model
+// (constant-vus, flat out) by default; with RATE, the open model (constant-arrival-rate, RATE
+// starts/s on CONNECTIONS VUs). Prints one JSON line: requests, CPU seconds of this process over
+// the measured run, latency, the generator's event-loop delay and, open model, pacer lateness.
+//   node bench/gen/engine.ts URL CONNECTIONS SECONDS [RATE]
 import { HttpDriver } from '../../src/load/drivers/http.ts';
 import { runEngine, scenario } from '../../src/load/engine.ts';
 import { SampleSink } from '../../src/load/samples.ts';
 
-const [url = '', connArg = '50', secArg = '5'] = process.argv.slice(2);
+const [url = '', connArg = '50', secArg = '5', rateArg] = process.argv.slice(2);
 const connections = Number(connArg);
 const seconds = Number(secArg);
+const rate = rateArg === undefined ? undefined : Number(rateArg);
 
 async function once(durationS: number): Promise<Record<string, unknown>> {
   const sink = new SampleSink();
@@ -20,7 +22,10 @@ async function once(durationS: number): Promise<Record<string, unknown>> {
     [
       scenario({
         name: 'bench',
-        executor: { executor: 'constant-vus', vus: connections, duration: `${durationS}s`, gracefulStop: '5s' },
+        executor:
+          rate === undefined
+            ? { executor: 'constant-vus', vus: connections, duration: `${durationS}s`, gracefulStop: '5s' }
+            : { executor: 'constant-arrival-rate', rate, duration: `${durationS}s`, preAllocatedVUs: connections, gracefulStop: '5s' },
         iteration: async (ctx) => {
           await http.journey(ctx).request('get', { path: '/' });
         },
@@ -41,6 +46,13 @@ async function once(durationS: number): Promise<Record<string, unknown>> {
     p99Ms: s?.p99Ms ?? null,
     eventLoopP99Ms: r.monitor.eventLoopP99Ms,
     eventLoopMaxMs: r.monitor.eventLoopMaxMs,
+    pacerLagP99Ms: r.monitor.pacerLagP99Ms,
+    pacerLagMaxMs: r.monitor.pacerLagMaxMs,
+    planned: r.scenarios[0]?.result.planned ?? null,
+    started: r.scenarios[0]?.result.started ?? null,
+    dropped: r.scenarios[0]?.result.dropped ?? null,
+    saturated: r.monitor.saturated,
+    saturationReasons: r.monitor.reasons,
   };
 }
 

@@ -3,7 +3,7 @@
 // 17). With a core given, shell and child are pinned to it (taskset), so the generator has one
 // core and no more.
 import { execFile } from 'node:child_process';
-import { cpuOfStat } from './cpu.ts';
+import { cpuOfStat, hostBusySeconds, processCpuSeconds } from './cpu.ts';
 
 export interface ChildRun {
   stdout: string;
@@ -50,4 +50,27 @@ export function lastJsonLine(stdout: string): Record<string, unknown> {
     }
   }
   throw new Error(`no JSON result line in:\n${stdout.slice(-2000)}`);
+}
+
+export interface AccountedRun extends ChildRun {
+  /** The target process's CPU over the same wall time, in cores (near 1: it was the bottleneck). */
+  targetCoreShare: number | null;
+  /** Everyone else's CPU on the host during the run, in cores (the neighbours' load). */
+  otherLoadCores: number | null;
+}
+
+/** runChild, with the target's CPU and the rest of the host's measured around it. */
+export async function runAccounted(argv: readonly string[], opts: { core: number | null; timeoutMs: number; targetPid: number }): Promise<AccountedRun> {
+  const host0 = hostBusySeconds();
+  const tgt0 = processCpuSeconds(opts.targetPid);
+  const child = await runChild(argv, opts);
+  const host1 = hostBusySeconds();
+  const tgt1 = processCpuSeconds(opts.targetPid);
+  const targetCpu = tgt0 === undefined || tgt1 === undefined ? undefined : tgt1 - tgt0;
+  const others = host0 === undefined || host1 === undefined || targetCpu === undefined ? undefined : host1 - host0 - targetCpu - child.wholeProcessCpuSeconds;
+  return {
+    ...child,
+    targetCoreShare: targetCpu === undefined ? null : targetCpu / child.wallSeconds,
+    otherLoadCores: others === undefined ? null : Math.max(0, others) / child.wallSeconds,
+  };
 }

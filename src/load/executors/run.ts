@@ -88,14 +88,20 @@ export class ExecutorRun<S> {
 
   /** At t0+atMs stop starting; gracefulStopMs later abort what still runs. */
   scheduleEnd(atMs: number, gracefulStopMs: number): void {
-    this.endAtPerf = this.t0 + atMs;
-    const delay = Math.max(0, this.t0 + atMs - performance.now());
-    this.timers.push(
-      setTimeout(() => {
-        this.stopStarting.abort();
-        this.timers.push(setTimeout(() => this.hard.abort(), gracefulStopMs));
-      }, delay),
-    );
+    const end = this.t0 + atMs;
+    this.endAtPerf = end;
+    // A libuv timer can fire up to ~1 ms early by performance.now(); the stop must not come before
+    // the end, or the last starts of the plan would fall outside it.
+    const arm = (): void => {
+      const left = end - performance.now();
+      if (left > 0) {
+        this.timers.push(setTimeout(arm, Math.max(1, left)));
+        return;
+      }
+      this.stopStarting.abort();
+      this.timers.push(setTimeout(() => this.hard.abort(), gracefulStopMs));
+    };
+    this.timers.push(setTimeout(arm, Math.max(0, end - performance.now())));
   }
 
   /** Stop starting now, and abort in-flight iterations gracefulStopMs later. */
