@@ -3,7 +3,9 @@
 // 17). With a core given, shell and child are pinned to it (taskset), so the generator has one
 // core and no more.
 import { execFile } from 'node:child_process';
-import { cpuOfStat, hostBusySeconds, processCpuSeconds } from './cpu.ts';
+import os from 'node:os';
+import { hostBusyBetween, readHostTicks } from '../../src/load/host-cpu.ts';
+import { cpuOfStat, processCpuSeconds } from './cpu.ts';
 
 export interface ChildRun {
   stdout: string;
@@ -61,13 +63,14 @@ export interface AccountedRun extends ChildRun {
 
 /** runChild, with the target's CPU and the rest of the host's measured around it. */
 export async function runAccounted(argv: readonly string[], opts: { core: number | null; timeoutMs: number; targetPid: number }): Promise<AccountedRun> {
-  const host0 = hostBusySeconds();
+  const host0 = readHostTicks();
   const tgt0 = processCpuSeconds(opts.targetPid);
   const child = await runChild(argv, opts);
-  const host1 = hostBusySeconds();
+  const host1 = readHostTicks();
   const tgt1 = processCpuSeconds(opts.targetPid);
   const targetCpu = tgt0 === undefined || tgt1 === undefined ? undefined : tgt1 - tgt0;
-  const others = host0 === undefined || host1 === undefined || targetCpu === undefined ? undefined : host1 - host0 - targetCpu - child.wholeProcessCpuSeconds;
+  const host = host0 === undefined || host1 === undefined ? undefined : hostBusyBetween(host0, host1, child.wallSeconds, os.availableParallelism());
+  const others = host === undefined || targetCpu === undefined ? undefined : host.busyCpuSeconds - targetCpu - child.wholeProcessCpuSeconds;
   return {
     ...child,
     targetCoreShare: targetCpu === undefined ? null : targetCpu / child.wallSeconds,

@@ -38,19 +38,6 @@ export function processCpuSeconds(pid: number): number | undefined {
   }
 }
 
-/** Whole-host busy CPU seconds (all cores) from /proc/stat, for "share of host CPU" figures. */
-export function hostBusySeconds(): number | undefined {
-  try {
-    const line = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '';
-    const v = line.trim().split(/\s+/).slice(1).map(Number);
-    // user nice system idle iowait irq softirq steal …: busy is everything but idle and iowait.
-    const busy = v.reduce((a, x, i) => (i === 3 || i === 4 ? a : a + (Number.isFinite(x) ? x : 0)), 0);
-    return busy / clockTicks();
-  } catch {
-    return undefined;
-  }
-}
-
 /** Pin a process (and with allThreads every thread of it) to one core; false when that failed. */
 export function pinToCore(pid: number, core: number, allThreads = true): boolean {
   if (core < 0 || core >= os.availableParallelism()) return false;

@@ -72,6 +72,9 @@ export interface EngineProgress {
   scenarios: ScenarioProgressLine[];
   eventLoopP99Ms: number;
   cpuPct: number;
+  /** Host busy CPU, % of all cores, and the generator's share of it, %; null where unreadable. */
+  hostCpuPct: number | null;
+  generatorHostSharePct: number | null;
 }
 
 export interface EngineOptions {
@@ -136,6 +139,8 @@ export async function runEngine(scenarios: readonly PreparedScenario[], opts: En
       elapsedMs: Math.round(now - t0),
       eventLoopP99Ms: v.eventLoopP99Ms,
       cpuPct: v.cpuPct,
+      hostCpuPct: v.hostCpuPct,
+      generatorHostSharePct: v.generatorHostSharePct,
       scenarios: [...lines.values()].map(({ t0: st, ...l }) => {
         const p = sink.progress(l.name);
         return { ...l, elapsedMs: l.state === 'pending' ? 0 : l.state === 'running' ? Math.round(now - st) : l.elapsedMs, ...p };
