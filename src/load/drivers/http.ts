@@ -2,6 +2,7 @@ import { Pool, type Dispatcher } from 'undici';
 import type { IncomingHttpHeaders } from 'node:http';
 import { registerSecret, secretCount } from '../../util/redact.ts';
 import { statusClassOf, type SampleSink, type StatusClass } from '../samples.ts';
+import { StopFanout, type Stoppable } from './stop-fanout.ts';
 
 const SECRET_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie', 'x-api-key', 'x-openclaw-token']);
 
@@ -112,48 +113,12 @@ function describeError(err: unknown, timeoutMs: number): string {
   return code !== undefined && !msg.includes(code) ? `${code}: ${msg}` : msg;
 }
 
-/** The exchanges in flight under one stop signal, and whether it fired. */
-interface Watched {
-  stopped: boolean;
-  inFlight: Set<Exchange>;
-}
-
-/**
- * Where the run's stop reaches the exchanges in flight: one abort listener per signal (an
- * iteration's signal is its VU's, the same for every iteration), not one per request; and the
- * stop read from a plain field (a composite signal's `aborted` getter is not free).
- */
-class StopWatch {
-  private readonly bySignal = new WeakMap<AbortSignal, Watched>();
-
-  of(signal: AbortSignal): Watched {
-    let w = this.bySignal.get(signal);
-    if (w === undefined) {
-      const watched: Watched = { stopped: signal.aborted, inFlight: new Set() };
-      w = watched;
-      this.bySignal.set(signal, watched);
-      if (!watched.stopped) {
-        signal.addEventListener(
-          'abort',
-          () => {
-            watched.stopped = true;
-            for (const e of watched.inFlight) e.stoppedByRun();
-            watched.inFlight.clear();
-          },
-          { once: true },
-        );
-      }
-    }
-    return w;
-  }
-}
-
 /**
  * One request on undici's dispatch interface: the handler collects status, headers and body and
  * settles one promise. Cheaper than pool.request(), which wraps every response in a Readable
  * stream, an AsyncResource and its own abort listener.
  */
-class Exchange implements Dispatcher.DispatchHandler {
+class Exchange implements Dispatcher.DispatchHandler, Stoppable {
   readonly promise: Promise<HttpResponse>;
   private resolve!: (r: HttpResponse) => void;
   private reject!: (e: Error) => void;
@@ -271,7 +236,7 @@ export class HttpDriver {
   private readonly defaultHeaders: Readonly<Record<string, string>> | undefined;
   private readonly defaultHasContentType: boolean;
   private readonly timeoutMs: number;
-  private readonly stops = new StopWatch();
+  private readonly stops = new StopFanout<Exchange>();
 
   constructor(opts: HttpDriverOptions) {
     const url = new URL(opts.baseUrl);

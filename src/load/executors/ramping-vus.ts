@@ -96,7 +96,7 @@ export async function runRampingVus<S>(cfg: RampingVusConfig, hooks: ExecutorHoo
         clearTimeout(t);
         rampDownTimers.delete(id);
       }
-      const vu = run.vus.get(id) ?? run.newVu(id);
+      const vu = run.vus.get(id) ?? run.newVu(id, true);
       if (!running.has(id)) start(vu);
     }
     // Highest ids leave first, so the survivors are always 1..n.
@@ -106,7 +106,7 @@ export async function runRampingVus<S>(cfg: RampingVusConfig, hooks: ExecutorHoo
       if (vu === undefined || !running.has(id)) continue;
       rampDownTimers.set(
         id,
-        setTimeout(() => vu.ctrl.abort(), cfg.gracefulRampDown),
+        setTimeout(() => vu.ctrl?.abort(), cfg.gracefulRampDown),
       );
     }
   };

@@ -8,8 +8,12 @@ export interface Vu<S> {
   ready: boolean;
   iterations: number;
   busy: boolean;
-  /** Per-activation stop (ramping-vus ramp-down); combined with the run's hard stop. */
-  ctrl: AbortController;
+  /**
+   * Per-activation stop (ramping-vus ramp-down), combined with the run's hard stop into `signal`.
+   * Other executors never stop one VU alone: their VUs share the hard stop's signal (a composite
+   * signal per VU costs memory and listeners, 10,000 times over).
+   */
+  ctrl: AbortController | undefined;
   signal: AbortSignal;
   /**
    * An iteration of this VU is running and not yet counted. A VU runs one iteration at a time, so
@@ -35,6 +39,8 @@ export class ExecutorRun<S> {
   startedAt = Date.now();
   t0 = performance.now();
   private nextIteration = 0;
+  /** Controllers handed to vuSetup calls: the hard stop aborts them all. */
+  private readonly setupStops = new Set<AbortController>();
   /** Mirrors stopStarting.signal.aborted: read once per iteration, so a plain field. */
   private stopped = false;
   /** performance.now() when starting stopped (the schedule's end, endNow, or an abort). */
@@ -51,6 +57,14 @@ export class ExecutorRun<S> {
   constructor(executor: string, hooks: ExecutorHooks<S>) {
     this.executor = executor;
     this.hooks = hooks;
+    this.hard.signal.addEventListener(
+      'abort',
+      () => {
+        for (const c of this.setupStops) c.abort();
+        this.setupStops.clear();
+      },
+      { once: true },
+    );
     this.stopStarting.signal.addEventListener(
       'abort',
       () => {
@@ -110,8 +124,9 @@ export class ExecutorRun<S> {
     this.timers.push(setTimeout(() => this.hard.abort(), gracefulStopMs));
   }
 
-  newVu(id: number): Vu<S> {
-    const ctrl = new AbortController();
+  /** A new VU; with ownStop it can be stopped alone (ramp-down), else it stops with the run. */
+  newVu(id: number, ownStop = false): Vu<S> {
+    const ctrl = ownStop ? new AbortController() : undefined;
     const vu: Vu<S> = {
       id,
       state: undefined as S,
@@ -119,7 +134,7 @@ export class ExecutorRun<S> {
       iterations: 0,
       busy: false,
       ctrl,
-      signal: AbortSignal.any([this.hard.signal, ctrl.signal]),
+      signal: ctrl === undefined ? this.hard.signal : AbortSignal.any([this.hard.signal, ctrl.signal]),
       inFlight: false,
       flight: 0,
     };
@@ -129,7 +144,7 @@ export class ExecutorRun<S> {
 
   /** Re-arm a VU whose per-activation signal fired (ramping-vus reactivating a ramped-down VU). */
   rearm(vu: Vu<S>): void {
-    if (!vu.ctrl.signal.aborted) return;
+    if (vu.ctrl === undefined || !vu.ctrl.signal.aborted) return;
     vu.ctrl = new AbortController();
     vu.signal = AbortSignal.any([this.hard.signal, vu.ctrl.signal]);
   }
@@ -144,13 +159,16 @@ export class ExecutorRun<S> {
     const timeout = this.hooks.setupTimeoutMs ?? 60_000;
     // This signal may outlive the setup (a WebSocket session opened here lives for the whole run),
     // so it fires on the run's hard stop, or when this setup failed or overran, never on a timer.
+    // The hard stop reaches it through setupStops (one listener for all), not a composite signal.
     const ctrl = new AbortController();
-    const signal = AbortSignal.any([this.hard.signal, ctrl.signal]);
+    if (this.hard.signal.aborted) ctrl.abort();
+    else this.setupStops.add(ctrl);
     try {
-      vu.state = await withTimeout(setup(vu.id, signal), timeout, `vuSetup of VU ${vu.id}`);
+      vu.state = await withTimeout(setup(vu.id, ctrl.signal), timeout, `vuSetup of VU ${vu.id}`);
       vu.ready = true; // so teardown runs for it even if the run stopped meanwhile
       return !this.hard.signal.aborted;
     } catch (err) {
+      this.setupStops.delete(ctrl);
       ctrl.abort();
       this.counts.setupFailures += 1;
       if (!this.hard.signal.aborted) this.hooks.sink.noteError(this.hooks.scenario, `vuSetup of VU ${vu.id}`, err);
