@@ -11,6 +11,9 @@
 //   (GC helpers, libuv). The child's whole-process CPU (start-up included) is recorded beside it.
 // - wrk (C): the whole process's CPU from the waiting shell's cutime + cstime; its start-up is
 //   negligible.
+// Beside them a reference that is not a generator: raw Node sockets writing a fixed request per
+// answer, with no HTTP parsing and no timing (bench/gen/floor.ts): the least any Node process can
+// spend per request here, which bounds what a Node generator can reach against wrk.
 // Generators take turns, in a rotated order each round, so a neighbour's load on a shared machine
 // falls on all of them alike; the ratios of each round are taken, then their median. Absolute
 // figures move with the machine's other load; the ratios are what the goals judge.
@@ -39,8 +42,9 @@ const SECONDS = Math.min(Math.max(Number(flag('seconds') ?? positional ?? 5) || 
 const ROUNDS = Math.min(Math.max(Number(flag('rounds') ?? 3) || 3, 1), 10);
 const CONNECTIONS = (flag('connections') ?? '50,500').split(',').map(Number).filter((n) => Number.isInteger(n) && n >= 1 && n <= 5_000);
 
-type Tool = 'engine' | 'autocannon' | 'wrk';
-const TOOLS: readonly Tool[] = ['engine', 'autocannon', 'wrk'];
+type Tool = 'engine' | 'autocannon' | 'wrk' | 'floor';
+/** `floor` is a reference, not a generator: raw Node sockets, no HTTP parsing (bench/gen/floor.ts). */
+const TOOLS: readonly Tool[] = ['engine', 'autocannon', 'wrk', 'floor'];
 
 interface Measurement {
   tool: Tool;
@@ -108,6 +112,7 @@ interface Summary {
   /** Median over rounds of each round's engine ÷ tool ratio. */
   engineOverAutocannon: number;
   engineOverWrk: number;
+  engineOverFloor: number;
   engineEventLoopP99Ms: number;
 }
 
@@ -136,6 +141,7 @@ function summarise(rows: readonly Measurement[], connections: number): Summary {
     tools,
     engineOverAutocannon: ratio('autocannon'),
     engineOverWrk: ratio('wrk'),
+    engineOverFloor: ratio('floor'),
     engineEventLoopP99Ms: med('engine', (m) => m.eventLoopP99Ms),
   };
 }
@@ -148,8 +154,8 @@ function markdownTable(summaries: readonly Summary[]): string {
   for (const s of summaries) {
     for (const t of TOOLS) {
       const x = s.tools[t];
-      const r = t === 'engine' ? '1.00' : fmt(t === 'autocannon' ? s.engineOverAutocannon : s.engineOverWrk, 2);
-      lines.push(`| ${s.connections} | ${t} | ${fmt(x.reqPerCpuSecond)} | ${r} | ${fmt(x.p50Ms, 2)} | ${fmt(x.p99Ms, 2)} | ${fmt(x.generatorCoreShare, 2)} | ${fmt(x.targetCoreShare, 2)} |`);
+      const r = t === 'engine' ? '1.00' : fmt(t === 'autocannon' ? s.engineOverAutocannon : t === 'wrk' ? s.engineOverWrk : s.engineOverFloor, 2);
+      lines.push(`| ${s.connections} | ${t === 'floor' ? 'floor (raw Node sockets, reference)' : t} | ${fmt(x.reqPerCpuSecond)} | ${r} | ${fmt(x.p50Ms, 2)} | ${fmt(x.p99Ms, 2)} | ${fmt(x.generatorCoreShare, 2)} | ${fmt(x.targetCoreShare, 2)} |`);
     }
   }
   return lines.join('\n');

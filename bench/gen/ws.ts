@@ -83,7 +83,8 @@ const r = await runEngine(
     scenario<WsSession>({
       name: 'ws-hold',
       executor: { executor: 'constant-arrival-rate', rate: RATE, duration: `${HOLD_S}s`, preAllocatedVUs: SESSIONS, gracefulStop: '5s' },
-      setupTimeoutMs: 120_000,
+      // Each VU's setup includes its wait for a handshake slot: 10,000 of them queue for a while.
+      setupTimeoutMs: 600_000,
       vuSetup: async (vu, signal) => {
         const s = await gate(() =>
           WsSession.connect(urls[vu % urls.length] as string, token, { sink, scenario: 'ws-hold', step: 'open', signal, connectTimeoutMs: 60_000, callTimeoutMs: 10_000 }),

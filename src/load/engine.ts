@@ -1,4 +1,5 @@
 import {
+  DEFAULT_SETUP_TIMEOUT_MS,
   maxExecutorMs,
   parseExecutorConfig,
   runExecutor,
@@ -31,15 +32,23 @@ interface RunCommon {
 export interface PreparedScenario {
   readonly name: string;
   readonly executor: ExecutorConfig;
+  /**
+   * Longest its VU setup and teardown may add to the executor's own bound (each call is bounded
+   * by setupTimeoutMs; all VUs' setups run together): 10,000 WebSocket sessions take a while to
+   * open, and the watchdog must not mistake that for an executor overrunning its schedule.
+   */
+  readonly setupBoundMs: number;
   run(common: RunCommon): Promise<ExecutorResult>;
 }
 
 /** Validate a scenario (throws one line naming it) and erase its VU-state type. */
 export function scenario<S>(s: ScenarioExecution<S>): PreparedScenario {
   const executor = parseExecutorConfig(s.executor, `scenario "${s.name}"`);
+  const perCall = s.setupTimeoutMs ?? DEFAULT_SETUP_TIMEOUT_MS;
   return {
     name: s.name,
     executor,
+    setupBoundMs: (s.vuSetup === undefined ? 0 : perCall) + (s.vuTeardown === undefined ? 0 : perCall),
     run: (c) =>
       runExecutor<S>(executor, {
         scenario: s.name,
@@ -164,7 +173,7 @@ export async function runEngine(scenarios: readonly PreparedScenario[], opts: En
     const watchdog = setTimeout(() => {
       watchdogFired = true;
       ctrl.abort();
-    }, maxExecutorMs(s.executor) + slack);
+    }, maxExecutorMs(s.executor) + s.setupBoundMs + slack);
     line.state = 'running';
     line.t0 = performance.now();
     try {

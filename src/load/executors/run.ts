@@ -1,6 +1,6 @@
 // One executor run's shared machinery: VUs, the two stops, one iteration's accounting, the finish.
 import { sleep, withTimeout } from './timing.ts';
-import type { ExecutorHooks, ExecutorResult } from './types.ts';
+import { DEFAULT_SETUP_TIMEOUT_MS, type ExecutorHooks, type ExecutorResult } from './types.ts';
 
 export interface Vu<S> {
   id: number;
@@ -156,7 +156,7 @@ export class ExecutorRun<S> {
       vu.ready = true;
       return true;
     }
-    const timeout = this.hooks.setupTimeoutMs ?? 60_000;
+    const timeout = this.hooks.setupTimeoutMs ?? DEFAULT_SETUP_TIMEOUT_MS;
     // This signal may outlive the setup (a WebSocket session opened here lives for the whole run),
     // so it fires on the run's hard stop, or when this setup failed or overran, never on a timer.
     // The hard stop reaches it through setupStops (one listener for all), not a composite signal.
@@ -285,7 +285,7 @@ export class ExecutorRun<S> {
   private async teardown(): Promise<void> {
     const td = this.hooks.vuTeardown;
     if (td === undefined) return;
-    const timeout = this.hooks.setupTimeoutMs ?? 60_000;
+    const timeout = this.hooks.setupTimeoutMs ?? DEFAULT_SETUP_TIMEOUT_MS;
     await Promise.allSettled(
       [...this.vus.values()].filter((v) => v.ready).map((v) => withTimeout(td(v.id, v.state), timeout, `vuTeardown of VU ${v.id}`)),
     );

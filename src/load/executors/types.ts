@@ -20,6 +20,9 @@ export interface IterationContext<S = undefined> {
   state: S;
 }
 
+/** Bound on each vuSetup and vuTeardown call when the scenario sets none. */
+export const DEFAULT_SETUP_TIMEOUT_MS = 60_000;
+
 export type IterationFn<S = undefined> = (ctx: IterationContext<S>) => Promise<void>;
 
 export interface ExecutorHooks<S = undefined> {

@@ -143,6 +143,32 @@ describe('engine', () => {
     expect(r.verdictHint).toBe('inconclusive');
   });
 
+  it("the watchdog allows for VU setup: a slow vuSetup is not an executor overrunning its schedule", async () => {
+    let iterations = 0;
+    const r = await runEngine(
+      [
+        scenario({
+          name: 'slow-setup',
+          // Bound of the executor itself: 100 ms + 0 graceful stop; the watchdog adds 50 ms.
+          executor: { executor: 'constant-vus', vus: 2, duration: '100ms', gracefulStop: '0s' },
+          setupTimeoutMs: 2_000,
+          vuSetup: async () => {
+            await sleep(400);
+            return undefined;
+          },
+          iteration: async () => {
+            iterations += 1;
+            await sleep(10);
+          },
+        }),
+      ],
+      { watchdogSlackMs: 50, monitor: { eventLoopP99Ms: 1000 } },
+    );
+    expect(r.scenarios[0]?.watchdogFired, JSON.stringify(r.scenarios[0]?.result)).toBe(false);
+    expect(r.scenarios[0]?.result.setupFailures).toBe(0);
+    expect(iterations).toBeGreaterThan(0);
+  });
+
   it('sequential mode runs one scenario after the other', async () => {
     const spans: Record<string, [number, number]> = {};
     const mk = (name: string) =>
