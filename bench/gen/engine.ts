@@ -35,6 +35,7 @@ async function once(durationS: number): Promise<Record<string, unknown>> {
   );
   const cpu = process.cpuUsage(cpu0);
   const wallSeconds = (performance.now() - t0) / 1000;
+  const connectionsUsed = http.stats().connected;
   await http.close();
   const s = r.summary.scenarios[0];
   return {
@@ -51,6 +52,7 @@ async function once(durationS: number): Promise<Record<string, unknown>> {
     planned: r.scenarios[0]?.result.planned ?? null,
     started: r.scenarios[0]?.result.started ?? null,
     dropped: r.scenarios[0]?.result.dropped ?? null,
+    connectionsUsed,
     saturated: r.monitor.saturated,
     saturationReasons: r.monitor.reasons,
   };

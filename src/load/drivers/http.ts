@@ -1,7 +1,8 @@
-import { Pool, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import type { IncomingHttpHeaders } from 'node:http';
 import { registerSecret, secretCount } from '../../util/redact.ts';
 import { statusClassOf, type SampleSink, type StatusClass } from '../samples.ts';
+import { ClientPool } from './client-pool.ts';
 import { StopFanout, type Stoppable } from './stop-fanout.ts';
 
 const SECRET_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie', 'x-api-key', 'x-openclaw-token']);
@@ -223,14 +224,14 @@ class Exchange implements Dispatcher.DispatchHandler, Stoppable {
 }
 
 /**
- * HTTP journeys over one undici keep-alive Pool. Each request records one sample tagged
+ * HTTP journeys over keep-alive undici connections (ClientPool). Each request records one sample tagged
  * {scenario, step, method|tag, status_class}; in open-model iterations the latency includes the
  * iteration's start lag, so it counts from when the request was meant to go out.
  */
 export class HttpDriver {
   readonly origin: string;
   private readonly prefix: string;
-  private readonly pool: Pool;
+  private readonly pool: ClientPool;
   private readonly sink: SampleSink;
   /** Shared by every request without headers of its own (undici only reads it). */
   private readonly defaultHeaders: Readonly<Record<string, string>> | undefined;
@@ -248,14 +249,11 @@ export class HttpDriver {
     this.defaultHeaders = Object.keys(headers).length === 0 ? undefined : Object.freeze(headers);
     this.defaultHasContentType = hasContentType(headers);
     this.timeoutMs = opts.timeoutMs ?? 30_000;
-    this.pool = new Pool(this.origin, {
+    this.pool = new ClientPool(this.origin, {
       connections: opts.connections ?? null,
       pipelining: opts.pipelining ?? 1,
-      keepAliveTimeout: opts.keepAliveTimeoutMs ?? 30_000,
+      keepAliveTimeoutMs: opts.keepAliveTimeoutMs ?? 30_000,
       ...(opts.localAddress !== undefined ? { localAddress: opts.localAddress } : {}),
-      // Set per request from timeoutMs.
-      headersTimeout: 0,
-      bodyTimeout: 0,
     });
   }
 
@@ -301,7 +299,7 @@ export class HttpDriver {
     this.sink.recordTagged(ctx.scenario, step, tag, statusClass, latencyMs, ok, ctx.intendedStart !== undefined);
   }
 
-  /** undici pool counters; `pending`/`queued` above 0 mean requests wait inside the client. */
+  /** Connection counters; `pending`/`queued` above 0 mean requests wait inside the client. */
   stats(): { connected: number; free: number; pending: number; queued: number; running: number; size: number } {
     const s = this.pool.stats;
     return { connected: s.connected, free: s.free, pending: s.pending, queued: s.queued, running: s.running, size: s.size };
