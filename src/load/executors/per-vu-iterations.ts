@@ -45,5 +45,6 @@ export async function runPerVuIterations<S>(cfg: PerVuIterationsConfig, hooks: E
   } else {
     loops = Promise.all(vus.map(async (vu) => ((await run.setupVu(vu)) ? loop(vu) : undefined)));
   }
-  return run.finish(loops);
+  // A VU cut short by maxDuration, or whose setup failed, leaves its remaining iterations undone.
+  return run.finish(loops, () => vus.reduce((a, vu) => a + Math.max(0, cfg.iterations - vu.iterations), 0));
 }

@@ -238,8 +238,12 @@ export class ExecutorRun<S> {
   /**
    * Wait for the executor's loops; once the hard stop fired, wait at most abandonAfterMs more
    * for iterations that ignore their signal, then count them as interrupted and return.
+   *
+   * Iteration-based executors pass `unstarted` (how many of their iterations never began): unless
+   * the run was aborted from outside, those are dropped, as k6 counts them when maxDuration runs
+   * out (or a VU's setup failed), and `planned` is set so that started + dropped = planned.
    */
-  async finish(loops: Promise<unknown>): Promise<ExecutorResult> {
+  async finish(loops: Promise<unknown>, unstarted?: () => number): Promise<ExecutorResult> {
     const abandonMs = this.hooks.abandonAfterMs ?? 2_000;
     let giveUp: NodeJS.Timeout | undefined;
     const onHard = (): void => {
@@ -256,6 +260,12 @@ export class ExecutorRun<S> {
     this.hard.signal.removeEventListener('abort', onHard);
     for (const t of this.timers) clearTimeout(t);
     this.stopStarting.abort();
+    let planned: number | undefined;
+    if (unstarted !== undefined) {
+      const left = this.aborted ? 0 : Math.max(0, unstarted());
+      if (left > 0) this.dropped(left);
+      planned = this.counts.started + left;
+    }
     let abandonedCount = 0;
     for (const vu of this.vus.values()) {
       if (!vu.inFlight) continue;
@@ -273,6 +283,7 @@ export class ExecutorRun<S> {
       startedAt: this.startedAt,
       endedAt: Date.now(),
       startedAtPerf: this.t0,
+      ...(planned === undefined ? {} : { planned }),
       ...this.counts,
       peakVus: this.vus.size,
       ...(this.pacerLagMaxMs === undefined ? {} : { pacerLagMaxMs: Math.round(this.pacerLagMaxMs * 1000) / 1000 }),

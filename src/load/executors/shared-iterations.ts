@@ -41,5 +41,8 @@ export async function runSharedIterations<S>(cfg: SharedIterationsConfig, hooks:
     }
   };
   const vus = Array.from({ length: cfg.vus }, (_, i) => run.newVu(i + 1));
-  return run.finish(Promise.all(vus.map((vu) => loop(vu))));
+  return run.finish(
+    Promise.all(vus.map((vu) => loop(vu))),
+    () => cfg.iterations - taken,
+  );
 }

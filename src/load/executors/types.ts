@@ -54,8 +54,10 @@ export interface ExecutorResult {
   /** performance.now() at startedAt, to relate iteration timestamps to the schedule. */
   startedAtPerf: number;
   /**
-   * Open model: starts the schedule planned before the run stopped. Each is started or dropped
-   * (started + dropped = planned); a started one ends completed, failed or interrupted.
+   * Iterations the executor set out to start: the open model's starts due before the run stopped,
+   * or the iteration-based executors' count (less what an outside abort cut off). Each is started
+   * or dropped (started + dropped = planned); a started one ends completed, failed or
+   * interrupted. Absent for the duration-based closed executors, which plan no count.
    */
   planned?: number;
   started: number;
