@@ -224,9 +224,9 @@ class Exchange implements Dispatcher.DispatchHandler, Stoppable {
 }
 
 /**
- * HTTP journeys over keep-alive undici connections (ClientPool). Each request records one sample tagged
- * {scenario, step, method|tag, status_class}; in open-model iterations the latency includes the
- * iteration's start lag, so it counts from when the request was meant to go out.
+ * HTTP journeys over keep-alive undici connections (ClientPool). Each request records one sample
+ * tagged {scenario, step, method|tag, status_class}; in open-model iterations the latency includes
+ * the iteration's start lag, so it counts from when the request was meant to go out.
  */
 export class HttpDriver {
   readonly origin: string;

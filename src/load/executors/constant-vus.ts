@@ -29,7 +29,7 @@ export async function runConstantVus<S>(cfg: ConstantVusConfig, hooks: ExecutorH
   const loop = async (vu: Vu<S>): Promise<void> => {
     run.setActiveVus(1);
     try {
-      while (run.canStart()) await run.runIteration(vu);
+      await run.runIterations(vu, () => run.canStart());
     } finally {
       run.setActiveVus(-1);
     }

@@ -28,7 +28,7 @@ export async function runPerVuIterations<S>(cfg: PerVuIterationsConfig, hooks: E
   const loop = async (vu: Vu<S>): Promise<void> => {
     run.setActiveVus(1);
     try {
-      for (let i = 0; i < cfg.iterations && run.canStart(); i++) await run.runIteration(vu);
+      await run.runIterations(vu, () => vu.iterations < cfg.iterations && run.canStart());
     } finally {
       run.setActiveVus(-1);
     }

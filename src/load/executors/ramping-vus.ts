@@ -69,7 +69,7 @@ export async function runRampingVus<S>(cfg: RampingVusConfig, hooks: ExecutorHoo
     try {
       // Set up lazily, on first activation: a ramp starting at 0 must not open 500 sessions at t=0.
       if (!vu.ready && !(await run.setupVu(vu))) return;
-      while (wanted.has(vu.id) && run.canStart()) await run.runIteration(vu);
+      await run.runIterations(vu, () => wanted.has(vu.id) && run.canStart());
     } finally {
       running.delete(vu.id);
       run.setActiveVus(-1);

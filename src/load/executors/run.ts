@@ -1,6 +1,6 @@
 // One executor run's shared machinery: VUs, the two stops, one iteration's accounting, the finish.
 import { sleep, withTimeout } from './timing.ts';
-import { DEFAULT_SETUP_TIMEOUT_MS, type ExecutorHooks, type ExecutorResult } from './types.ts';
+import { DEFAULT_SETUP_TIMEOUT_MS, type ExecutorHooks, type ExecutorResult, type IterationContext } from './types.ts';
 
 export interface Vu<S> {
   id: number;
@@ -193,46 +193,74 @@ export class ExecutorRun<S> {
 
   /** Run one iteration on `vu`; never throws. */
   async runIteration(vu: Vu<S>, intendedStart?: number): Promise<void> {
+    const ctx = this.begin(vu, intendedStart);
+    try {
+      await this.hooks.iteration(ctx);
+      this.end(vu, ctx.iteration, 'completed', undefined);
+    } catch (err) {
+      this.end(vu, ctx.iteration, ctx.signal.aborted ? 'interrupted' : 'failed', err);
+    }
+    if (this.mustYield()) await new Promise<void>((r) => setImmediate(r));
+  }
+
+  /**
+   * Closed model: run iterations on `vu` back to back while `more()` says so; never throws.
+   * The same as awaiting runIteration in a loop, without an async call and its promise per
+   * iteration (a closed loop at full speed runs this tens of thousands of times a second).
+   */
+  async runIterations(vu: Vu<S>, more: () => boolean): Promise<void> {
+    while (more()) {
+      const ctx = this.begin(vu, undefined);
+      try {
+        await this.hooks.iteration(ctx);
+        this.end(vu, ctx.iteration, 'completed', undefined);
+      } catch (err) {
+        this.end(vu, ctx.iteration, ctx.signal.aborted ? 'interrupted' : 'failed', err);
+      }
+      if (this.mustYield()) await new Promise<void>((r) => setImmediate(r));
+    }
+  }
+
+  /** Count the start and build the iteration's context (one shape for every iteration). */
+  private begin(vu: Vu<S>, intendedStart: number | undefined): IterationContext<S> {
     const flight = this.nextIteration++;
     vu.busy = true;
     vu.inFlight = true;
     vu.flight = flight;
-    const vuIteration = vu.iterations++;
     this.counts.started += 1;
-    const signal = vu.signal;
     const hooks = this.hooks;
-    let outcome: 'completed' | 'failed' | 'interrupted' = 'completed';
-    let error: unknown;
-    try {
-      // One shape for every iteration's context (intendedStart present, maybe undefined).
-      await hooks.iteration({
-        scenario: hooks.scenario,
-        vu: vu.id,
-        iteration: flight,
-        vuIteration,
-        sink: hooks.sink,
-        signal,
-        intendedStart,
-        startLagMs: intendedStart === undefined ? 0 : Math.max(0, performance.now() - intendedStart),
-        state: vu.state,
-      });
-    } catch (err) {
-      outcome = signal.aborted ? 'interrupted' : 'failed';
-      error = err;
-    }
+    return {
+      scenario: hooks.scenario,
+      vu: vu.id,
+      iteration: flight,
+      vuIteration: vu.iterations++,
+      sink: hooks.sink,
+      signal: vu.signal,
+      intendedStart,
+      startLagMs: intendedStart === undefined ? 0 : Math.max(0, performance.now() - intendedStart),
+      state: vu.state,
+    };
+  }
+
+  /** Count the outcome, unless finish() already counted this iteration as abandoned. */
+  private end(vu: Vu<S>, flight: number, outcome: 'completed' | 'failed' | 'interrupted', error: unknown): void {
     vu.busy = false;
-    if (vu.inFlight && vu.flight === flight) {
-      vu.inFlight = false;
-      this.counts[outcome] += 1;
-      hooks.sink.iterationEnded(hooks.scenario, outcome, error);
-    }
-    // An iteration that never awaits real I/O would otherwise spin on microtasks and starve the
-    // timers that end the run; give the event loop a turn at least every 10 ms.
+    if (!vu.inFlight || vu.flight !== flight) return;
+    vu.inFlight = false;
+    this.counts[outcome] += 1;
+    this.hooks.sink.iterationEnded(this.hooks.scenario, outcome, error);
+  }
+
+  /**
+   * An iteration that never awaits real I/O would otherwise spin on microtasks and starve the
+   * timers that end the run: true at most every 10 ms, when the caller should give the event
+   * loop a turn.
+   */
+  private mustYield(): boolean {
     const now = performance.now();
-    if (now - this.lastYield > 10) {
-      this.lastYield = now;
-      await new Promise<void>((r) => setImmediate(r));
-    }
+    if (now - this.lastYield <= 10) return false;
+    this.lastYield = now;
+    return true;
   }
 
   /**

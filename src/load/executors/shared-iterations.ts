@@ -32,10 +32,11 @@ export async function runSharedIterations<S>(cfg: SharedIterationsConfig, hooks:
     if (!(await run.setupVu(vu))) return;
     run.setActiveVus(1);
     try {
-      while (taken < cfg.iterations && run.canStart()) {
+      await run.runIterations(vu, () => {
+        if (taken >= cfg.iterations || !run.canStart()) return false;
         taken += 1;
-        await run.runIteration(vu);
-      }
+        return true;
+      });
     } finally {
       run.setActiveVus(-1);
     }
