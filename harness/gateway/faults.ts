@@ -4,6 +4,7 @@ import { authorize } from './auth.ts';
 import type { FaultState, GatewayContext } from './context.ts';
 import { setBuildInfo } from './metrics.ts';
 import { recentFor } from './recent.ts';
+import { sleep } from '../../src/util/sleep.ts';
 
 // Fault controls for drills: latency and error injection on the work surfaces, a simulated
 // disk fill, a degraded flag, the skill hash, and draining. Drills flip them through the admin
@@ -65,7 +66,6 @@ export function isFaultable(path: string): boolean {
   return path === '/tools/invoke' || path.startsWith('/tools/') || path.startsWith('/hooks/') || path === '/api/v1' || path.startsWith('/api/v1/');
 }
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /**
  * The injected fault for one unit of work (HTTP request or WebSocket RPC): waits latencyMs, then

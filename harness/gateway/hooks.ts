@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { authorize } from './auth.ts';
 import type { GatewayContext } from './context.ts';
+import { sleep } from '../../src/util/sleep.ts';
 
 // Webhook ingress with durable admission. A delivery is acknowledged (200) only after its job is
 // on the fleet-wide Redis queue, and the idempotency key and the enqueue happen in one Lua script,
@@ -327,7 +328,6 @@ async function work(job: WebhookJob, waitMs: number): Promise<void> {
   await new Promise((r) => setTimeout(r, waitMs));
 }
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 async function record(conn: Redis, ctx: GatewayContext, job: WebhookJob, raw: string): Promise<void> {
   const processing = processingKey(ctx.config.id);

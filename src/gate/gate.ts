@@ -12,6 +12,7 @@ import { resolveScenario, type ScenarioFile } from '../config/scenario.ts';
 import type { EngineProgress } from '../load/engine.ts';
 import { PromClient, PromError } from '../prom/client.ts';
 import { evaluateMetricRows } from '../score/metrics.ts';
+import { applyHostSaturation } from '../score/host.ts';
 import { overallVerdict } from '../score/verdict.ts';
 import type { ThresholdResult } from '../score/types.ts';
 import { RESULTS_SCHEMA, TEMPLATE_SCENARIOS, type Results, type ResultsInput, type ScenarioResult } from '../report/results.ts';
@@ -113,6 +114,7 @@ async function gateOn(bound: BoundTarget, files: ScenarioFile[], opts: GateOptio
           prom,
           scrapeIntervalSeconds: scrape,
           signal: opts.signal,
+          sharedHost: bound.testbed !== undefined,
           ...(opts.onProgress ? { onProgress: (p: EngineProgress) => opts.onProgress?.(f.name, p) } : {}),
         });
         scenarios.push(out.result);
@@ -140,7 +142,12 @@ async function gateOn(bound: BoundTarget, files: ScenarioFile[], opts: GateOptio
 
     const endedAt = new Date();
     opts.log('metrics: scoring the Metrics-to-monitor table over the run window');
-    const metrics = await evaluateMetricRows(prom, profile.metrics, { start: startedAt, end: endedAt, scrapeIntervalSeconds: scrape });
+    // The latency rows span every scenario: a scenario run on a saturated host makes them inconclusive too.
+    const busy = scenarios.filter((s) => s.reasons.some((r) => r.startsWith('host saturated')));
+    const metrics = applyHostSaturation(
+      await evaluateMetricRows(prom, profile.metrics, { start: startedAt, end: endedAt, scrapeIntervalSeconds: scrape }),
+      busy.length > 0 ? `host saturated during ${busy.map((s) => s.name).join(', ')}` : undefined,
+    );
     for (const m of metrics) opts.log(metricLine(m));
 
     const all: Array<Pick<ThresholdResult, 'verdict' | 'source' | 'name'>> = [...scenarios.flatMap((s) => s.thresholds), ...probeChecks];

@@ -1,7 +1,7 @@
 // Turns a scenario's declarative journeys into the iteration function the load engine runs.
 import { HttpDriver } from '../load/drivers/http.ts';
-import type { IterationContext, IterationFn } from '../load/executors/core.ts';
-import { sleep } from '../load/executors/core.ts';
+import type { IterationContext, IterationFn } from '../load/executors/index.ts';
+import { sleep } from '../util/sleep.ts';
 import { parseDuration } from '../util/duration.ts';
 import type { SampleSink } from '../load/samples.ts';
 import { render, type Journey, type ScenarioFile, type Step } from '../config/scenario.ts';

@@ -10,6 +10,7 @@ import { substitutePlaceholders } from '../prom/syntax.ts';
 import { evaluatePromThresholds, instantWindow, settle } from '../score/promql.ts';
 import { evaluateClientThreshold, errorSummary, latencySummary, type MetricSummary } from '../score/threshold.ts';
 import type { ThresholdResult } from '../score/types.ts';
+import { applyHostSaturation, hostLoadOf, hostSaturation } from '../score/host.ts';
 import { applySaturation, statusOfVerdict } from '../score/status.ts';
 import { overallVerdict } from '../score/verdict.ts';
 import type { ScenarioResult, ScenarioStatus } from '../report/results.ts';
@@ -24,6 +25,11 @@ export interface ScenarioRunOptions {
   signal: AbortSignal;
   onProgress?: (p: EngineProgress) => void;
   monitor?: Partial<MonitorThresholds>;
+  /**
+   * The generator shares the machine with the fleet (a local test bed): a saturated host makes
+   * the scenario's latency verdicts inconclusive (src/score/host.ts).
+   */
+  sharedHost?: boolean;
 }
 
 export interface ScenarioOutcome {
@@ -134,8 +140,11 @@ export async function runScenario(s: ScenarioFile, opts: ScenarioRunOptions): Pr
   }
 
   const saturated = engine.monitor.saturated;
-  const judged = applySaturation(thresholds, saturated);
+  const host = hostLoadOf(engine.monitor);
+  const busyHost = opts.sharedHost ? hostSaturation(host) : undefined;
+  const judged = applyHostSaturation(applySaturation(thresholds, saturated), busyHost);
   const verdict = overallVerdict({ thresholds: judged, saturated, aborted: engine.aborted });
+  const reasons = busyHost === undefined ? verdict.reasons : [...verdict.reasons, busyHost];
   const status: ScenarioStatus = statusOfVerdict(verdict.verdict);
   const all = scen;
   const hist = all && all.latencySamples > 0 ? mergeEncoded([all.histogram]) : undefined;
@@ -154,7 +163,7 @@ export async function runScenario(s: ScenarioFile, opts: ScenarioRunOptions): Pr
     errors: all?.errors ?? 0,
     dropped: all?.dropped ?? 0,
     thresholds: judged,
-    reasons: verdict.reasons,
+    reasons,
     noData,
     extra: {
       ...figures,
@@ -162,6 +171,11 @@ export async function runScenario(s: ScenarioFile, opts: ScenarioRunOptions): Pr
       iterations_completed: all?.completed ?? 0,
       iterations_failed: all?.failed ?? 0,
       iterations_interrupted: all?.interrupted ?? 0,
+      // What the machine did meanwhile, so a reader can tell a busy host from a slow fleet.
+      generator_cpu_pct: engine.monitor.cpuPct,
+      host_cpu_pct: host.cpuPct,
+      host_steal_pct: host.stealPct,
+      generator_host_share_pct: host.generatorSharePct,
     },
     percentiles: hist ? [50, 75, 90, 95, 99, 99.9, 100].map((p) => ({ p, ms: Math.round(hist.percentileMs(p) * 1000) / 1000 })) : [],
     series: engine.scenarioBuckets[s.name] ?? [],

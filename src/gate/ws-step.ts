@@ -1,8 +1,8 @@
 // The `ws:` scenario step: one gateway WebSocket session per iteration, held open while it polls.
 import { RequestAbortedByRunError } from '../load/drivers/http.ts';
 import { WsSession, type WsCloseInfo } from '../load/drivers/ws.ts';
-import type { IterationContext } from '../load/executors/core.ts';
-import { sleepUntil } from '../load/executors/core.ts';
+import type { IterationContext } from '../load/executors/index.ts';
+import { sleepUntil } from '../util/sleep.ts';
 import { parseDuration } from '../util/duration.ts';
 import type { SampleSink } from '../load/samples.ts';
 import { render, sampleStepNames, type WsStep } from '../config/scenario.ts';

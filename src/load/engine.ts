@@ -1,4 +1,5 @@
 import {
+  DEFAULT_SETUP_TIMEOUT_MS,
   maxExecutorMs,
   parseExecutorConfig,
   runExecutor,
@@ -31,15 +32,23 @@ interface RunCommon {
 export interface PreparedScenario {
   readonly name: string;
   readonly executor: ExecutorConfig;
+  /**
+   * Longest its VU setup and teardown may add to the executor's own bound (each call is bounded
+   * by setupTimeoutMs; all VUs' setups run together): 10,000 WebSocket sessions take a while to
+   * open, and the watchdog must not mistake that for an executor overrunning its schedule.
+   */
+  readonly setupBoundMs: number;
   run(common: RunCommon): Promise<ExecutorResult>;
 }
 
 /** Validate a scenario (throws one line naming it) and erase its VU-state type. */
 export function scenario<S>(s: ScenarioExecution<S>): PreparedScenario {
   const executor = parseExecutorConfig(s.executor, `scenario "${s.name}"`);
+  const perCall = s.setupTimeoutMs ?? DEFAULT_SETUP_TIMEOUT_MS;
   return {
     name: s.name,
     executor,
+    setupBoundMs: (s.vuSetup === undefined ? 0 : perCall) + (s.vuTeardown === undefined ? 0 : perCall),
     run: (c) =>
       runExecutor<S>(executor, {
         scenario: s.name,
@@ -72,6 +81,9 @@ export interface EngineProgress {
   scenarios: ScenarioProgressLine[];
   eventLoopP99Ms: number;
   cpuPct: number;
+  /** Host busy CPU, % of all cores, and the generator's share of it, %; null where unreadable. */
+  hostCpuPct: number | null;
+  generatorHostSharePct: number | null;
 }
 
 export interface EngineOptions {
@@ -136,6 +148,8 @@ export async function runEngine(scenarios: readonly PreparedScenario[], opts: En
       elapsedMs: Math.round(now - t0),
       eventLoopP99Ms: v.eventLoopP99Ms,
       cpuPct: v.cpuPct,
+      hostCpuPct: v.hostCpuPct,
+      generatorHostSharePct: v.generatorHostSharePct,
       scenarios: [...lines.values()].map(({ t0: st, ...l }) => {
         const p = sink.progress(l.name);
         return { ...l, elapsedMs: l.state === 'pending' ? 0 : l.state === 'running' ? Math.round(now - st) : l.elapsedMs, ...p };
@@ -159,7 +173,7 @@ export async function runEngine(scenarios: readonly PreparedScenario[], opts: En
     const watchdog = setTimeout(() => {
       watchdogFired = true;
       ctrl.abort();
-    }, maxExecutorMs(s.executor) + slack);
+    }, maxExecutorMs(s.executor) + s.setupBoundMs + slack);
     line.state = 'running';
     line.t0 = performance.now();
     try {

@@ -1,6 +1,8 @@
 import { monitorEventLoopDelay, type ELDHistogram } from 'node:perf_hooks';
 import { z } from 'zod';
+import os from 'node:os';
 import { LatencyHistogram } from './histogram.ts';
+import { hostBusyBetween, readHostTicks, type HostTicks } from './host-cpu.ts';
 
 // A result measured by an overloaded client is not a result: these decide when to say so.
 export const monitorThresholdsSchema = z
@@ -31,6 +33,12 @@ export interface MonitorVerdict {
   cpuPct: number;
   /** Highest one-second CPU reading, % of one core. */
   cpuPctMax: number;
+  /** Whole host's busy CPU over the watched time, % of all its cores; null where it cannot be read. */
+  hostCpuPct: number | null;
+  /** This process's CPU as a share of the host's busy CPU, %: what the generator took from the machine. */
+  generatorHostSharePct: number | null;
+  /** Host CPU time stolen by a hypervisor, % of all cores; null where it cannot be read. */
+  hostStealPct: number | null;
   /** p99 lateness of arrival-rate starts (null when no pacer ran). */
   pacerLagP99Ms: number | null;
   pacerLagMaxMs: number | null;
@@ -47,6 +55,7 @@ export class GeneratorMonitor {
   private readonly pacerLag = new LatencyHistogram({ significantDigits: 2 });
   private startWall = 0;
   private startCpu: NodeJS.CpuUsage = { user: 0, system: 0 };
+  private startHost: HostTicks | undefined;
   private lastWall = 0;
   private lastCpu: NodeJS.CpuUsage = { user: 0, system: 0 };
   private cpuMax = 0;
@@ -64,6 +73,7 @@ export class GeneratorMonitor {
     this.eld.enable();
     this.startWall = this.lastWall = performance.now();
     this.startCpu = this.lastCpu = process.cpuUsage();
+    this.startHost = readHostTicks();
     this.timer = setInterval(() => this.sampleCpu(), 1_000);
     this.timer.unref();
   }
@@ -98,7 +108,10 @@ export class GeneratorMonitor {
     const now = performance.now();
     const cpu = process.cpuUsage();
     const wallUs = (now - this.startWall) * 1000;
-    const cpuPct = wallUs > 0 ? (100 * (cpu.user - this.startCpu.user + cpu.system - this.startCpu.system)) / wallUs : 0;
+    const cpuUs = cpu.user - this.startCpu.user + cpu.system - this.startCpu.system;
+    const cpuPct = wallUs > 0 ? (100 * cpuUs) / wallUs : 0;
+    const hostNow = this.startHost === undefined ? undefined : readHostTicks();
+    const host = this.startHost === undefined || hostNow === undefined ? undefined : hostBusyBetween(this.startHost, hostNow, wallUs / 1e6, os.availableParallelism());
     const lagP99 = this.pacerLag.count > 0 ? this.pacerLag.percentileMs(99) : null;
     const lagMax = this.pacerLag.count > 0 ? this.pacerLag.maxMs : null;
 
@@ -116,6 +129,9 @@ export class GeneratorMonitor {
       eventLoopMaxMs: r1(max),
       cpuPct: r1(cpuPct),
       cpuPctMax: r1(this.cpuMax),
+      hostCpuPct: host === undefined ? null : r1(100 * host.busyFraction),
+      hostStealPct: host === undefined ? null : r1(100 * host.stealFraction),
+      generatorHostSharePct: host === undefined || host.busyCpuSeconds <= 0 ? null : r1(Math.min(100, (100 * cpuUs) / 1e6 / host.busyCpuSeconds)),
       pacerLagP99Ms: lagP99 === null ? null : r1(lagP99),
       pacerLagMaxMs: lagMax === null ? null : r1(lagMax),
       watchedMs: Math.round(now - this.startWall),

@@ -115,44 +115,69 @@ export function redactMessage(message: string): string {
     .slice(0, 300);
 }
 
-class Group {
+/**
+ * The samples of one tag set: the only full-resolution histogram a sample goes into. Steps and
+ * scenarios are summed from their tag sets when a summary is asked for (merging HDR histograms of
+ * one layout is exact), so a sample costs one 3-digit record here instead of three.
+ */
+class TagSet {
+  readonly tags: SampleTags;
   readonly hist = new LatencyHistogram();
   count = 0;
   errors = 0;
+  /** Samples with a latency measured from an intended start (open model). */
   corrected = 0;
 
-  add(s: Sample): void {
-    this.count += 1;
-    if (!s.ok) this.errors += 1;
-    if (Number.isFinite(s.latencyMs)) {
-      this.hist.recordMs(s.latencyMs);
-      if (s.intendedStart !== undefined) this.corrected += 1;
-    }
+  constructor(tags: SampleTags) {
+    this.tags = tags;
   }
 
-  summary(): GroupSummary {
-    const st = this.hist.stats();
-    const n = st.count;
-    const latencyFrom: LatencyFrom =
-      n === 0 ? 'none' : this.corrected === n ? 'intended-start' : this.corrected === 0 ? 'actual-send' : 'mixed';
-    return {
-      count: this.count,
-      errors: this.errors,
-      errorRate: this.count === 0 ? 0 : this.errors / this.count,
-      errorRateOf: 'requests',
-      latencySamples: n,
-      minMs: st.minMs,
-      p50Ms: st.p50Ms,
-      p90Ms: st.p90Ms,
-      p95Ms: st.p95Ms,
-      p99Ms: st.p99Ms,
-      maxMs: st.maxMs,
-      meanMs: st.meanMs,
-      latencyFrom,
-      clampedSamples: this.hist.clamped,
-      histogram: this.hist.encode(),
-    };
+  add(latencyMs: number, ok: boolean, fromIntendedStart: boolean): void {
+    this.count += 1;
+    if (!ok) this.errors += 1;
+    if (Number.isFinite(latencyMs)) {
+      this.hist.recordMs(latencyMs);
+      if (fromIntendedStart) this.corrected += 1;
+    }
   }
+}
+
+/** One summary over tag sets (one of them, a step's, or a scenario's). */
+function summariseTagSets(sets: readonly TagSet[]): GroupSummary {
+  let hist: LatencyHistogram;
+  if (sets.length === 1) hist = (sets[0] as TagSet).hist;
+  else {
+    hist = new LatencyHistogram();
+    for (const t of sets) hist.merge(t.hist);
+  }
+  let count = 0;
+  let errors = 0;
+  let corrected = 0;
+  for (const t of sets) {
+    count += t.count;
+    errors += t.errors;
+    corrected += t.corrected;
+  }
+  const st = hist.stats();
+  const n = st.count;
+  const latencyFrom: LatencyFrom = n === 0 ? 'none' : corrected === n ? 'intended-start' : corrected === 0 ? 'actual-send' : 'mixed';
+  return {
+    count,
+    errors,
+    errorRate: count === 0 ? 0 : errors / count,
+    errorRateOf: 'requests',
+    latencySamples: n,
+    minMs: st.minMs,
+    p50Ms: st.p50Ms,
+    p90Ms: st.p90Ms,
+    p95Ms: st.p95Ms,
+    p99Ms: st.p99Ms,
+    maxMs: st.maxMs,
+    meanMs: st.meanMs,
+    latencyFrom,
+    clampedSamples: hist.clamped,
+    histogram: hist.encode(),
+  };
 }
 
 const GAP_FILL_CAP = 86_400;
@@ -188,11 +213,11 @@ class SecondSeries {
     this.cur = sec;
   }
 
-  add(sec: number, s: Sample): void {
-    this.roll(sec);
+  add(sec: number, latencyMs: number, ok: boolean): void {
+    if (sec !== this.cur) this.roll(sec);
     this.curCount += 1;
-    if (!s.ok) this.curErrors += 1;
-    if (Number.isFinite(s.latencyMs)) this.hist.recordMs(s.latencyMs);
+    if (!ok) this.curErrors += 1;
+    if (Number.isFinite(latencyMs)) this.hist.recordMs(latencyMs);
   }
 
   private close(): void {
@@ -261,8 +286,25 @@ class SecondSeries {
   }
 }
 
+const STATUS_INDEX: Readonly<Record<StatusClass, number>> = { '2xx': 0, '3xx': 1, '4xx': 2, '5xx': 3, error: 4 };
+
+/** A step's tag sets by method tag, then by status class (STATUS_INDEX). */
+type StepTagSets = Map<string, Array<TagSet | undefined>>;
+
+interface StepState {
+  scenario: string;
+  step: string;
+  byMethod: StepTagSets;
+  /** Every tag set of the step, in first-seen order. */
+  sets: TagSet[];
+}
+
 interface ScenarioState {
-  group: Group;
+  steps: Map<string, StepState>;
+  sets: TagSet[];
+  /** Request and error counts, for the progress line. */
+  count: number;
+  errors: number;
   series: SecondSeries;
   iters: IterationCounters;
   errorMessages: Map<string, number>;
@@ -276,8 +318,9 @@ export interface SampleSinkOptions {
 /** Where every driver records. Histograms and counters only: memory does not grow with samples. */
 export class SampleSink {
   private readonly now: () => number;
-  private readonly tagSets = new Map<string, { tags: SampleTags; group: Group }>();
-  private readonly steps = new Map<string, { scenario: string; step: string; group: Group }>();
+  /** In first-seen order, across scenarios. */
+  private readonly tagSets: TagSet[] = [];
+  private readonly steps: StepState[] = [];
   private readonly scenarios = new Map<string, ScenarioState>();
   private readonly all = new SecondSeries();
 
@@ -286,28 +329,43 @@ export class SampleSink {
   }
 
   record(s: Sample): void {
-    const { scenario, step, method, status_class } = s.tags;
-    const tagKey = `${scenario}\u0000${step}\u0000${method}\u0000${status_class}`;
-    let ts = this.tagSets.get(tagKey);
-    if (ts === undefined) {
-      ts = { tags: { scenario, step, method, status_class }, group: new Group() };
-      this.tagSets.set(tagKey, ts);
-    }
-    ts.group.add(s);
+    const t = s.tags;
+    this.recordTagged(t.scenario, t.step, t.method, t.status_class, s.latencyMs, s.ok, s.intendedStart !== undefined);
+  }
 
-    const stepKey = `${scenario}\u0000${step}`;
-    let st = this.steps.get(stepKey);
-    if (st === undefined) {
-      st = { scenario, step, group: new Group() };
-      this.steps.set(stepKey, st);
-    }
-    st.group.add(s);
-
+  /**
+   * record() without building a Sample: what drivers call once per response. Finds the tag set
+   * through nested maps (no key string built per sample) and records into three histograms: the
+   * tag set's, and the current second of the scenario's and of the whole run's series.
+   */
+  recordTagged(scenario: string, step: string, method: string, statusClass: StatusClass, latencyMs: number, ok: boolean, fromIntendedStart: boolean): void {
     const sc = this.scenario(scenario);
-    sc.group.add(s);
+    let st = sc.steps.get(step);
+    if (st === undefined) {
+      st = { scenario, step, byMethod: new Map(), sets: [] };
+      sc.steps.set(step, st);
+      this.steps.push(st);
+    }
+    let slots = st.byMethod.get(method);
+    if (slots === undefined) {
+      slots = [undefined, undefined, undefined, undefined, undefined];
+      st.byMethod.set(method, slots);
+    }
+    const i = STATUS_INDEX[statusClass];
+    let ts = slots[i];
+    if (ts === undefined) {
+      ts = new TagSet({ scenario, step, method, status_class: statusClass });
+      slots[i] = ts;
+      st.sets.push(ts);
+      sc.sets.push(ts);
+      this.tagSets.push(ts);
+    }
+    ts.add(latencyMs, ok, fromIntendedStart);
+    sc.count += 1;
+    if (!ok) sc.errors += 1;
     const sec = Math.floor(this.now() / 1000);
-    sc.series.add(sec, s);
-    this.all.add(sec, s);
+    sc.series.add(sec, latencyMs, ok);
+    this.all.add(sec, latencyMs, ok);
   }
 
   iterationEnded(scenario: string, outcome: 'completed' | 'failed' | 'interrupted', error?: unknown): void {
@@ -345,7 +403,7 @@ export class SampleSink {
   progress(scenario: string): ScenarioProgress {
     const sc = this.scenarios.get(scenario);
     if (sc === undefined) return { requests: 0, errors: 0, p95Ms: null, dropped: 0 };
-    return { requests: sc.group.count, errors: sc.group.errors, p95Ms: sc.series.lastP95(), dropped: sc.iters.dropped };
+    return { requests: sc.count, errors: sc.errors, p95Ms: sc.series.lastP95(), dropped: sc.iters.dropped };
   }
 
   scenarioNames(): string[] {
@@ -358,20 +416,20 @@ export class SampleSink {
     for (const [scenario, sc] of this.scenarios) {
       scenarios.push({
         scenario,
-        ...sc.group.summary(),
+        ...summariseTagSets(sc.sets),
         ...sc.iters,
         errorMessages: [...sc.errorMessages].map(([message, count]) => ({ message, count })),
       });
-      totals.requests += sc.group.count;
-      totals.errors += sc.group.errors;
+      totals.requests += sc.count;
+      totals.errors += sc.errors;
       totals.completed += sc.iters.completed;
       totals.failed += sc.iters.failed;
       totals.interrupted += sc.iters.interrupted;
       totals.dropped += sc.iters.dropped;
     }
     totals.errorRate = totals.requests === 0 ? 0 : totals.errors / totals.requests;
-    const steps = [...this.steps.values()].map((s) => ({ scenario: s.scenario, step: s.step, ...s.group.summary() }));
-    const tagSets = [...this.tagSets.values()].map((t) => ({ tags: { ...t.tags }, ...t.group.summary() }));
+    const steps = this.steps.map((s) => ({ scenario: s.scenario, step: s.step, ...summariseTagSets(s.sets) }));
+    const tagSets = this.tagSets.map((t) => ({ tags: { ...t.tags }, ...summariseTagSets([t]) }));
     return { totals, scenarios, steps, tagSets };
   }
 
@@ -379,7 +437,10 @@ export class SampleSink {
     let sc = this.scenarios.get(name);
     if (sc === undefined) {
       sc = {
-        group: new Group(),
+        steps: new Map(),
+        sets: [],
+        count: 0,
+        errors: 0,
         series: new SecondSeries(),
         iters: { completed: 0, failed: 0, interrupted: 0, dropped: 0 },
         errorMessages: new Map(),

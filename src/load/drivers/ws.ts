@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { registerSecret } from '../../util/redact.ts';
 import type { SampleSink, StatusClass } from '../samples.ts';
 import { RequestAbortedByRunError, type JourneyContext } from './http.ts';
+import { StopFanout, type Stoppable, type Watched } from './stop-fanout.ts';
 
 // The gateway's frame protocol (SPEC §10): event / req / res, JSON text frames.
 const eventFrame = z.looseObject({
@@ -23,6 +24,33 @@ const challengePayload = z.looseObject({ nonce: z.string(), ts: z.number().optio
 const helloPayload = z.looseObject({ type: z.literal('hello-ok') });
 
 export type WsEvent = z.infer<typeof eventFrame>;
+type ResFrame = z.infer<typeof resFrame>;
+
+/**
+ * A session's frames after the handshake, checked by hand: the same shapes as eventFrame and
+ * resFrame (undefined for anything else), without building a parsed copy of every frame, which
+ * the schema's parse does once per frame at tens of thousands of frames a second.
+ */
+function readFrame(raw: unknown): ResFrame | WsEvent | undefined {
+  if (typeof raw !== 'object' || raw === null) return undefined;
+  const f = raw as Record<string, unknown>;
+  if (f.type === 'res') {
+    const id = f.id;
+    if ((typeof id !== 'string' && typeof id !== 'number') || typeof f.ok !== 'boolean') return undefined;
+    return f as ResFrame;
+  }
+  if (f.type === 'event') {
+    if (typeof f.event !== 'string' || (f.seq !== undefined && typeof f.seq !== 'number')) return undefined;
+    return f as WsEvent;
+  }
+  return undefined;
+}
+
+function frameText(data: WebSocket.RawData, isBinary: boolean): string {
+  if (!isBinary && Buffer.isBuffer(data)) return data.toString('utf8');
+  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
+  return Buffer.from(data as ArrayBuffer).toString('utf8');
+}
 
 export interface WsSessionOptions {
   sink: SampleSink;
@@ -73,10 +101,6 @@ export interface WsCloseInfo {
   clean: boolean;
 }
 
-interface Pending {
-  resolve: (frame: z.infer<typeof resFrame>) => void;
-  reject: (err: Error) => void;
-}
 
 export class WsProtocolError extends Error {
   constructor(message: string) {
@@ -106,28 +130,109 @@ const DEFAULT_CONNECT_PARAMS = {
   caps: [],
 };
 
+// One abort listener per stop signal for every session and every call under it (see stop-fanout.ts).
+const sessionStops = new StopFanout<WsSession>();
+const callStops = new StopFanout<PendingCall>();
+
+interface CallTags {
+  scenario: string;
+  step: string;
+  tag: string;
+  lag: number;
+  intendedStart: number | undefined;
+}
+
+function onCallTimeout(call: PendingCall): void {
+  call.failed(`no response to ${call.method} within ${call.timeoutMs} ms`);
+}
+
+/** One RPC awaiting its `res` frame: settles once (answer, failure, timeout or the run's stop). */
+class PendingCall implements Stoppable {
+  readonly promise: Promise<WsCallResult>;
+  readonly method: string;
+  readonly timeoutMs: number;
+  private resolve!: (r: WsCallResult) => void;
+  private reject!: (e: Error) => void;
+  private readonly session: WsSession;
+  private readonly id: string;
+  private readonly tags: CallTags;
+  private readonly t0 = performance.now();
+  private readonly timer: NodeJS.Timeout;
+  private watched: Watched<PendingCall> | undefined;
+  private settled = false;
+
+  constructor(session: WsSession, id: string, method: string, tags: CallTags, timeoutMs: number) {
+    this.session = session;
+    this.id = id;
+    this.method = method;
+    this.tags = tags;
+    this.timeoutMs = timeoutMs;
+    this.promise = new Promise<WsCallResult>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+    this.timer = setTimeout(onCallTimeout, timeoutMs, this);
+  }
+
+  watch(w: Watched<PendingCall>): void {
+    this.watched = w;
+    w.inFlight.add(this);
+  }
+
+  answered(frame: ResFrame): void {
+    if (frame.ok) this.settle({ ok: true, payload: frame.payload, statusClass: '2xx' });
+    else this.settle({ ok: false, error: frame.error, statusClass: classOfRpcError(frame.error) });
+  }
+
+  failed(message: string): void {
+    this.settle({ ok: false, error: { message }, statusClass: 'error' });
+  }
+
+  /** The run is stopping: not the gateway's failure, so no sample; the caller's await rejects. */
+  stoppedByRun(): void {
+    if (this.settled) return;
+    this.settled = true;
+    clearTimeout(this.timer);
+    this.session.forget(this.id);
+    this.reject(new RequestAbortedByRunError());
+  }
+
+  private settle(result: Omit<WsCallResult, 'latencyMs'>): void {
+    if (this.settled) return;
+    this.settled = true;
+    const latencyMs = performance.now() - this.t0 + this.tags.lag;
+    clearTimeout(this.timer);
+    this.session.forget(this.id);
+    this.watched?.inFlight.delete(this);
+    const t = this.tags;
+    this.session.sink.recordTagged(t.scenario, t.step, t.tag, result.statusClass, latencyMs, result.ok, t.intendedStart !== undefined);
+    this.resolve({ ...result, latencyMs });
+  }
+}
+
 /** One gateway WebSocket session: challenge → connect → hello-ok, then req/res RPCs and events. */
-export class WsSession {
+export class WsSession implements Stoppable {
   readonly hello: unknown;
+  readonly sink: SampleSink;
   private readonly ws: WebSocket;
   private readonly opts: WsSessionOptions;
-  private readonly pending: Map<string, Pending>;
-  private readonly listeners = new Set<(e: WsEvent) => void>();
-  private nextId: number;
+  private readonly pending = new Map<string, PendingCall>();
+  private listeners: Set<(e: WsEvent) => void> | undefined;
+  private nextId = 1;
   private closedWith: string | undefined;
   private initiator: WsCloseInfo['initiator'] | undefined;
   private timedOut = false;
   private closeInfo: WsCloseInfo | undefined;
   private settleClosed: (info: WsCloseInfo) => void = () => {};
+  private stopWatch: Watched<WsSession> | undefined;
   /** Resolves once the socket is closed, however that came about. */
   readonly closed: Promise<WsCloseInfo>;
 
-  private constructor(ws: WebSocket, opts: WsSessionOptions, hello: unknown, pending: Map<string, Pending>, nextId: number) {
+  private constructor(ws: WebSocket, opts: WsSessionOptions, hello: unknown) {
     this.ws = ws;
     this.opts = opts;
+    this.sink = opts.sink;
     this.hello = hello;
-    this.pending = pending;
-    this.nextId = nextId;
     this.closed = new Promise((resolve) => {
       this.settleClosed = resolve;
     });
@@ -142,28 +247,25 @@ export class WsSession {
     registerSecret(token);
     const step = opts.step ?? 'ws';
     const timeoutMs = opts.connectTimeoutMs ?? 10_000;
-    const pending = new Map<string, Pending>();
-    const listeners: Array<(e: WsEvent) => void> = [];
     const t0 = performance.now();
-    const ws = new WebSocket(url, { handshakeTimeout: timeoutMs, perMessageDeflate: false });
-    let session: WsSession | undefined;
+    if (opts.signal !== undefined && sessionStops.of(opts.signal).stopped) throw new RequestAbortedByRunError();
+    // Our own timer bounds open → hello-ok as a whole, so ws needs no handshake timer of its own.
+    const ws = new WebSocket(url, { perMessageDeflate: false });
     let statusClass: StatusClass = 'error';
 
     const record = (ok: boolean, cls: StatusClass): void => {
-      opts.sink.record({
-        tags: { scenario: opts.scenario, step, method: 'connect', status_class: cls },
-        latencyMs: performance.now() - t0 + (opts.startLagMs ?? 0),
-        ok,
-        ...(opts.intendedStart === undefined ? {} : { intendedStart: opts.intendedStart }),
-      });
+      opts.sink.recordTagged(opts.scenario, step, 'connect', cls, performance.now() - t0 + (opts.startLagMs ?? 0), ok, opts.intendedStart !== undefined);
     };
 
     try {
       const hello = await new Promise<unknown>((resolve, reject) => {
         const timer = setTimeout(() => reject(new WsProtocolError(`no hello-ok within ${timeoutMs} ms`)), timeoutMs);
+        // Handshakes in progress are few at a time, so a listener each on the run's signal is cheap.
         const onAbort = (): void => reject(new RequestAbortedByRunError());
         opts.signal?.addEventListener('abort', onAbort, { once: true });
+        let finished = false;
         const done = (): void => {
+          finished = true;
           clearTimeout(timer);
           opts.signal?.removeEventListener('abort', onAbort);
         };
@@ -183,10 +285,10 @@ export class WsSession {
           reject(new WsProtocolError(`closed during handshake (code ${code})`));
         });
         ws.on('message', (data, isBinary) => {
-          if (session !== undefined) return;
+          if (finished) return;
           let frame: z.infer<typeof frameSchema>;
           try {
-            frame = frameSchema.parse(JSON.parse(isBinary ? Buffer.from(data as Buffer).toString('utf8') : String(data)));
+            frame = frameSchema.parse(JSON.parse(frameText(data, isBinary)));
           } catch {
             done();
             reject(new WsProtocolError('handshake: frame is not a valid gateway frame'));
@@ -203,10 +305,6 @@ export class WsSession {
             ws.send(JSON.stringify({ type: 'req', id: connectId, method: 'connect', params }));
             return;
           }
-          if (frame.type === 'event') {
-            for (const l of listeners) l(frame);
-            return;
-          }
           if (frame.type === 'res' && String(frame.id) === connectId) {
             done();
             if (!frame.ok) {
@@ -221,12 +319,12 @@ export class WsSession {
             }
             resolve(frame.payload);
           }
+          // Other events before hello-ok have no subscriber yet: dropped.
         });
       });
       statusClass = '2xx';
       record(true, statusClass);
-      session = new WsSession(ws, opts, hello, pending, 1);
-      for (const l of listeners) session.listeners.add(l);
+      const session = new WsSession(ws, opts, hello);
       session.attach();
       return session;
     } catch (err) {
@@ -248,49 +346,58 @@ export class WsSession {
     ws.on('error', (err) => {
       this.closedWith ??= `socket error: ${describe(err)}`;
     });
-    ws.on('close', (code, reason) => {
-      this.closedWith ??= `connection closed (code ${code})`;
-      const err = new WsProtocolError(this.closedWith);
-      for (const p of this.pending.values()) p.reject(err);
-      this.pending.clear();
-      this.closeInfo = {
-        code,
-        reason: reason.toString('utf8'),
-        initiator: this.initiator ?? 'server',
-        clean: !this.timedOut && (code === 1000 || code === 1005),
-      };
-      this.settleClosed(this.closeInfo);
-    });
-    ws.on('message', (data, isBinary) => {
-      let raw: unknown;
-      try {
-        raw = JSON.parse(isBinary ? Buffer.from(data as Buffer).toString('utf8') : String(data));
-      } catch {
-        return; // not ours to judge mid-session; a missing res shows up as a timeout
-      }
-      const r = frameSchema.safeParse(raw);
-      if (!r.success) return;
-      const frame = r.data;
-      if (frame.type === 'res') {
-        const id = String(frame.id);
-        const p = this.pending.get(id);
-        if (p !== undefined) {
-          this.pending.delete(id);
-          p.resolve(frame);
-        }
-      } else if (frame.type === 'event') {
-        for (const l of this.listeners) l(frame);
-      }
-    });
+    ws.on('close', (code, reason) => this.onClose(code, reason));
+    ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
     if (this.opts.signal !== undefined) {
-      const onAbort = (): void => {
-        this.closedWith ??= 'session aborted';
-        this.initiator ??= 'abort';
-        ws.terminate();
-      };
-      if (this.opts.signal.aborted) onAbort();
-      else this.opts.signal.addEventListener('abort', onAbort, { once: true });
+      const w = sessionStops.of(this.opts.signal);
+      if (w.stopped) this.stoppedByRun();
+      else {
+        this.stopWatch = w;
+        w.inFlight.add(this);
+      }
     }
+  }
+
+  private onClose(code: number, reason: Buffer): void {
+    this.stopWatch?.inFlight.delete(this);
+    this.closedWith ??= `connection closed (code ${code})`;
+    const message = this.closedWith;
+    for (const p of [...this.pending.values()]) p.failed(message);
+    this.pending.clear();
+    this.closeInfo = {
+      code,
+      reason: reason.toString('utf8'),
+      initiator: this.initiator ?? 'server',
+      clean: !this.timedOut && (code === 1000 || code === 1005),
+    };
+    this.settleClosed(this.closeInfo);
+  }
+
+  private onMessage(data: WebSocket.RawData, isBinary: boolean): void {
+    let frame: ResFrame | WsEvent | undefined;
+    try {
+      frame = readFrame(JSON.parse(frameText(data, isBinary)));
+    } catch {
+      return; // not ours to judge mid-session; a missing res shows up as a timeout
+    }
+    if (frame === undefined) return;
+    if (frame.type === 'res') {
+      this.pending.get(String(frame.id))?.answered(frame);
+    } else if (this.listeners !== undefined) {
+      for (const l of this.listeners) l(frame);
+    }
+  }
+
+  /** The run's stop: cut the socket (pending calls under the same stop reject on their own). */
+  stoppedByRun(): void {
+    this.closedWith ??= 'session aborted';
+    this.initiator ??= 'abort';
+    this.ws.terminate();
+  }
+
+  /** A call settled: it no longer waits for its id. */
+  forget(id: string): void {
+    this.pending.delete(id);
   }
 
   get isOpen(): boolean {
@@ -299,76 +406,45 @@ export class WsSession {
 
   /** Subscribe to `{type:"event"}` frames; returns the unsubscribe function. */
   onEvent(handler: (e: WsEvent) => void): () => void {
-    this.listeners.add(handler);
-    return () => this.listeners.delete(handler);
+    this.listeners ??= new Set();
+    const set = this.listeners;
+    set.add(handler);
+    return () => set.delete(handler);
   }
 
   /**
    * One RPC. Records a sample tagged with the method (or `tag`); resolves with the outcome
    * (server errors and timeouts included); rejects only when the run's stop aborted it.
    */
-  async call(method: string, params: unknown, opts: WsCallOptions = {}): Promise<WsCallResult> {
+  call(method: string, params: unknown, opts: WsCallOptions = {}): Promise<WsCallResult> {
     const ctx = opts.ctx;
-    const scenario = ctx?.scenario ?? this.opts.scenario;
-    const step = opts.step ?? this.opts.step ?? 'ws';
-    const timeoutMs = opts.timeoutMs ?? this.opts.callTimeoutMs ?? 30_000;
     const stop = ctx?.signal ?? this.opts.signal;
-    const lag = ctx?.startLagMs ?? 0;
-    const intendedStart = ctx?.intendedStart;
-    if (stop?.aborted) throw new RequestAbortedByRunError();
+    const watched = stop === undefined ? undefined : callStops.of(stop);
+    if (watched?.stopped) return Promise.reject(new RequestAbortedByRunError());
     const id = String(this.nextId++);
-    const t0 = performance.now();
-    let result: Omit<WsCallResult, 'latencyMs'>;
-    try {
-      const frame = await new Promise<z.infer<typeof resFrame>>((resolve, reject) => {
-        if (this.ws.readyState !== WebSocket.OPEN) {
-          reject(new WsProtocolError(this.closedWith ?? 'connection is not open'));
-          return;
-        }
-        const timer = setTimeout(() => {
-          this.pending.delete(id);
-          reject(new WsProtocolError(`no response to ${method} within ${timeoutMs} ms`));
-        }, timeoutMs);
-        const onAbort = (): void => {
-          this.pending.delete(id);
-          clearTimeout(timer);
-          reject(new RequestAbortedByRunError());
-        };
-        stop?.addEventListener('abort', onAbort, { once: true });
-        this.pending.set(id, {
-          resolve: (f) => {
-            clearTimeout(timer);
-            stop?.removeEventListener('abort', onAbort);
-            resolve(f);
-          },
-          reject: (e) => {
-            clearTimeout(timer);
-            stop?.removeEventListener('abort', onAbort);
-            reject(e);
-          },
-        });
-        this.ws.send(JSON.stringify({ type: 'req', id, method, params }), (err) => {
-          if (err === undefined || err === null) return;
-          const p = this.pending.get(id);
-          this.pending.delete(id);
-          p?.reject(new WsProtocolError(`send failed: ${describe(err)}`));
-        });
-      });
-      result = frame.ok
-        ? { ok: true, payload: frame.payload, statusClass: '2xx' }
-        : { ok: false, error: frame.error, statusClass: classOfRpcError(frame.error) };
-    } catch (err) {
-      if (err instanceof RequestAbortedByRunError) throw err;
-      result = { ok: false, error: { message: describe(err) }, statusClass: 'error' };
+    const call = new PendingCall(
+      this,
+      id,
+      method,
+      {
+        scenario: ctx?.scenario ?? this.opts.scenario,
+        step: opts.step ?? this.opts.step ?? 'ws',
+        tag: opts.tag ?? method,
+        lag: ctx?.startLagMs ?? 0,
+        intendedStart: ctx?.intendedStart,
+      },
+      opts.timeoutMs ?? this.opts.callTimeoutMs ?? 30_000,
+    );
+    if (this.ws.readyState !== WebSocket.OPEN) {
+      call.failed(this.closedWith ?? 'connection is not open');
+      return call.promise;
     }
-    const latencyMs = performance.now() - t0 + lag;
-    this.opts.sink.record({
-      tags: { scenario, step, method: opts.tag ?? method, status_class: result.statusClass },
-      latencyMs,
-      ok: result.ok,
-      ...(intendedStart === undefined ? {} : { intendedStart }),
+    this.pending.set(id, call);
+    if (watched !== undefined) call.watch(watched);
+    this.ws.send(JSON.stringify({ type: 'req', id, method, params }), (err) => {
+      if (err !== undefined && err !== null) call.failed(`send failed: ${describe(err)}`);
     });
-    return { ...result, latencyMs };
+    return call.promise;
   }
 
   /**

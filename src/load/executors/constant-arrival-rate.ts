@@ -1,7 +1,10 @@
 import { z } from 'zod';
 import { positiveDurationMs } from '../../util/duration.ts';
-import { checkVuPool, ExecutorRun, MAX_VUS, commonFields, waitStartTime, type ExecutorHooks, type ExecutorResult } from './core.ts';
-import { constantSchedule, runOpenModel } from './pacer.ts';
+import { checkVuPool, commonFields, MAX_VUS } from './config-schema.ts';
+import { ExecutorRun, waitStartTime } from './run.ts';
+import type { ExecutorHooks, ExecutorResult } from './types.ts';
+import { constantSchedule } from './arrival-schedule.ts';
+import { runOpenModel } from './pacer.ts';
 
 export const constantArrivalRateSchema = z
   .object({

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { positiveDurationMs } from '../../util/duration.ts';
-import { ExecutorRun, commonFields, vusField, waitStartTime, type ExecutorHooks, type ExecutorResult, type Vu } from './core.ts';
+import { commonFields, vusField } from './config-schema.ts';
+import { ExecutorRun, waitStartTime, type Vu } from './run.ts';
+import type { ExecutorHooks, ExecutorResult } from './types.ts';
 
 export const constantVusSchema = z
   .object({
@@ -27,7 +29,7 @@ export async function runConstantVus<S>(cfg: ConstantVusConfig, hooks: ExecutorH
   const loop = async (vu: Vu<S>): Promise<void> => {
     run.setActiveVus(1);
     try {
-      while (run.canStart()) await run.runIteration(vu);
+      await run.runIterations(vu, () => run.canStart());
     } finally {
       run.setActiveVus(-1);
     }

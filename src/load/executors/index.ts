@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { formatZodError, type ExecutorHooks, type ExecutorResult } from './core.ts';
+import { formatZodError } from './config-schema.ts';
+import type { ExecutorHooks, ExecutorResult } from './types.ts';
 import { constantArrivalRateSchema, runConstantArrivalRate } from './constant-arrival-rate.ts';
 import { constantVusSchema, runConstantVus } from './constant-vus.ts';
 import { perVuIterationsSchema, runPerVuIterations } from './per-vu-iterations.ts';
@@ -7,14 +8,16 @@ import { rampingArrivalRateSchema, runRampingArrivalRate } from './ramping-arriv
 import { rampingVusSchema, runRampingVus } from './ramping-vus.ts';
 import { sharedIterationsSchema, runSharedIterations } from './shared-iterations.ts';
 
-export * from './core.ts';
+export * from './types.ts';
+export * from './config-schema.ts';
+export { ExecutorRun, waitStartTime, type Vu } from './run.ts';
 export { perVuIterationsSchema, runPerVuIterations, type PerVuIterationsConfig } from './per-vu-iterations.ts';
 export { sharedIterationsSchema, runSharedIterations, type SharedIterationsConfig } from './shared-iterations.ts';
 export { constantVusSchema, runConstantVus, type ConstantVusConfig } from './constant-vus.ts';
 export { rampingVusSchema, runRampingVus, vuSchedule, type RampingVusConfig, type VuChange } from './ramping-vus.ts';
 export { constantArrivalRateSchema, runConstantArrivalRate, type ConstantArrivalRateConfig } from './constant-arrival-rate.ts';
 export { rampingArrivalRateSchema, runRampingArrivalRate, type RampingArrivalRateConfig } from './ramping-arrival-rate.ts';
-export { constantSchedule, rampingSchedule, type ArrivalSchedule } from './pacer.ts';
+export { constantSchedule, rampingSchedule, type ArrivalSchedule } from './arrival-schedule.ts';
 
 export const EXECUTOR_NAMES = [
   'per-vu-iterations',

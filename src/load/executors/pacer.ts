@@ -1,75 +1,8 @@
-import { ExecutorRun, sleepUntil, type ExecutorHooks, type ExecutorResult, type Vu } from './core.ts';
-
-/** Offset (ms from start) of the n-th start, or undefined when the schedule has ended. */
-export type ArrivalSchedule = (n: number) => number | undefined;
-
-/** Even spacing: start n at n·timeUnit/rate, so 10/s is one start every 100 ms, never a burst per second. */
-export function constantSchedule(rate: number, timeUnitMs: number, durationMs: number): ArrivalSchedule {
-  const interval = timeUnitMs / rate;
-  return (n) => {
-    const at = n * interval;
-    return at < durationMs ? at : undefined;
-  };
-}
-
-interface RateStage {
-  startMs: number;
-  durationMs: number;
-  /** starts per ms at the beginning and end of the stage */
-  r0: number;
-  r1: number;
-  /** starts scheduled before this stage */
-  before: number;
-  /** starts within this stage */
-  within: number;
-}
-
-/**
- * Rate ramps linearly within each stage; start n is at the time t where the cumulative count
- * ∫rate reaches n + ½ (closed form of the quadratic per stage), so starts stay evenly spread as the
- * rate changes instead of being batched per second.
- */
-export function rampingSchedule(
-  startRate: number,
-  timeUnitMs: number,
-  stages: ReadonlyArray<{ duration: number; target: number }>,
-): ArrivalSchedule {
-  const out: RateStage[] = [];
-  let t = 0;
-  let rate = startRate / timeUnitMs;
-  let before = 0;
-  for (const st of stages) {
-    const r1 = st.target / timeUnitMs;
-    const within = ((rate + r1) / 2) * st.duration;
-    out.push({ startMs: t, durationMs: st.duration, r0: rate, r1, before, within });
-    before += within;
-    t += st.duration;
-    rate = r1;
-  }
-  const total = before;
-  const totalMs = t;
-  let idx = 0; // n only grows, so the stage search only moves forward
-  return (n) => {
-    // Start n sits in the middle of the n-th unit of cumulative arrivals: even spacing at a steady
-    // rate, and a ramp from 0 does not fire at t=0.
-    const target = n + 0.5;
-    if (target > total) return undefined;
-    while (idx < out.length) {
-      const s = out[idx] as RateStage;
-      if (target <= s.before + s.within && s.within > 0) {
-        const m = target - s.before;
-        const a = (s.r1 - s.r0) / (2 * s.durationMs);
-        const b = s.r0;
-        // Root of a·x² + b·x − m = 0 in the stable form (also right when a = 0).
-        const x = (2 * m) / (b + Math.sqrt(b * b + 4 * a * m));
-        const at = s.startMs + Math.min(Math.max(x, 0), s.durationMs);
-        return at < totalMs ? at : undefined;
-      }
-      idx += 1;
-    }
-    return undefined;
-  };
-}
+// The open-model loop both arrival-rate executors share: starts at the times the schedule says,
+// each on a free VU or counted as dropped, never delayed for a VU.
+import type { ArrivalSchedule } from './arrival-schedule.ts';
+import type { ExecutorRun, Vu } from './run.ts';
+import type { ExecutorHooks, ExecutorResult } from './types.ts';
 
 export interface OpenModelOptions {
   schedule: ArrivalSchedule;
@@ -79,10 +12,66 @@ export interface OpenModelOptions {
   endMs: number;
 }
 
+/** While catching up after a stall, let I/O and timers through at least this often (ms). */
+const CATCH_UP_SLICE_MS = 5;
+
 /**
- * The open-model loop shared by both arrival-rate executors. Each start gets a free VU or is
- * counted as dropped, never delayed; its intended time travels with it so drivers measure
- * latency from when the request should have gone out (wrk2's correction).
+ * Waits for the pacer's next due time with one timer and one stop listener for the whole run
+ * (a sleep per start costs a promise, a timer and an abort listener added and removed, 2,000
+ * times a second at 2,000 starts/s). Starts that fall due while it waits go out together when it
+ * wakes, each with its own intended time.
+ */
+class PacerClock {
+  private timer: NodeJS.Timeout | undefined;
+  private wake: ((due: boolean) => void) | undefined;
+  private stopped = false;
+  private readonly unlink: () => void;
+
+  constructor(stop: AbortSignal) {
+    const onStop = (): void => {
+      this.stopped = true;
+      clearTimeout(this.timer);
+      this.wake?.(false);
+      this.wake = undefined;
+    };
+    if (stop.aborted) this.stopped = true;
+    else stop.addEventListener('abort', onStop, { once: true });
+    this.unlink = () => stop.removeEventListener('abort', onStop);
+  }
+
+  /** Resolves true at performance.now() >= atPerf, false as soon as the stop fires. */
+  until(atPerf: number): Promise<boolean> {
+    if (this.stopped) return Promise.resolve(false);
+    if (performance.now() >= atPerf) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      this.wake = resolve;
+      // libuv computes timer expiry from its cached loop time, so a timer can fire up to ~1 ms
+      // early by performance.now(); re-arm until the moment has really come (never start early).
+      const arm = (): void => {
+        const left = atPerf - performance.now();
+        if (left <= 0) {
+          this.wake = undefined;
+          resolve(true);
+          return;
+        }
+        this.timer = setTimeout(arm, Math.max(1, left));
+      };
+      arm();
+    });
+  }
+
+  close(): void {
+    clearTimeout(this.timer);
+    this.unlink();
+  }
+}
+
+/**
+ * Run the open model. Each start gets a free VU or is counted as dropped, never delayed; its
+ * intended time travels with it so drivers measure latency from when the request should have gone
+ * out (wrk2's correction). Every start the schedule plans before the run stops is accounted for:
+ * started, or dropped (no free VU, or still not made when the run stopped because the generator
+ * had fallen behind), so started + dropped = planned.
  */
 export async function runOpenModel<S>(run: ExecutorRun<S>, hooks: ExecutorHooks<S>, opts: OpenModelOptions): Promise<ExecutorResult> {
   const idle: Array<Vu<S>> = [];
@@ -96,15 +85,18 @@ export async function runOpenModel<S>(run: ExecutorRun<S>, hooks: ExecutorHooks<
   });
   if (run.stopStarting.signal.aborted) return run.finish(Promise.resolve());
 
-  const inFlight = new Set<Promise<void>>();
+  let active = 0;
+  let drained: (() => void) | undefined;
+  const settle = (vu: Vu<S>): void => {
+    active -= 1;
+    run.setActiveVus(-1);
+    if (!vu.signal.aborted) idle.push(vu);
+    if (active === 0) drained?.();
+  };
   const launch = (vu: Vu<S>, intended: number): void => {
+    active += 1;
     run.setActiveVus(1);
-    const p = run.runIteration(vu, intended).finally(() => {
-      run.setActiveVus(-1);
-      inFlight.delete(p);
-      if (!vu.signal.aborted) idle.push(vu);
-    });
-    inFlight.add(p);
+    void run.runIteration(vu, intended).then(() => settle(vu));
   };
   const growInBackground = (): void => {
     const vu = allocate();
@@ -115,16 +107,19 @@ export async function runOpenModel<S>(run: ExecutorRun<S>, hooks: ExecutorHooks<
 
   run.markStart();
   run.scheduleEnd(opts.endMs, opts.gracefulStopMs);
+  const clock = new PacerClock(run.stopStarting.signal);
+  let planned = 0;
 
   const pacer = async (): Promise<void> => {
     let lastYield = performance.now();
-    for (let n = 0; ; n++) {
+    let n = 0;
+    for (; ; n++) {
       const off = opts.schedule(n);
-      if (off === undefined) break;
+      if (off === undefined || off >= opts.endMs) break;
       const due = run.t0 + off;
-      if (!(await sleepUntil(due, run.stopStarting.signal))) break;
+      if (!(await clock.until(due)) || !run.canStart()) break;
+      planned += 1;
       const now = performance.now();
-      if (!run.canStart()) break;
       run.notePacerLag(now - due);
       const vu = idle.pop();
       if (vu !== undefined) launch(vu, due);
@@ -137,15 +132,34 @@ export async function runOpenModel<S>(run: ExecutorRun<S>, hooks: ExecutorHooks<
         if (allocated < opts.maxVUs) growInBackground();
         run.dropped();
       }
-      // Catching up after a stall starts many iterations synchronously; let I/O through now and then.
-      if (now - lastYield > 20) {
-        lastYield = now;
+      // Catching up after a stall starts many iterations in one go; let I/O through now and then.
+      if (now - lastYield > CATCH_UP_SLICE_MS) {
         await new Promise<void>((r) => setImmediate(r));
+        lastYield = performance.now();
       }
     }
+    // Starts planned before the run stopped that the pacer never reached: the generator was behind
+    // (a starved event loop), so they are dropped, not forgotten.
+    const stopOff = Math.min(opts.endMs, (run.stoppedAtPerf ?? Number.POSITIVE_INFINITY) - run.t0);
+    let missed = 0;
+    for (; ; n++) {
+      const off = opts.schedule(n);
+      if (off === undefined || off >= stopOff) break;
+      missed += 1;
+    }
+    if (missed > 0) {
+      planned += missed;
+      run.dropped(missed);
+    }
     // The window is the whole duration, even when the last start came earlier (rate × duration).
-    await sleepUntil(run.t0 + opts.endMs, run.stopStarting.signal);
-    while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+    await clock.until(run.t0 + opts.endMs);
+    clock.close();
+    if (active > 0) {
+      await new Promise<void>((r) => {
+        drained = r;
+      });
+    }
   };
-  return run.finish(pacer());
+  const result = await run.finish(pacer());
+  return { ...result, planned };
 }

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { durationMs } from '../../util/duration.ts';
-import { ExecutorRun, commonFields, vusField, waitStartTime, type ExecutorHooks, type ExecutorResult, type Vu } from './core.ts';
+import { commonFields, vusField } from './config-schema.ts';
+import { ExecutorRun, waitStartTime, type Vu } from './run.ts';
+import type { ExecutorHooks, ExecutorResult } from './types.ts';
 
 export const perVuIterationsSchema = z
   .object({
@@ -26,7 +28,7 @@ export async function runPerVuIterations<S>(cfg: PerVuIterationsConfig, hooks: E
   const loop = async (vu: Vu<S>): Promise<void> => {
     run.setActiveVus(1);
     try {
-      for (let i = 0; i < cfg.iterations && run.canStart(); i++) await run.runIteration(vu);
+      await run.runIterations(vu, () => vu.iterations < cfg.iterations && run.canStart());
     } finally {
       run.setActiveVus(-1);
     }
@@ -43,5 +45,6 @@ export async function runPerVuIterations<S>(cfg: PerVuIterationsConfig, hooks: E
   } else {
     loops = Promise.all(vus.map(async (vu) => ((await run.setupVu(vu)) ? loop(vu) : undefined)));
   }
-  return run.finish(loops);
+  // A VU cut short by maxDuration, or whose setup failed, leaves its remaining iterations undone.
+  return run.finish(loops, () => vus.reduce((a, vu) => a + Math.max(0, cfg.iterations - vu.iterations), 0));
 }

@@ -1,7 +1,10 @@
 import { z } from 'zod';
 import { durationMs, positiveDurationMs } from '../../util/duration.ts';
-import { checkVuPool, ExecutorRun, MAX_VUS, commonFields, waitStartTime, type ExecutorHooks, type ExecutorResult } from './core.ts';
-import { rampingSchedule, runOpenModel } from './pacer.ts';
+import { checkVuPool, commonFields, MAX_VUS } from './config-schema.ts';
+import { ExecutorRun, waitStartTime } from './run.ts';
+import type { ExecutorHooks, ExecutorResult } from './types.ts';
+import { rampingSchedule } from './arrival-schedule.ts';
+import { runOpenModel } from './pacer.ts';
 
 export const rateStageSchema = z
   .object({ duration: durationMs, target: z.number().min(0).max(1_000_000) })

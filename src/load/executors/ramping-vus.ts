@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import { durationMs } from '../../util/duration.ts';
-import { ExecutorRun, MAX_VUS, commonFields, sleepUntil, waitStartTime, type ExecutorHooks, type ExecutorResult, type Vu } from './core.ts';
+import { commonFields, MAX_VUS } from './config-schema.ts';
+import { ExecutorRun, waitStartTime, type Vu } from './run.ts';
+import { sleepUntil } from '../../util/sleep.ts';
+import type { ExecutorHooks, ExecutorResult } from './types.ts';
 
 export const vuStageSchema = z
   .object({ duration: durationMs, target: z.number().int().min(0).max(MAX_VUS) })
@@ -66,7 +69,7 @@ export async function runRampingVus<S>(cfg: RampingVusConfig, hooks: ExecutorHoo
     try {
       // Set up lazily, on first activation: a ramp starting at 0 must not open 500 sessions at t=0.
       if (!vu.ready && !(await run.setupVu(vu))) return;
-      while (wanted.has(vu.id) && run.canStart()) await run.runIteration(vu);
+      await run.runIterations(vu, () => wanted.has(vu.id) && run.canStart());
     } finally {
       running.delete(vu.id);
       run.setActiveVus(-1);
@@ -93,7 +96,7 @@ export async function runRampingVus<S>(cfg: RampingVusConfig, hooks: ExecutorHoo
         clearTimeout(t);
         rampDownTimers.delete(id);
       }
-      const vu = run.vus.get(id) ?? run.newVu(id);
+      const vu = run.vus.get(id) ?? run.newVu(id, true);
       if (!running.has(id)) start(vu);
     }
     // Highest ids leave first, so the survivors are always 1..n.
@@ -103,7 +106,7 @@ export async function runRampingVus<S>(cfg: RampingVusConfig, hooks: ExecutorHoo
       if (vu === undefined || !running.has(id)) continue;
       rampDownTimers.set(
         id,
-        setTimeout(() => vu.ctrl.abort(), cfg.gracefulRampDown),
+        setTimeout(() => vu.ctrl?.abort(), cfg.gracefulRampDown),
       );
     }
   };

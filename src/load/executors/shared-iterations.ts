@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { durationMs } from '../../util/duration.ts';
-import { ExecutorRun, commonFields, vusField, waitStartTime, type ExecutorHooks, type ExecutorResult, type Vu } from './core.ts';
+import { commonFields, vusField } from './config-schema.ts';
+import { ExecutorRun, waitStartTime, type Vu } from './run.ts';
+import type { ExecutorHooks, ExecutorResult } from './types.ts';
 
 export const sharedIterationsSchema = z
   .object({
@@ -30,14 +32,18 @@ export async function runSharedIterations<S>(cfg: SharedIterationsConfig, hooks:
     if (!(await run.setupVu(vu))) return;
     run.setActiveVus(1);
     try {
-      while (taken < cfg.iterations && run.canStart()) {
+      await run.runIterations(vu, () => {
+        if (taken >= cfg.iterations || !run.canStart()) return false;
         taken += 1;
-        await run.runIteration(vu);
-      }
+        return true;
+      });
     } finally {
       run.setActiveVus(-1);
     }
   };
   const vus = Array.from({ length: cfg.vus }, (_, i) => run.newVu(i + 1));
-  return run.finish(Promise.all(vus.map((vu) => loop(vu))));
+  return run.finish(
+    Promise.all(vus.map((vu) => loop(vu))),
+    () => cfg.iterations - taken,
+  );
 }

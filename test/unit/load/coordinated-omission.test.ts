@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { HttpDriver } from '../../../src/load/drivers/http.ts';
-import { parseExecutorConfig, runExecutor, sleepUntil } from '../../../src/load/executors/index.ts';
+import { parseExecutorConfig, runExecutor } from '../../../src/load/executors/index.ts';
+import { sleepUntil } from '../../../src/util/sleep.ts';
 import { SampleSink } from '../../../src/load/samples.ts';
 import { startStallingServer, type TestServer } from './servers.ts';
 

@@ -85,6 +85,52 @@ describe('HTTP driver', () => {
     }
   });
 
+  it('keeps one connection per concurrent request, reuses them, and queues beyond a cap', async () => {
+    const sink = new SampleSink();
+    const open = new HttpDriver({ baseUrl: server.url, sink });
+    const capped = new HttpDriver({ baseUrl: server.url, sink, connections: 2 });
+    try {
+      const before = server.connections();
+      // 6 at once with no cap: 6 connections; 6 more afterwards reuse them.
+      await Promise.all(Array.from({ length: 6 }, () => open.journey(ctx()).request('slow', { path: '/slow/50' })));
+      await Promise.all(Array.from({ length: 6 }, () => open.journey(ctx()).request('slow', { path: '/slow/10' })));
+      expect(server.connections() - before).toBe(6);
+      expect(open.stats()).toMatchObject({ connected: 6, free: 6, queued: 0 });
+
+      // 6 at once through 2 connections: all answered, never more than 2 connections, and the
+      // wait inside the client shows in the latency (3 rounds of ~50 ms for the last ones).
+      const mid = server.connections();
+      const t0 = performance.now();
+      const res = await Promise.all(Array.from({ length: 6 }, () => capped.journey(ctx()).request('slow', { path: '/slow/50' })));
+      expect(res.every((r) => r.status === 200)).toBe(true);
+      expect(server.connections() - mid).toBe(2);
+      expect(performance.now() - t0).toBeGreaterThanOrEqual(140);
+      expect(Math.max(...res.map((r) => r.latencyMs))).toBeGreaterThanOrEqual(140);
+      expect(capped.stats()).toMatchObject({ queued: 0, pending: 0 });
+    } finally {
+      await open.close();
+      await capped.close();
+    }
+  });
+
+  it('a refused origin fails each request, and the driver recovers when the origin comes up', async () => {
+    const sink = new SampleSink();
+    const port = await freePort();
+    const http = new HttpDriver({ baseUrl: `http://127.0.0.1:${port}`, sink, connections: 1 });
+    const { createServer } = await import('node:http');
+    const late = createServer((_req, res) => res.end('up'));
+    try {
+      const refused = await Promise.all([1, 2, 3].map(() => http.journey(ctx()).request('read', { path: '/' })));
+      expect(refused.map((r) => r.statusClass)).toEqual(['error', 'error', 'error']);
+      await new Promise<void>((resolve) => late.listen(port, '127.0.0.1', resolve));
+      const ok = await http.journey(ctx()).request('read', { path: '/' });
+      expect(ok).toMatchObject({ status: 200, body: 'up' });
+    } finally {
+      await http.destroy();
+      await new Promise((r) => late.close(r));
+    }
+  });
+
   it("the run's own abort throws (iteration ends) and records no sample", async () => {
     const sink = new SampleSink();
     const http = new HttpDriver({ baseUrl: server.url, sink });

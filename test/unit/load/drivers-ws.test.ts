@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RequestAbortedByRunError } from '../../../src/load/drivers/http.ts';
 import { WsSession } from '../../../src/load/drivers/ws.ts';
 import { SampleSink } from '../../../src/load/samples.ts';
 import { startWsGateway, type WsGateway } from './servers.ts';
@@ -86,6 +87,23 @@ describe('WebSocket driver', () => {
     expect(info).toMatchObject({ code: 1006, initiator: 'server', clean: false });
     // Closing afterwards does not turn the peer's drop into our close.
     await expect(dropped.close()).resolves.toEqual(info);
+  });
+
+  it("the run's stop rejects pending calls without a sample and cuts every session on that signal", async () => {
+    const sink = new SampleSink();
+    const stop = new AbortController();
+    const sessions = await Promise.all([1, 2, 3].map(() => WsSession.connect(gw.url, TOKEN, { sink, scenario: 'ws', signal: stop.signal })));
+    const calls = sessions.map((s) => s.call('silent', {}, { timeoutMs: 10_000 }));
+    const answered = await sessions[0]?.call('echo', { a: 1 });
+    expect(answered).toMatchObject({ ok: true });
+    stop.abort();
+    for (const c of calls) await expect(c).rejects.toBeInstanceOf(RequestAbortedByRunError);
+    for (const s of sessions) await expect(s.closed).resolves.toMatchObject({ initiator: 'abort' });
+    // A call after the stop rejects at once; the only RPC samples are the answered ones.
+    await expect(sessions[1]?.call('echo', {})).rejects.toBeInstanceOf(RequestAbortedByRunError);
+    const rpc = sink.summary().tagSets.filter((t) => t.tags.method !== 'connect');
+    expect(rpc.map((t) => `${t.tags.method}/${t.tags.status_class}:${t.count}`)).toEqual(['echo/2xx:1']);
+    await expect(WsSession.connect(gw.url, TOKEN, { sink, scenario: 'ws', signal: stop.signal })).rejects.toBeInstanceOf(RequestAbortedByRunError);
   });
 
   it('connecting to nothing fails within the connect timeout', async () => {

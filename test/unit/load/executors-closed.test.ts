@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseExecutorConfig, runExecutor, sleep, vuSchedule, type IterationFn } from '../../../src/load/executors/index.ts';
+import { parseExecutorConfig, runExecutor, vuSchedule, type IterationFn } from '../../../src/load/executors/index.ts';
+import { sleep } from '../../../src/util/sleep.ts';
 import { SampleSink } from '../../../src/load/samples.ts';
 
 const run = <S = undefined>(cfg: unknown, iteration: IterationFn<S>, extra: { signal?: AbortSignal; vuSetup?: (vu: number, s: AbortSignal) => Promise<S> } = {}) => {
@@ -44,6 +45,59 @@ describe('closed-model executors', () => {
     expect([...perVu.values()].reduce((a, b) => a + b, 0)).toBe(23);
     expect(perVu.size).toBe(4);
     expect(seen.size).toBe(23);
+  });
+
+  it('shared-iterations cut short by maxDuration counts the iterations it never began as dropped', async () => {
+    // 5,000 planned, each blocking the event loop for 2 ms (a starved generator): ~150 fit in
+    // 300 ms. The rest used to vanish (started < planned with 0 dropped).
+    const { p, sink } = run({ executor: 'shared-iterations', vus: 25, iterations: 5000, maxDuration: '300ms', gracefulStop: '1s' }, async () => {
+      const end = performance.now() + 2;
+      while (performance.now() < end) {
+        // starve the loop on purpose
+      }
+      await sleep(1);
+    });
+    const r = await p;
+    const why = JSON.stringify(r);
+    expect(r.planned, why).toBe(5000);
+    expect(r.started, why).toBeLessThan(5000);
+    expect(r.started + r.dropped, why).toBe(5000);
+    const sc = sink.summary().scenarios[0];
+    expect((sc?.completed ?? 0) + (sc?.failed ?? 0) + (sc?.interrupted ?? 0) + (sc?.dropped ?? 0), why).toBe(5000);
+  });
+
+  it('per-vu-iterations: a VU whose setup failed and a VU cut by maxDuration leave their rest as dropped', async () => {
+    const { p } = run<undefined>(
+      { executor: 'per-vu-iterations', vus: 3, iterations: 20, maxDuration: '200ms', gracefulStop: '1s' },
+      async (ctx) => {
+        await sleep(ctx.vu === 2 ? 30 : 1);
+      },
+      {
+        vuSetup: async (vu) => {
+          if (vu === 3) throw new Error('no session for VU 3');
+          return undefined;
+        },
+      },
+    );
+    const r = await p;
+    const why = JSON.stringify(r);
+    expect(r.setupFailures, why).toBe(1);
+    expect(r.planned, why).toBe(60);
+    // VU 1 finishes its 20; VU 2 (30 ms each) gets ~7 in 200 ms; VU 3 none.
+    expect(r.started, why).toBeLessThan(40);
+    expect(r.started + r.dropped, why).toBe(60);
+  });
+
+  it('an outside abort is not a drop: planned shrinks to what was started', async () => {
+    const ctrl = new AbortController();
+    const { p } = run({ executor: 'shared-iterations', vus: 2, iterations: 1000, maxDuration: '10s' }, async (ctx) => {
+      await sleep(5, ctx.signal);
+    }, { signal: ctrl.signal });
+    setTimeout(() => ctrl.abort(), 100);
+    const r = await p;
+    expect(r.aborted).toBe(true);
+    expect(r.dropped).toBe(0);
+    expect(r.planned).toBe(r.started);
   });
 
   it('start barrier: no VU starts before every VU is set up, then all start together', async () => {

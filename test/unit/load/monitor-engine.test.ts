@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { runEngine, scenario, type EngineProgress } from '../../../src/load/engine.ts';
-import { sleep } from '../../../src/load/executors/index.ts';
+import { sleep } from '../../../src/util/sleep.ts';
+import { hostBusyBetween, readHostTicks } from '../../../src/load/host-cpu.ts';
 import { GeneratorMonitor } from '../../../src/load/monitor.ts';
 import { waitFor } from '../../../src/util/wait.ts';
 
@@ -14,16 +15,21 @@ const busy = (ms: number): void => {
 describe('generator monitor', () => {
   it('a busy loop blocking the event loop for ~300 ms flags saturated', async () => {
     const m = new GeneratorMonitor({ resolutionMs: 10 });
+    const cpu0 = process.cpuUsage();
+    const t0 = performance.now();
     m.start();
     await sleep(100);
     busy(300);
     await sleep(100);
     const v = m.stop();
+    const cpu = process.cpuUsage(cpu0);
+    // What this process really got of a core meanwhile (a shared machine may give it little).
+    const got = (100 * (cpu.user + cpu.system)) / 1000 / (performance.now() - t0);
     expect(v.saturated).toBe(true);
     expect(v.eventLoopMaxMs).toBeGreaterThanOrEqual(250);
     expect(v.eventLoopP99Ms).toBeGreaterThan(50);
     expect(v.reasons.join('\n')).toMatch(/event-loop delay p99 .* > 50 ms/);
-    expect(v.cpuPct).toBeGreaterThan(30);
+    expect(Math.abs(v.cpuPct - got), `monitor ${v.cpuPct} % vs measured ${got.toFixed(1)} %`).toBeLessThan(15);
   });
 
   it('an idle generator is not saturated', async () => {
@@ -34,6 +40,30 @@ describe('generator monitor', () => {
     expect(v.reasons).toEqual([]);
     expect(v.saturated).toBe(false);
     expect(v.pacerLagP99Ms).toBeNull();
+  });
+
+  it("reports the host's busy CPU and the generator's share of it (Linux), or no data", async () => {
+    const m = new GeneratorMonitor({ resolutionMs: 10, eventLoopP99Ms: 1000 });
+    m.start();
+    busy(150);
+    await sleep(50);
+    const v = m.stop();
+    if (readHostTicks() === undefined) {
+      expect(v.hostCpuPct).toBeNull();
+      expect(v.generatorHostSharePct).toBeNull();
+      return;
+    }
+    expect(v.hostCpuPct, JSON.stringify(v)).toBeGreaterThan(0);
+    expect(v.hostCpuPct, JSON.stringify(v)).toBeLessThanOrEqual(100);
+    // It burned ~150 ms of CPU in ~200 ms: a visible share of whatever the host did meanwhile.
+    expect(v.generatorHostSharePct, JSON.stringify(v)).toBeGreaterThan(5);
+    expect(v.generatorHostSharePct, JSON.stringify(v)).toBeLessThanOrEqual(100);
+  });
+
+  it('host CPU between two readings: busy share of all cores and busy CPU-seconds', () => {
+    // 2 cores, 1 s, 200 ticks in all, 150 of them busy (20 stolen) → 75 % of the host, 1.5 CPU-seconds, 10 % steal.
+    expect(hostBusyBetween({ busy: 1000, total: 5000, steal: 0 }, { busy: 1150, total: 5200, steal: 20 }, 1, 2)).toEqual({ busyFraction: 0.75, busyCpuSeconds: 1.5, stealFraction: 0.1 });
+    expect(hostBusyBetween({ busy: 10, total: 20, steal: 0 }, { busy: 10, total: 20, steal: 0 }, 1, 2)).toBeUndefined();
   });
 
   it('a late pacer flags saturated', () => {
@@ -111,6 +141,32 @@ describe('engine', () => {
     ]);
     expect(r.monitor.saturated).toBe(true);
     expect(r.verdictHint).toBe('inconclusive');
+  });
+
+  it("the watchdog allows for VU setup: a slow vuSetup is not an executor overrunning its schedule", async () => {
+    let iterations = 0;
+    const r = await runEngine(
+      [
+        scenario({
+          name: 'slow-setup',
+          // Bound of the executor itself: 100 ms + 0 graceful stop; the watchdog adds 50 ms.
+          executor: { executor: 'constant-vus', vus: 2, duration: '100ms', gracefulStop: '0s' },
+          setupTimeoutMs: 2_000,
+          vuSetup: async () => {
+            await sleep(400);
+            return undefined;
+          },
+          iteration: async () => {
+            iterations += 1;
+            await sleep(10);
+          },
+        }),
+      ],
+      { watchdogSlackMs: 50, monitor: { eventLoopP99Ms: 1000 } },
+    );
+    expect(r.scenarios[0]?.watchdogFired, JSON.stringify(r.scenarios[0]?.result)).toBe(false);
+    expect(r.scenarios[0]?.result.setupFailures).toBe(0);
+    expect(iterations).toBeGreaterThan(0);
   });
 
   it('sequential mode runs one scenario after the other', async () => {

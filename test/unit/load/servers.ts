@@ -71,8 +71,11 @@ export async function startStallingServer(opts: { serviceMs?: number; stallMs?: 
   return { url, port, requests: () => count, close: closer(server) };
 }
 
-/** Routes for driver tests: /ok, /status/<n>, /hang, /echo-auth (says whether a token arrived). */
-export async function startRoutesServer(): Promise<TestServer & { lastAuth: () => string | undefined }> {
+/**
+ * Routes for driver tests: /ok, /status/<n>, /hang, /slow/<ms>, /echo-auth (says whether a token
+ * arrived). connections() counts the TCP connections it accepted.
+ */
+export async function startRoutesServer(): Promise<TestServer & { lastAuth: () => string | undefined; connections: () => number }> {
   let count = 0;
   let lastAuth: string | undefined;
   const server = http.createServer((req, res) => {
@@ -84,6 +87,14 @@ export async function startRoutesServer(): Promise<TestServer & { lastAuth: () =
     req.on('end', () => {
       const url = req.url ?? '/';
       if (url === '/hang') return; // never answers
+      const slow = /^\/slow\/(\d+)$/.exec(url);
+      if (slow !== null) {
+        setTimeout(() => {
+          res.writeHead(200, { 'content-type': 'text/plain' });
+          res.end('slow');
+        }, Number(slow[1]));
+        return;
+      }
       const m = /^\/status\/(\d{3})$/.exec(url);
       if (m !== null) {
         res.writeHead(Number(m[1]), { 'content-type': 'text/plain' });
@@ -94,9 +105,13 @@ export async function startRoutesServer(): Promise<TestServer & { lastAuth: () =
       res.end(JSON.stringify({ ok: true, method: req.method, url, body: body === '' ? null : JSON.parse(body) }));
     });
   });
+  let accepted = 0;
+  server.on('connection', () => {
+    accepted += 1;
+  });
   server.keepAliveTimeout = 60_000;
   const { url, port } = await listen(server);
-  return { url, port, requests: () => count, lastAuth: () => lastAuth, close: closer(server) };
+  return { url, port, requests: () => count, lastAuth: () => lastAuth, connections: () => accepted, close: closer(server) };
 }
 
 export interface WsGatewayOptions {
