@@ -1,6 +1,7 @@
 // report.html: one self-contained file (inline CSS and SVG, no scripts, no external assets):
 // summary, results table, latency-over-time and requests charts per scenario from the
 // per-second buckets, a percentile chart, the metrics table, drill timelines, thresholds.
+import { renderAutoscaleHtml } from './autoscale-html.ts';
 import { formatAlert, formatCondition, formatMs, formatPct, formatValue, verdictLabel } from './format.ts';
 import { metricObserved, metricStatus, scenarioCells } from './markdown.ts';
 import { TEMPLATE_SCENARIOS, type Results, type ScenarioResult, type ThresholdRecord } from './results.ts';
@@ -230,6 +231,7 @@ export function renderHtml(results: Results): string {
       parts.push(`<h3>${esc(d.title)} — <span class="${statusClass(d.status)}">${esc(d.status)}</span></h3>`, figs ? `<p>${esc(figs)}</p>` : '', timelineChart(d));
     }
   }
+  if (r.autoscale) parts.push(...renderAutoscaleHtml(r.autoscale));
   const trows = [...r.scenarios.flatMap((s) => thresholdRows(s.title, s.thresholds)), ...r.drills.flatMap((d) => thresholdRows(d.title, d.thresholds)), ...thresholdRows('run', r.thresholds)];
   parts.push('<h2>Thresholds</h2>', trows.length ? table(['Scope', 'Threshold', 'Condition', 'Observed', 'Verdict', 'Detail'], trows, 4) : '<p class="muted">No thresholds were evaluated.</p>');
   parts.push('</body></html>\n');

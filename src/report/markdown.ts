@@ -1,5 +1,6 @@
 // results.md: the results template table of SPEC §6 (exact header and rows), the Metrics-to-
 // monitor table of §3 with observed values, and every threshold with its verdict.
+import { renderAutoscaleMarkdown } from './autoscale-markdown.ts';
 import { formatAlert, formatCondition, formatMs, formatPct, formatValue, NONE, verdictLabel } from './format.ts';
 import { TEMPLATE_SCENARIOS, type MetricRowRecord, type Results, type ScenarioResult, type ThresholdRecord } from './results.ts';
 import { redact } from '../util/redact.ts';
@@ -112,6 +113,7 @@ export function renderMarkdown(results: Results): string {
   if (results.drills.length > 0) {
     lines.push('## Drills', '', ...renderDrills(results), '');
   }
+  if (results.autoscale) lines.push('## Autoscaling', '', ...renderAutoscaleMarkdown(results.autoscale), '');
   lines.push('## Thresholds', '', ...renderThresholdList(results), '');
   return redact(lines.join('\n'));
 }

@@ -11,8 +11,11 @@ import type { ThresholdResult, Verdict } from '../score/types.ts';
 import type { OverallVerdict } from '../score/verdict.ts';
 import { writeFileAtomic } from '../util/atomic-write.ts';
 import { redactDeep } from '../util/redact.ts';
+import { AutoscaleSectionSchema } from './autoscale-schema.ts';
 
-export const RESULTS_SCHEMA = 'clawstorm.results/v1';
+/** v2 added the optional `autoscale` section; v1 documents still read. */
+export const RESULTS_SCHEMA = 'clawstorm.results/v2';
+export const RESULTS_SCHEMAS_READ = ['clawstorm.results/v1', RESULTS_SCHEMA] as const;
 
 /** A number, ±Infinity included (read back from "+Inf"/"-Inf"); never NaN. */
 const Num = z.preprocess(
@@ -109,7 +112,7 @@ export const DrillResultSchema = z.object({
 export type DrillResult = z.input<typeof DrillResultSchema>;
 
 export const ResultsSchema = z.object({
-  schema: z.literal(RESULTS_SCHEMA),
+  schema: z.enum(RESULTS_SCHEMAS_READ),
   runId: z.string().min(1),
   startedAt: Iso,
   endedAt: Iso,
@@ -133,6 +136,8 @@ export const ResultsSchema = z.object({
     figures: z.record(z.string(), z.union([Num, z.null()])).default({}),
   }),
   drills: z.array(DrillResultSchema).default([]),
+  /** What an HPA / KEDA ScaledObject decided over the run's series (`clawstorm scale replay`) or live. */
+  autoscale: AutoscaleSectionSchema.optional(),
 });
 
 export type Results = z.output<typeof ResultsSchema>;
