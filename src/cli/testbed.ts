@@ -8,6 +8,7 @@ import { testbedStatus, type TestbedStatus } from '../testbed/status.ts';
 import type { AnyTestbedEndpoints } from '../testbed/types.ts';
 import { startTestbed } from '../testbed/up.ts';
 import { CliError, EXIT, InterruptedError } from './errors.ts';
+import { planOptionsFrom, wholeSeconds } from './scale.ts';
 
 const out = (s: string) => process.stdout.write(`${s}\n`);
 const err = (s: string) => process.stderr.write(`${s}\n`);
@@ -19,7 +20,22 @@ function pickBed(bed: string | undefined, stateDir: string | undefined): string 
   return latestTestbed()?.stateDir;
 }
 
-const upCommand: CommandModule<object, { gateways: 'reference' | 'openclaw'; replicas?: number; json: boolean; 'state-dir'?: string; 'database-url'?: string; 'keep-on-failure': boolean; pglite: boolean }> = {
+interface UpArgs {
+  gateways: 'reference' | 'openclaw';
+  replicas?: number;
+  json: boolean;
+  'state-dir'?: string;
+  'database-url'?: string;
+  'keep-on-failure': boolean;
+  pglite: boolean;
+  autoscale?: string;
+  'sync-period': string;
+  metric?: string[];
+  requests?: string;
+  guardrails: string;
+}
+
+const upCommand: CommandModule<object, UpArgs> = {
   command: 'up',
   describe: 'start a test bed (N gateways behind HAProxy, exporters, Prometheus; for the reference fleet also redis, audit store, upstreams, policy sidecars) and leave it running',
   builder: (y: Argv) =>
@@ -39,6 +55,14 @@ const upCommand: CommandModule<object, { gateways: 'reference' | 'openclaw'; rep
       })
       .option('pglite', { type: 'boolean', default: false, describe: 'embedded PGlite audit store even when a loopback PostgreSQL answers (also CLAWSTORM_DATABASE=pglite)' })
       .option('keep-on-failure', { type: 'boolean', default: false, describe: 'leave started processes running when up fails (debugging)' })
+      .option('autoscale', {
+        type: 'string',
+        describe: "an autoscaling/v2 HPA or KEDA ScaledObject YAML: the bed runs it as a controller loop that starts and stops reference gateways (starts at its minReplicas; decisions in <state>/autoscale/log.jsonl)",
+      })
+      .option('sync-period', { type: 'string', default: '5s', describe: "with --autoscale: the HPA sync period (15s in a cluster; shortened for a small machine, recorded in the log)" })
+      .option('metric', { type: 'string', array: true, describe: 'with --autoscale: NAME=PROMQL for an External/Object metric (as for scale replay)' })
+      .option('requests', { type: 'string', describe: 'with --autoscale: per-gateway requests for Resource utilisation, e.g. cpu=500m,memory=512Mi' })
+      .option('guardrails', { type: 'string', default: 'degraded,disk', describe: 'with --autoscale: guardrails applied (degraded, disk, or none)' })
       // A string (not a throw) makes it a usage error: exit 2.
       .check((a) => {
         const max = a.gateways === 'openclaw' ? 8 : 32;
@@ -55,6 +79,15 @@ const upCommand: CommandModule<object, { gateways: 'reference' | 'openclaw'; rep
     process.once('SIGTERM', onSig);
     try {
       const ep = await startTestbed({
+        ...(a.autoscale === undefined
+          ? {}
+          : {
+              autoscale: {
+                file: a.autoscale,
+                syncPeriodSeconds: wholeSeconds(a['sync-period'], '--sync-period'),
+                plan: planOptionsFrom({ metric: a.metric, requests: a.requests, guardrails: a.guardrails }),
+              },
+            }),
         gateways: a.gateways,
         ...(a.replicas === undefined ? {} : { replicas: a.replicas }),
         stateDir: a['state-dir'],
@@ -134,6 +167,13 @@ function printStatus(s: TestbedStatus): void {
     else for (const t of s.prometheus.targets) out(`    ${t.job.padEnd(10)} ${t.instance.padEnd(22)} ${t.up ? 'up' : `DOWN ${t.lastError}`}`);
   }
   for (const n of s.notes) out(`  note: ${n}`);
+  const h = s.autoscale;
+  if (h !== undefined) {
+    out(`  autoscaler: ${h.source} from ${h.file}, sync every ${h.syncPeriodSeconds} s (read ${h.settleSeconds} s after), ${h.syncs} syncs${h.undecided ? ` (${h.undecided} without a decision)` : ''}, asking for ${h.current ?? '--'} replicas`);
+    out('  replica history:');
+    if (h.events.length === 0) out('    (no scale event yet)');
+    for (const e of h.events) out(`    ${e.at}  ${e.text}`);
+  }
 }
 
 const downCommand: CommandModule<object, { bed?: string; all: boolean; purge: boolean; json: boolean; 'state-dir'?: string }> = {

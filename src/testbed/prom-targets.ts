@@ -1,32 +1,82 @@
-// Per-target labels for a bed's Prometheus: each gateway and sidecar target carries the `gateway`
-// and `az` it belongs to, so every series can be told apart by replica from its first sample.
+// Which gateways, sidecars and autoscaler a bed's Prometheus scrapes: JSON target files that
+// Prometheus watches (file-based service discovery), one per job under `<state>/prometheus/targets/`.
+// Each gateway and sidecar target carries its own `gateway` and `az` labels from the file, so every
+// series can be told apart by replica from its first sample; a replica added or removed while the
+// bed runs becomes (or stops being) a target without a restart or a reload. Files are replaced
+// atomically, as Prometheus's file watcher expects.
 import fs from 'node:fs';
-import YAML from 'yaml';
-import type { PrometheusInstance } from '../../harness/launch/prometheus.ts';
+import path from 'node:path';
+import { z } from 'zod';
+import { writeFileAtomic } from '../util/atomic-write.ts';
+
+/** Jobs whose targets come from files. */
+export const FILE_SD_JOBS = ['gateway', 'policy', 'autoscaler'] as const;
+export type FileSdJob = (typeof FILE_SD_JOBS)[number];
+
+/** How often Prometheus re-reads the files besides watching them. */
+export const FILE_SD_REFRESH = '5s';
+
+/** Where a scrape goes while it is blocked on purpose: a path the gateway does not serve (404). */
+export const BLOCKED_METRICS_PATH = '/metrics-scrape-blocked';
+
+const GroupSchema = z.object({ targets: z.array(z.string()), labels: z.record(z.string(), z.string()).default({}) });
+export type TargetGroup = z.output<typeof GroupSchema>;
 
 export interface LabelledTarget {
   target: string;
   labels: Record<string, string>;
 }
 
+export function targetsDir(stateDir: string): string {
+  return path.join(stateDir, 'prometheus', 'targets');
+}
+
+export function targetsFile(stateDir: string, job: FileSdJob): string {
+  return path.join(targetsDir(stateDir), `${job}.json`);
+}
+
+export function readTargets(stateDir: string, job: FileSdJob): TargetGroup[] {
+  const file = targetsFile(stateDir, job);
+  if (!fs.existsSync(file)) return [];
+  return z.array(GroupSchema).parse(JSON.parse(fs.readFileSync(file, 'utf8')));
+}
+
+export function writeTargets(stateDir: string, job: FileSdJob, groups: readonly TargetGroup[]): void {
+  fs.mkdirSync(targetsDir(stateDir), { recursive: true, mode: 0o700 });
+  writeFileAtomic(targetsFile(stateDir, job), `${JSON.stringify(groups, null, 2)}\n`, { mode: 0o600 });
+}
+
+/** One group per target (each with its own labels), in the order given. */
+export function groupsOf(targets: readonly LabelledTarget[]): TargetGroup[] {
+  return targets.map((t) => ({ targets: [t.target], labels: { ...t.labels } }));
+}
+
+/** Add a target, or replace the group that scrapes the same address. */
+export function addTarget(stateDir: string, job: FileSdJob, t: LabelledTarget): void {
+  const groups = readTargets(stateDir, job).filter((g) => !g.targets.includes(t.target));
+  writeTargets(stateDir, job, [...groups, { targets: [t.target], labels: { ...t.labels } }]);
+}
+
+/** Remove every group whose `gateway` label is this gateway; returns how many went. */
+export function removeTargetsOf(stateDir: string, job: FileSdJob, gateway: string): number {
+  const groups = readTargets(stateDir, job);
+  const kept = groups.filter((g) => g.labels.gateway !== gateway);
+  if (kept.length !== groups.length) writeTargets(stateDir, job, kept);
+  return groups.length - kept.length;
+}
+
 /**
- * Give each gateway/sidecar target its own `gateway` and `az` labels. The launcher's ScrapeJob
- * carries job-wide labels only, so the config is completed here and reloaded (`/-/reload`)
- * before those jobs have any target: no series ever exists without the labels. `honor_labels`
- * keeps the gateways' own `gateway`/`az` labels (same values) unprefixed.
+ * Make Prometheus's scrapes of one gateway fail (or work again) while the gateway keeps serving:
+ * its target is pointed at a metrics path it does not serve, so `up` is 0 and its series go stale,
+ * exactly what a scrape lost to a network policy or a timeout looks like. The target's labels stay.
  */
-export async function labelTargets(prom: PrometheusInstance, byJob: Record<string, LabelledTarget[]>): Promise<void> {
-  const doc: unknown = YAML.parse(fs.readFileSync(prom.configFile, 'utf8'));
-  const configs = (doc as { scrape_configs?: Array<Record<string, unknown>> }).scrape_configs;
-  if (!Array.isArray(configs)) throw new Error(`${prom.configFile}: no scrape_configs`);
-  for (const [job, targets] of Object.entries(byJob)) {
-    const c = configs.find((x) => x.job_name === job);
-    if (!c) throw new Error(`${prom.configFile}: no job ${job}`);
-    c.static_configs = targets.map((t) => ({ targets: [t.target], labels: t.labels }));
-    c.honor_labels = true;
+export function blockScrape(stateDir: string, gateway: string, blocked: boolean): void {
+  const groups = readTargets(stateDir, 'gateway');
+  const mine = groups.filter((g) => g.labels.gateway === gateway);
+  if (mine.length === 0) throw new Error(`no gateway target labelled gateway=${JSON.stringify(gateway)} in ${targetsFile(stateDir, 'gateway')}`);
+  for (const g of mine) {
+    if (blocked) g.labels.__metrics_path__ = BLOCKED_METRICS_PATH;
+    else delete g.labels.__metrics_path__;
   }
-  fs.writeFileSync(prom.configFile, YAML.stringify(doc), { mode: 0o600 });
-  const res = await fetch(`${prom.url}/-/reload`, { method: 'POST', signal: AbortSignal.timeout(10_000) });
-  const body = await res.text();
-  if (res.status !== 200) throw new Error(`prometheus at ${prom.url} refused the labelled config (${prom.configFile}): HTTP ${res.status} ${body.slice(0, 200)}`);
+  writeTargets(stateDir, 'gateway', groups);
 }

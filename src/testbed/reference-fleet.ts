@@ -21,9 +21,9 @@ import { freePort, freePorts } from '../util/ports.ts';
 import { LaunchError } from '../util/supervise.ts';
 import { createOwnDatabase, displayUrl, pgReady, runMigrations } from './database.ts';
 import { SCRIPTS } from './paths.ts';
-import { labelTargets } from './prom-targets.ts';
+import { FILE_SD_REFRESH, groupsOf, targetsFile, writeTargets, type FileSdJob } from './prom-targets.ts';
 import { writeRecordingRules } from './rules.ts';
-import { startNodeService, writeConfigFile } from './services.ts';
+import { startNodeService, startServiceOnSlot, writeConfigFile } from './services.ts';
 import { commonEndpoints, exporterStep, haproxyStep, hostPort, patchRecord, startupKit, targetsStep, waitAllServersUp, type KitOptions } from './startup.ts';
 import type { ProcessRole, TestbedState } from './state.ts';
 import { createTokens, type Tokens } from './tokens.ts';
@@ -41,6 +41,16 @@ export interface ReferenceFleetOptions extends KitOptions {
 }
 
 const GATEWAY_DRAIN_MS = 2_000;
+
+/** Gateways alternate between two zones by number: gw-1 az-a, gw-2 az-b, … (pairs per AZ). */
+export function azOf(n: number): string {
+  return n % 2 === 1 ? 'az-a' : 'az-b';
+}
+
+/** PGlite serves one statement at a time: small pools; a PostgreSQL server takes more. */
+export function dbPoolMaxFor(kind: 'pglite' | 'postgres'): number {
+  return kind === 'pglite' ? 4 : 20;
+}
 
 export async function bringUpReference(
   state: TestbedState,
@@ -119,12 +129,12 @@ export async function bringUpReference(
 
   // ── upstreams ∥ sidecars ∥ gateways ──────────────────────────────────────────
   checkAbort();
-  const dbPoolMax = database.kind === 'pglite' ? 4 : 20;
+  const dbPoolMax = dbPoolMaxFor(database.kind);
   const upstreams = { port: 0, url: '' };
   const sidecars = Array.from({ length: replicas }, (_, i) => ({ id: `policy-${i + 1}`, gateway: `gw-${i + 1}`, port: 0, url: '' }));
   const gateways = Array.from({ length: replicas }, (_, i) => ({
     id: `gw-${i + 1}`,
-    az: i % 2 === 0 ? 'az-a' : 'az-b',
+    az: azOf(i + 1),
     port: 0,
     url: '',
     configFile: path.join(cfgDir, `gw-${i + 1}.json`),
@@ -146,42 +156,8 @@ export async function bringUpReference(
   });
 
   /** Start one node service; on a port taken meanwhile, once more on a fresh port. */
-  async function startService(
-    role: ProcessRole,
-    name: string,
-    script: string,
-    slot: { port: number; url: string },
-    configFor: (port: number) => unknown,
-    healthPath: string,
-  ): Promise<void> {
-    const configFile = path.join(cfgDir, `${name}.json`);
-    for (let attempt = 1; ; attempt++) {
-      writeConfigFile(configFile, configFor(slot.port));
-      const healthUrl = `${slot.url}${healthPath}`;
-      let spawned: number | undefined;
-      try {
-        await startNodeService({
-          name,
-          script,
-          configFile,
-          logFile: path.join(logs, `${name}.log`),
-          healthUrl,
-          timeoutMs: healthTimeoutMs,
-          onSpawn: (p) => {
-            spawned = p.pid;
-            record(role, p, { configFile, ports: [slot.port], healthUrl });
-          },
-          signal,
-        });
-        return;
-      } catch (err) {
-        if (!retryable(err, attempt)) throw err;
-        if (spawned !== undefined) forget(spawned);
-        slot.port = await freePort();
-        slot.url = `http://127.0.0.1:${slot.port}`;
-      }
-    }
-  }
+  const startService = (role: ProcessRole, name: string, script: string, slot: { port: number; url: string }, configFor: (port: number) => unknown, healthPath: string) =>
+    startServiceOnSlot({ role, name, script, slot, configFor, healthPath, configDir: cfgDir, logDir: logs, timeoutMs: healthTimeoutMs, record, forget, signal });
 
   // Exporters need only redis and the database: start them now, collect them before Prometheus.
   const exportersStarting = Promise.all([
@@ -281,13 +257,21 @@ export async function bringUpReference(
 
   // ── Prometheus ──────────────────────────────────────────────────────────────
   checkAbort();
+  // Gateways, sidecars and an autoscaler (when one runs) are targets from files, so a replica added
+  // or removed later is picked up without a restart; the files exist before Prometheus starts, so
+  // no series is ever scraped without its `gateway`/`az` labels.
+  const fileSd = (job: FileSdJob): ScrapeJob => ({ name: job, targets: [], fileSd: { files: [targetsFile(stateDir, job)], refreshInterval: FILE_SD_REFRESH }, honorLabels: true });
+  writeTargets(stateDir, 'gateway', groupsOf(gateways.map((g) => ({ target: hostPort(g.url), labels: { gateway: g.id, az: g.az } }))));
+  writeTargets(stateDir, 'policy', groupsOf(sidecars.map((s, i) => ({ target: hostPort(s.url), labels: { gateway: s.gateway, az: gateways[i]!.az } }))));
+  writeTargets(stateDir, 'autoscaler', []);
   const jobs: ScrapeJob[] = [
-    // gateway and policy targets carry per-target labels; they are filled in by labelTargets().
-    { name: 'gateway', targets: [] },
-    { name: 'policy', targets: [] },
+    fileSd('gateway'),
+    fileSd('policy'),
     { name: 'upstreams', targets: [hostPort(upstreams.url)] },
     { name: 'haproxy', targets: [`127.0.0.1:${lb.statsPort}`], metricsPath: '/metrics' },
     ...exporters.map((e) => ({ name: e.job, targets: [e.target] })),
+    // No target until `testbed up --autoscale` starts the autoscaler.
+    fileSd('autoscaler'),
   ];
   const prom = await step(
     'prometheus',
@@ -301,15 +285,11 @@ export async function bringUpReference(
         ports: [p.port],
         healthUrl: `${p.url}/-/ready`,
       });
-      await labelTargets(p, {
-        gateway: gateways.map((g) => ({ target: hostPort(g.url), labels: { gateway: g.id, az: g.az } })),
-        policy: sidecars.map((s, i) => ({ target: hostPort(s.url), labels: { gateway: s.gateway, az: gateways[i]!.az } })),
-      });
       return p;
     },
     (p) => `port ${p.port}`,
   );
-  await targetsStep(kit, prom, jobs, opts.targetsTimeoutMs);
+  await targetsStep(kit, prom, jobs.filter((j) => j.name !== 'autoscaler'), opts.targetsTimeoutMs);
 
   const endpoints: TestbedEndpoints = {
     ...commonEndpoints(state, lb, prom),
@@ -336,7 +316,7 @@ function pgliteMaxConnections(replicas: number): number {
   return replicas * (4 + 4) + 8;
 }
 
-interface GatewayConfigInput {
+export interface GatewayConfigInput {
   id: string;
   az: string;
   port: number;
@@ -352,7 +332,7 @@ interface GatewayConfigInput {
 }
 
 /** The gateway's config file (validated by harness/gateway/config.ts when it starts). */
-function gatewayConfig(c: GatewayConfigInput): z.input<typeof GatewayConfigSchema> {
+export function gatewayConfig(c: GatewayConfigInput): z.input<typeof GatewayConfigSchema> {
   fs.mkdirSync(c.dataDir, { recursive: true, mode: 0o700 });
   return {
     id: c.id,
