@@ -123,16 +123,20 @@ export class LiveAutoscaler {
 }
 
 /**
- * Brings the bed to the requested replica count, one pass at a time: starts the missing replicas
- * (lowest free numbers) or stops the newest ones, all of a pass in parallel. A new request during a
- * pass is taken up by the next pass. A failed start or stop is logged and retried only on the next
- * request, so a broken bed does not spin.
+ * Brings the bed to the requested replica count: starts the missing replicas (lowest free numbers)
+ * or stops the newest ones, each in parallel. A request that asks for more while replicas are
+ * starting starts the difference at once (capacity should not wait for the previous batch); starts
+ * and stops never overlap, so a number being stopped is never reused before it is gone. A failed
+ * start or stop is logged and not retried until the next request, so a broken bed does not spin.
  */
 export class Reconciler implements Actuator {
   private target: number | null = null;
-  private running: Promise<void> | null = null;
-  private again = false;
+  private readonly starting = new Set<string>();
+  private readonly stopping = new Set<string>();
+  private readonly inflight = new Set<Promise<void>>();
+  private failed = false;
   private readonly ops: {
+    /** Replicas serving now (a replica leaves this list when its stop begins, joins when its start ends). */
     list: () => string[];
     next: (existing: string[], count: number) => string[];
     start: (id: string) => Promise<void>;
@@ -146,37 +150,39 @@ export class Reconciler implements Actuator {
 
   request(replicas: number): void {
     this.target = replicas;
-    if (this.running !== null) {
-      this.again = true;
-      return;
-    }
-    this.running = this.loop().finally(() => {
-      this.running = null;
-    });
+    this.failed = false;
+    this.pump();
   }
 
-  /** Resolves when no pass is running. */
+  /** Resolves when nothing is starting or stopping. */
   async idle(): Promise<void> {
-    while (this.running !== null) await this.running;
+    while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
   }
 
-  private async loop(): Promise<void> {
-    for (let pass = 0; pass < 100 && !this.ops.signal.aborted; pass++) {
-      this.again = false;
-      const want = this.target;
-      if (want === null) return;
-      const have = this.ops.list();
-      let failed = false;
-      if (have.length < want) {
-        const ids = this.ops.next(have, want - have.length);
-        const r = await Promise.allSettled(ids.map((id) => this.ops.start(id)));
-        failed = r.some((x) => x.status === 'rejected');
-      } else if (have.length > want) {
-        const newest = [...have].sort((a, b) => Number(b.replace(/\D+/g, '')) - Number(a.replace(/\D+/g, ''))).slice(0, have.length - want);
-        const r = await Promise.allSettled(newest.map((id) => this.ops.stop(id)));
-        failed = r.some((x) => x.status === 'rejected');
-      } else if (!this.again) return;
-      if (failed && !this.again) return;
+  private track(id: string, set: Set<string>, op: Promise<void>): void {
+    set.add(id);
+    const p = op.then(
+      () => {},
+      () => {
+        this.failed = true;
+      },
+    ).finally(() => {
+      set.delete(id);
+      this.inflight.delete(p);
+      this.pump();
+    });
+    this.inflight.add(p);
+  }
+
+  private pump(): void {
+    if (this.target === null || this.failed || this.ops.signal.aborted) return;
+    const serving = this.ops.list().filter((id) => !this.stopping.has(id));
+    const have = serving.length + this.starting.size;
+    if (have < this.target && this.stopping.size === 0) {
+      for (const id of this.ops.next([...serving, ...this.starting], this.target - have)) this.track(id, this.starting, this.ops.start(id));
+    } else if (have > this.target && this.starting.size === 0) {
+      const newest = [...serving].sort((a, b) => Number(b.replace(/\D+/g, '')) - Number(a.replace(/\D+/g, ''))).slice(0, have - this.target);
+      for (const id of newest) this.track(id, this.stopping, this.ops.stop(id));
     }
   }
 }

@@ -10,6 +10,7 @@ import { logFileOf, readLog } from '../../../src/scale/log.ts';
 import { buildPlan } from '../../../src/scale/plan.ts';
 import { replay } from '../../../src/scale/replay.ts';
 import type { LoadedSource } from '../../../src/scale/source.ts';
+import { waitFor } from '../../../src/util/wait.ts';
 import { fakeProm, spread, type World } from './fake-prom.ts';
 
 const HPA = parseHpaYaml(
@@ -146,10 +147,11 @@ describe('the live autoscaler', () => {
 });
 
 describe('the reconciler', () => {
+  /** A fleet whose starts and stops finish when the test says so. */
   function fleet(startFails: Set<string> = new Set()) {
     const ids = new Set(['gw-1', 'gw-2']);
     const calls: string[] = [];
-    let gate: (() => void) | null = null;
+    const pending = new Map<string, () => void>();
     const ops = {
       list: () => [...ids],
       next: (existing: string[], count: number) => {
@@ -159,42 +161,66 @@ describe('the reconciler', () => {
       },
       start: async (id: string) => {
         calls.push(`start ${id}`);
-        if (gate === null) await new Promise<void>((r) => (gate = r));
+        await new Promise<void>((r) => pending.set(`start ${id}`, r));
         if (startFails.has(id)) throw new Error(`cannot start ${id}`);
         ids.add(id);
       },
       stop: async (id: string) => {
         calls.push(`stop ${id}`);
         ids.delete(id);
+        await new Promise<void>((r) => pending.set(`stop ${id}`, r));
       },
       signal: new AbortController().signal,
     };
-    return { ids, calls, ops, open: () => (gate as (() => void) | null)?.() };
+    const finish = async (call: string) => {
+      await waitFor(() => pending.has(call), { timeoutMs: 1_000, intervalMs: 1, what: call });
+      pending.get(call)!();
+      pending.delete(call);
+      await new Promise((r) => setImmediate(r));
+    };
+    return { ids, calls, ops, finish };
   }
 
-  it('starts the missing replicas in parallel, stops the newest, and takes a request made during a pass in the next pass', async () => {
+  it('starts more at once when more are asked for while some are starting', async () => {
+    const f = fleet();
+    const r = new Reconciler(f.ops);
+    r.request(3);
+    r.request(5);
+    expect(f.calls).toEqual(['start gw-3', 'start gw-4', 'start gw-5']);
+    await Promise.all(['start gw-3', 'start gw-4', 'start gw-5'].map(f.finish));
+    await r.idle();
+    expect([...f.ids].sort()).toEqual(['gw-1', 'gw-2', 'gw-3', 'gw-4', 'gw-5']);
+  });
+
+  it('stops the newest only once the starts in flight are done, and never reuses a number being stopped', async () => {
     const f = fleet();
     const r = new Reconciler(f.ops);
     r.request(4);
-    r.request(3); // while gw-3 and gw-4 are starting
-    f.open();
-    await r.idle();
+    r.request(3);
+    expect(f.calls).toEqual(['start gw-3', 'start gw-4']);
+    await f.finish('start gw-3');
+    await f.finish('start gw-4');
     expect(f.calls).toEqual(['start gw-3', 'start gw-4', 'stop gw-4']);
-    expect([...f.ids].sort()).toEqual(['gw-1', 'gw-2', 'gw-3']);
-    r.request(1);
+    r.request(5); // gw-4 is still stopping: nothing starts until it is gone
+    expect(f.calls).toHaveLength(3);
+    await f.finish('stop gw-4');
+    expect(f.calls.slice(3)).toEqual(['start gw-4', 'start gw-5']);
+    await f.finish('start gw-4');
+    await f.finish('start gw-5');
     await r.idle();
-    expect([...f.ids]).toEqual(['gw-1']);
+    expect([...f.ids].sort()).toEqual(['gw-1', 'gw-2', 'gw-3', 'gw-4', 'gw-5']);
   });
 
   it('after a failed start it waits for the next request instead of retrying in a loop', async () => {
     const f = fleet(new Set(['gw-3']));
     const r = new Reconciler(f.ops);
     r.request(3);
-    f.open();
+    await f.finish('start gw-3');
     await r.idle();
     expect(f.calls).toEqual(['start gw-3']);
     r.request(3);
-    await r.idle();
     expect(f.calls).toEqual(['start gw-3', 'start gw-3']);
+    await f.finish('start gw-3');
+    await r.idle();
   });
 });
