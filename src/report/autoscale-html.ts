@@ -43,7 +43,12 @@ function chart(title: string, series: { name: string; color: string; points: Pt[
   for (const v of yTicks) parts.push(`<line x1="${M.l}" x2="${W - M.r}" y1="${f1(y(v))}" y2="${f1(y(v))}" stroke="#edf2f7"/><text x="${M.l - 6}" y="${f1(y(v) + 4)}" text-anchor="end">${esc(yLabel(v))}</text>`);
   for (const v of niceTicks(span, 6)) if (v <= span) parts.push(`<text x="${f1(x(t0 + v))}" y="${H - M.b + 16}" text-anchor="middle">${v >= 120 ? `${f1(v / 60)}m` : `${v}s`}</text>`);
   for (const s of series) parts.push(steps(s.points, x, y, t1, s.color, s.name, s.dash));
-  parts.push(series.map((s, i) => `<rect x="${M.l + 8 + i * 150}" y="6" width="10" height="10" fill="${s.color}"/><text x="${M.l + 22 + i * 150}" y="15">${esc(s.name)}</text>`).join(''));
+  // Legend entries placed by the length of their names (about 6 px a character at this size).
+  let lx = M.l + 8;
+  for (const s of series) {
+    parts.push(`<rect x="${lx}" y="6" width="10" height="10" fill="${s.color}"/><text x="${lx + 14}" y="15">${esc(s.name)}</text>`);
+    lx += 14 + s.name.length * 6 + 18;
+  }
   return `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="100%" role="img" aria-label="${esc(title)}" font-family="system-ui,sans-serif" font-size="11" fill="#2d3748"><title>${esc(title)}</title>${parts.join('')}</svg>`;
 }
 

@@ -151,6 +151,11 @@ export function observationFromAnswers(plan: ObservationPlan, time: number, answ
     if (unlabelled > 0) gaps.push({ what: 'pods', detail: `${unlabelled} series of ${plan.podsQuery} have no ${label} label` });
     podNames = [...new Set(podSeries.flatMap((s) => (s.labels[label] === undefined ? [] : [s.labels[label]])))].sort();
     if (podNames.length === 0) gaps.push({ what: 'pods', detail: `${plan.podsQuery}: no series` });
+    // `up` is 0 for a target whose scrape failed: the pod exists, its own series are missing.
+    if (/^\s*up\s*(\{|$)/.test(plan.podsQuery)) {
+      const failed = podSeries.filter((x) => x.v === 0 && x.labels[label] !== undefined).map((x) => x.labels[label]!);
+      if (failed.length > 0) gaps.push({ what: 'scrape', detail: `${[...new Set(failed)].sort().join(', ')}: ${plan.podsQuery} is 0 (the scrape failed; its series are missing)` });
+    }
   }
   const pods: PodInfo[] = podNames.map((name) => (plan.requests === null ? { name } : { name, requests: { cpu: plan.requests.cpu, memory: plan.requests.memory } }));
 
@@ -173,13 +178,23 @@ export function observationFromAnswers(plan: ObservationPlan, time: number, answ
   // ── guardrail signals ──
   const guardrails: NonNullable<SyncInput['guardrails']> = {};
   const gq = plan.guardrails;
+  const unsignalled = (what: string, have: readonly string[]) => {
+    const missing = podNames.filter((p) => !have.includes(p));
+    if (missing.length > 0 && have.length > 0) gaps.push({ what, detail: `no signal from ${missing.join(', ')}: judged on the other replicas` });
+  };
   if (gq.degradedQuery !== null) {
     const s = seriesOf(get(gq.degradedQuery));
-    if (!('error' in s) && s.length > 0) guardrails.degradedGateways = s.filter((x) => x.v === 1).map((x) => x.labels[label] ?? '(unlabelled)').sort();
+    if (!('error' in s) && s.length > 0) {
+      guardrails.degradedGateways = s.filter((x) => x.v === 1).map((x) => x.labels[label] ?? '(unlabelled)').sort();
+      unsignalled('guardrail degraded', s.flatMap((x) => (x.labels[label] === undefined ? [] : [x.labels[label]!])));
+    }
   }
   if (gq.diskRatioQuery !== null && gq.diskGateQuery !== null) {
     const disks = disksOf(seriesOf(get(gq.diskRatioQuery)), seriesOf(get(gq.diskGateQuery)), label);
-    if (disks.length > 0) guardrails.disks = disks;
+    if (disks.length > 0) {
+      guardrails.disks = disks;
+      unsignalled('guardrail disk', disks.map((d) => d.gateway));
+    }
   }
   if (gq.canaryActiveQuery !== null) {
     const s = seriesOf(get(gq.canaryActiveQuery));
@@ -190,7 +205,9 @@ export function observationFromAnswers(plan: ObservationPlan, time: number, answ
   const overRead: OverReadProbe[] = [];
   for (const r of plan.reads) {
     if (r.avgInner === null) continue;
-    overRead.push(overReadOf(r.key, seriesOf(get(r.avgInner)), podNames, label));
+    const probe = overReadOf(r.key, seriesOf(get(r.avgInner)), podNames, label);
+    overRead.push(probe);
+    if (probe.missing.length > 0) gaps.push({ what: r.key, detail: `avg() over ${probe.present} of ${probe.pods} replicas: no series from ${probe.missing.join(', ')} (${r.avgInner})` });
   }
 
   if (replicas === null) return { time, input: null, corrected: null, answers: { ...answers }, gaps, overRead };

@@ -39,6 +39,10 @@ export function checkAutoscale(o: AutoscaleOptions): LoadedSource {
   if (loaded.maxReplicas > MAX_BED_REPLICAS) {
     throw new RangeError(`${o.file}: maxReplicas ${loaded.maxReplicas}: a test bed on one machine scales to at most ${MAX_BED_REPLICAS} replicas`);
   }
+  if (loaded.source.kind === 'keda' && (loaded.source.scaledObject.minReplicaCount === 0 || loaded.source.scaledObject.idleReplicaCount === 0)) {
+    // Scaling to zero would leave HAProxy without a gateway and the bed without a fleet to measure.
+    throw new RangeError(`${o.file}: spec.minReplicaCount/idleReplicaCount 0: a test bed keeps at least one gateway; replay scale-to-zero with clawstorm scale replay instead`);
+  }
   const sync = o.syncPeriodSeconds ?? BED_SYNC_PERIOD_SECONDS;
   if (!Number.isInteger(sync) || sync < 1) throw new RangeError(`sync period must be whole seconds ≥ 1 (got ${sync})`);
   return loaded;

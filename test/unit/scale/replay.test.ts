@@ -88,7 +88,12 @@ describe('one observation', () => {
   it('turns a missing scrape into a missing pod (null), never 0, and says so', async () => {
     const o = await observeAt(fakeProm(() => ({ spec: 3, conns: { 'gw-1': 12, 'gw-2': null, 'gw-3': 9 } })), plan, T0);
     expect(o.input).toMatchObject({ time: T0, replicas: 3, statusReplicas: 3, metrics: { 'pods/openclaw_ws_connections_active': { perPod: { 'gw-1': 12, 'gw-2': null, 'gw-3': 9 } } } });
-    expect(o.gaps).toEqual([{ what: 'pods/openclaw_ws_connections_active', detail: `no usable sample for pod gw-2 (${WS_PODS})` }]);
+    expect(o.gaps).toEqual([
+      { what: 'scrape', detail: 'gw-2: up{job="gateway"} is 0 (the scrape failed; its series are missing)' },
+      { what: 'pods/openclaw_ws_connections_active', detail: `no usable sample for pod gw-2 (${WS_PODS})` },
+      { what: 'guardrail degraded', detail: 'no signal from gw-2: judged on the other replicas' },
+      { what: 'guardrail disk', detail: 'no signal from gw-2: judged on the other replicas' },
+    ]);
     // Guardrail signals come from the gateways' own gauges.
     expect(o.input?.guardrails).toEqual({ degradedGateways: [], disks: expect.arrayContaining([expect.objectContaining({ gateway: 'gw-1', ratio: 0.42, yellow: 0.82, diskOk: true })]) });
   });
@@ -159,8 +164,50 @@ describe('the avg() over-read', () => {
     expect(a.overRead.points[0]).toEqual({ t: T0 + 10, key: 'external/ws_connections_per_pod', pods: 4, present: 3, missing: ['gw-3'], avgPresent: 13, perReplica: 9.75, desired: 6, correctedDesired: 4, extraReplicas: 2 });
     expect(a.overRead.maxExtraReplicas).toBe(2);
     expect(a.overRead.syncsAffected).toBe(3);
+    // The report says where the series were missing, once for the three syncs.
+    expect(a.gaps).toContainEqual({ from: T0 + 10, to: T0 + 20, syncs: 3, what: 'external/ws_connections_per_pod', detail: 'avg() over 3 of 4 replicas: no series from gw-3 (openclaw_ws_connections_active{job="gateway"})' });
     // Outside the gap both controllers agree.
     expect(steps.filter((s) => !gap(s.time)).every((s) => s.decision?.desiredReplicas === s.corrected?.desiredReplicas)).toBe(true);
+  });
+});
+
+describe('the avg() over-read of a KEDA trigger', () => {
+  it('is corrected in the raw answer KEDA reads: the same 2 extra replicas as for the HPA', async () => {
+    const so = parseScaledObjectYaml(
+      `
+apiVersion: keda.sh/v1alpha1
+kind: ScaledObject
+metadata: { name: gw-keda }
+spec:
+  scaleTargetRef: { name: gw }
+  pollingInterval: 5
+  minReplicaCount: 2
+  maxReplicaCount: 8
+  advanced: { horizontalPodAutoscalerConfig: { behavior: { scaleDown: { stabilizationWindowSeconds: 0 } } } }
+  triggers:
+  - type: prometheus
+    name: ws
+    metricType: Value
+    metadata: { serverAddress: "http://prometheus:9090", query: '${WS_AVG}', threshold: "10" }
+`,
+      'keda.yaml',
+    );
+    const source = { kind: 'keda' as const, scaledObject: so };
+    const plan = buildPlan(source, 'keda.yaml');
+    expect(plan.reads[0]!.avgInner).toBe('openclaw_ws_connections_active{job="gateway"}');
+    const gap = (t: number) => t - T0 >= 10 && t - T0 <= 20;
+    const world = (t: number): World => ({ spec: 4, conns: gap(t) ? { 'gw-1': 13, 'gw-2': 13, 'gw-3': null, 'gw-4': 13 } : spread(4, 40) });
+    const steps = await replay({ source, plan, controller: { guardrails: plan.guardrails.config }, from: T0, to: T0 + 30, syncPeriodSeconds: 5 }, fakeProm(world));
+    const { analyse } = await import('../../../src/scale/analysis.ts');
+    const { hpaForScaledObject } = await import('../../../src/autoscale/keda/keda.ts');
+    const a = analyse(steps, { hpa: hpaForScaledObject(so), plan, syncPeriodSeconds: 5 });
+    expect(a.overRead.points.map((p) => [p.t - T0, p.desired, p.correctedDesired, p.extraReplicas])).toEqual([
+      [10, 6, 4, 2],
+      [15, 6, 4, 2],
+      // The fleet did not follow (it stays at 4): KEDA's default scale-up policy (100 % or 4 pods
+      // per 15 s) has used its period on the two scale-ups recorded, so the over-read adds nothing here.
+      [20, 4, 4, 0],
+    ]);
   });
 });
 
