@@ -211,6 +211,41 @@ spec:
   });
 });
 
+describe('guardrails in a replay', () => {
+  it('hold a scale-up while a gateway is degraded for two windows, scale to the minimum on a red disk, and say so', async () => {
+    const plan = buildPlan(pods, 'pods.yaml');
+    // 40 connections on 2 gateways (4 wanted); gw-1 degraded from +0 s; gw-2's disk red from +30 s.
+    const world = (t: number): World => ({ spec: 2, conns: spread(2, 40), degraded: ['gw-1'], disk: t - T0 >= 30 ? { 'gw-2': 0.93 } : {} });
+    const steps = await replay({ source: pods, plan, controller: { guardrails: plan.guardrails.config }, from: T0, to: T0 + 30, syncPeriodSeconds: 5 }, fakeProm(world));
+    const { analyse } = await import('../../../src/scale/analysis.ts');
+    const a = analyse(steps, { hpa: pods.hpa, plan, syncPeriodSeconds: 5 });
+    // The first window is not yet two: the scale-up goes through once (this fleet does not follow,
+    // so at +5 s the Pods policy of 2 per 10 s holds it); from then on the guardrail holds it.
+    expect(steps.map((s) => s.decision?.desiredReplicas)).toEqual([4, 2, 2, 2, 2, 2, 2]);
+    expect(steps[1]!.decision?.conditions).toEqual(['ScaleUpLimit']);
+    expect(a.guardrailHolds.map((h) => [h.t - T0, h.guardrail, h.wanted, h.allowed])).toEqual([
+      [10, 'degraded', 4, 2],
+      [15, 'degraded', 4, 2],
+      [20, 'degraded', 4, 2],
+      [25, 'degraded', 4, 2],
+      [30, 'disk-red', 4, 2],
+    ]);
+    expect(a.guardrailNoData).toEqual([]);
+  });
+
+  it('without the guardrail signals, list them as no data at every sync', async () => {
+    const plan = buildPlan(pods, 'pods.yaml');
+    const empty = fakeProm(() => ({ spec: 2, conns: spread(2, 10) }));
+    const query = async (q: string, t: number) => (q.startsWith('openclaw_probe_degraded') || q.startsWith('openclaw_disk') ? { status: 'success' as const, data: { resultType: 'vector' as const, result: [] } } : empty(q, t));
+    const steps = await replay({ source: pods, plan, controller: { guardrails: plan.guardrails.config }, from: T0, to: T0 + 10, syncPeriodSeconds: 5 }, query);
+    const { analyse } = await import('../../../src/scale/analysis.ts');
+    expect(analyse(steps, { hpa: pods.hpa, plan, syncPeriodSeconds: 5 }).guardrailNoData).toEqual([
+      { guardrail: 'degraded', syncs: 3, first: T0 },
+      { guardrail: 'disk', syncs: 3, first: T0 },
+    ]);
+  });
+});
+
 describe('capacity lag', () => {
   it('counts the syncs in which load per replica exceeded the target while fewer replicas ran than asked for', async () => {
     const plan = buildPlan(pods, 'pods.yaml');
