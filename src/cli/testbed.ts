@@ -7,6 +7,8 @@ import { latestTestbed, listTestbeds, resolveStateDir, stateRoot } from '../test
 import { testbedStatus, type TestbedStatus } from '../testbed/status.ts';
 import type { AnyTestbedEndpoints } from '../testbed/types.ts';
 import { startTestbed } from '../testbed/up.ts';
+import { startScalingBed } from '../scale/bed.ts';
+import { replicaHistory, type ReplicaHistory } from '../scale/history.ts';
 import { CliError, EXIT, InterruptedError } from './errors.ts';
 import { planOptionsFrom, wholeSeconds } from './scale.ts';
 
@@ -78,17 +80,7 @@ const upCommand: CommandModule<object, UpArgs> = {
     process.once('SIGINT', onSig);
     process.once('SIGTERM', onSig);
     try {
-      const ep = await startTestbed({
-        ...(a.autoscale === undefined
-          ? {}
-          : {
-              autoscale: {
-                file: a.autoscale,
-                syncPeriodSeconds: wholeSeconds(a['sync-period'], '--sync-period'),
-                plan: planOptionsFrom({ metric: a.metric, requests: a.requests, guardrails: a.guardrails }),
-              },
-            }),
-        gateways: a.gateways,
+      const common = {
         ...(a.replicas === undefined ? {} : { replicas: a.replicas }),
         stateDir: a['state-dir'],
         databaseUrl: a['database-url'],
@@ -96,8 +88,19 @@ const upCommand: CommandModule<object, UpArgs> = {
         json: a.json,
         keepOnFailure: a['keep-on-failure'],
         signal: ac.signal,
-        onProgress: (line) => err(line),
-      });
+        onProgress: (line: string) => err(line),
+      };
+      const ep =
+        a.autoscale === undefined
+          ? await startTestbed({ gateways: a.gateways, ...common })
+          : await startScalingBed({
+              ...common,
+              autoscale: {
+                file: a.autoscale,
+                syncPeriodSeconds: wholeSeconds(a['sync-period'], '--sync-period'),
+                plan: planOptionsFrom({ metric: a.metric, requests: a.requests, guardrails: a.guardrails }),
+              },
+            });
       const secs = ((Date.now() - t0) / 1000).toFixed(1);
       if (a.json) out(JSON.stringify(ep, null, 2));
       else printEndpoints(ep, secs);
@@ -142,13 +145,14 @@ const statusCommand: CommandModule<object, { bed?: string; json: boolean; 'state
     const dir = pickBed(a.bed, a['state-dir']);
     if (dir === undefined) throw new CliError(`no test bed under ${stateRoot()} (start one with: clawstorm testbed up)`, EXIT.usage);
     const s = await testbedStatus(dir);
-    if (a.json) out(JSON.stringify(s, null, 2));
-    else printStatus(s);
+    const history = replicaHistory(s.stateDir);
+    if (a.json) out(JSON.stringify(history === null ? s : { ...s, autoscale: history }, null, 2));
+    else printStatus(s, history);
     process.exitCode = s.ok ? EXIT.ok : EXIT.inconclusive;
   },
 };
 
-function printStatus(s: TestbedStatus): void {
+function printStatus(s: TestbedStatus, h: ReplicaHistory | null): void {
   out(`test bed ${s.id}: ${s.phase}${s.ok ? ', healthy' : s.phase === 'up' ? ', NOT healthy' : ''} (started ${s.startedAt}, ${s.stateDir})`);
   if (s.error) out(`  error: ${s.error}`);
   out('  processes:');
@@ -167,8 +171,7 @@ function printStatus(s: TestbedStatus): void {
     else for (const t of s.prometheus.targets) out(`    ${t.job.padEnd(10)} ${t.instance.padEnd(22)} ${t.up ? 'up' : `DOWN ${t.lastError}`}`);
   }
   for (const n of s.notes) out(`  note: ${n}`);
-  const h = s.autoscale;
-  if (h !== undefined) {
+  if (h !== null) {
     out(`  autoscaler: ${h.source} from ${h.file}, sync every ${h.syncPeriodSeconds} s (read ${h.settleSeconds} s after), ${h.syncs} syncs${h.undecided ? ` (${h.undecided} without a decision)` : ''}, asking for ${h.current ?? '--'} replicas`);
     out('  replica history:');
     if (h.events.length === 0) out('    (no scale event yet)');

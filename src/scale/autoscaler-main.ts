@@ -3,10 +3,9 @@
 // every sync and every replica started or stopped in the bed's autoscale log, and serves
 // `/healthz` and `/metrics` (its replica count, which Prometheus scrapes and the loop reads back).
 // SIGTERM stops the loop, lets a start or stop in progress finish, and exits.
+import fs from 'node:fs';
 import http from 'node:http';
 import client from 'prom-client';
-import { loadConfigFile } from '../../harness/common/config-file.ts';
-import { createLogger } from '../../harness/common/log.ts';
 import { PromClient } from '../prom/client.ts';
 import { nextReplicaIds, replicaIds, startReplica, stopReplica } from '../testbed/replicas.ts';
 import { AutoscalerConfigSchema, LiveAutoscaler, Reconciler } from './live.ts';
@@ -15,8 +14,33 @@ import { queryAtClient } from './observe.ts';
 import { buildPlan, type PlanOptions } from './plan.ts';
 import { loadAutoscaler } from './source.ts';
 
-const cfg = loadConfigFile(AutoscalerConfigSchema);
-const log = createLogger('autoscaler');
+/** `--config FILE`, validated; a bad file is exit 2 with one line per problem. */
+function readConfig(argv: string[]) {
+  const file = argv[argv.indexOf('--config') + 1];
+  if (!argv.includes('--config') || file === undefined) {
+    process.stderr.write('usage: autoscaler-main.ts --config FILE\n');
+    process.exit(2);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (err) {
+    process.stderr.write(`${file}: cannot read JSON config: ${(err as Error).message}\n`);
+    process.exit(2);
+  }
+  const parsed = AutoscalerConfigSchema.safeParse(raw);
+  if (!parsed.success) {
+    for (const i of parsed.error.issues) process.stderr.write(`${file}: ${i.path.join('.') || '(root)'}: ${i.message}\n`);
+    process.exit(2);
+  }
+  return parsed.data;
+}
+
+/** One JSON line per event on stderr (the launcher sends it to logs/autoscaler.log). */
+const line = (level: string) => (msg: string, fields?: Record<string, unknown>) => process.stderr.write(`${JSON.stringify({ t: new Date().toISOString(), level, component: 'autoscaler', msg, ...fields })}\n`);
+const log = { info: line('info'), error: line('error') };
+
+const cfg = readConfig(process.argv.slice(2));
 const loaded = loadAutoscaler(cfg.file, cfg.kind);
 const plan = buildPlan(loaded.source, cfg.file, cfg.plan as PlanOptions);
 

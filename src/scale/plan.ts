@@ -10,6 +10,7 @@
 import type { AutoscalerSource } from '../autoscale/controller.ts';
 import type { GuardrailConfig } from '../autoscale/guardrails.ts';
 import type { HpaSpec, MetricSpec } from '../autoscale/hpa/types.ts';
+import { NOMINAL_REQUESTS } from '../testbed/rules.ts';
 
 /** The reference fleet's defaults: one scrape target per gateway in job `gateway`, labelled `gateway`. */
 export const BED_DEFAULTS = Object.freeze({
@@ -23,7 +24,7 @@ export const BED_DEFAULTS = Object.freeze({
   diskRatioQuery: 'openclaw_disk_used_ratio{job="gateway"}',
   diskGateQuery: 'openclaw_disk_gate_ratio{job="gateway"}',
   /** Nominal requests of one gateway (a process has none): Resource utilisation divides by these. */
-  requests: Object.freeze({ cpu: 0.5, memory: 512 * 1024 * 1024 }),
+  requests: NOMINAL_REQUESTS,
 });
 
 export type MetricRead =

@@ -10,7 +10,6 @@
 // an HPA or ScaledObject names its own queries.
 import fs from 'node:fs';
 import YAML from 'yaml';
-import { BED_DEFAULTS } from '../scale/plan.ts';
 
 export const GATEWAY_UP = 'clawstorm:gateway_up';
 
@@ -19,14 +18,17 @@ export const GATEWAY_UP_EXPR = {
   openclaw: 'probe_success{job="blackbox-healthz"}',
 } as const;
 
+/** A gateway process has no Kubernetes requests: utilisation on a bed divides by these (cores, bytes). */
+export const NOMINAL_REQUESTS = Object.freeze({ cpu: 0.5, memory: 512 * 1024 * 1024 });
+
 /** Where each scale signal calls for more replicas. */
 export const SCALE_SIGNAL_THRESHOLDS = Object.freeze({ queueDepthPending: 8, cpuUtilization: 0.7, memoryUtilization: 0.8 });
 
 export const SCALE_SIGNALS = Object.freeze({
   'clawstorm:scale_queue_depth': 'max(openclaw_queue_depth{job="gateway",queue="webhooks"})',
   'clawstorm:scale_ws_connections_per_pod': 'sum(openclaw_ws_connections_active{job="gateway"}) / count(up{job="gateway"})',
-  'clawstorm:scale_cpu_utilization': `sum by (gateway, az) (rate(process_cpu_seconds_total{job="gateway"}[15s])) / ${BED_DEFAULTS.requests.cpu}`,
-  'clawstorm:scale_memory_utilization': `sum by (gateway, az) (process_resident_memory_bytes{job="gateway"}) / ${BED_DEFAULTS.requests.memory}`,
+  'clawstorm:scale_cpu_utilization': `sum by (gateway, az) (rate(process_cpu_seconds_total{job="gateway"}[15s])) / ${NOMINAL_REQUESTS.cpu}`,
+  'clawstorm:scale_memory_utilization': `sum by (gateway, az) (process_resident_memory_bytes{job="gateway"}) / ${NOMINAL_REQUESTS.memory}`,
 });
 
 /** Write the rules file and return its path (Prometheus reads it at start and on /-/reload). */

@@ -6,7 +6,6 @@ import { redact } from '../util/redact.ts';
 import { readState, resolveStateDir, type ProcessRole, type TestbedPhase } from './state.ts';
 import { httpOk, ownsRecord, procState } from '../util/supervise.ts';
 import type { AnyTestbedEndpoints } from './types.ts';
-import { replicaHistory, type ReplicaHistory } from '../scale/history.ts';
 
 export interface ProcessStatus {
   name: string;
@@ -39,8 +38,6 @@ export interface TestbedStatus {
   haproxy: { servers: ServerState[] } | { error: string } | undefined;
   prometheus: { targets: TargetStatus[] } | { error: string } | undefined;
   notes: string[];
-  /** A bed started with --autoscale: its scale decisions and replicas started/stopped. */
-  autoscale?: ReplicaHistory;
   /** Everything alive and healthy, every HAProxy server UP, every target up. */
   ok: boolean;
 }
@@ -74,7 +71,6 @@ export async function testbedStatus(stateDirOrId: string): Promise<TestbedStatus
         )
       : Promise.resolve(undefined),
   ]);
-  const history = replicaHistory(stateDir);
   const ok =
     state.phase === 'up' &&
     processes.every((p) => p.alive && !p.stopped && p.healthy !== false) &&
@@ -95,7 +91,6 @@ export async function testbedStatus(stateDirOrId: string): Promise<TestbedStatus
     haproxy,
     prometheus,
     notes: state.notes,
-    ...(history === null ? {} : { autoscale: history }),
     ok,
   };
 }

@@ -11,7 +11,6 @@ import { checkDatabaseUrl, chooseDatabaseServer } from './database.ts';
 import { stopTestbed } from './down.ts';
 import { bringUpOpenClaw } from './openclaw.ts';
 import { bringUpReference } from './reference-fleet.ts';
-import { checkAutoscale, initialReplicasFor, startAutoscaler, type AutoscaleOptions } from './autoscaler.ts';
 import { startupKit, type ProgressEvent } from './startup.ts';
 import { prepareStateDir } from './state-dir.ts';
 import { linkIntoRoot, newTestbedId, readState, stateRoot, writeState, type TestbedState } from './state.ts';
@@ -46,8 +45,6 @@ export interface StartTestbedOptions {
   targetsTimeoutMs?: number;
   /** Tenant of gateways and sidecars; default `acme`. */
   tenantId?: string;
-  /** Run this HPA or ScaledObject as the bed's own autoscaler (reference fleet only). */
-  autoscale?: AutoscaleOptions;
 }
 
 export async function startTestbed(opts: StartTestbedOptions & { gateways: 'openclaw' }): Promise<OpenClawEndpoints>;
@@ -55,10 +52,7 @@ export async function startTestbed(opts?: StartTestbedOptions & { gateways?: 're
 export async function startTestbed(opts?: StartTestbedOptions): Promise<AnyTestbedEndpoints>;
 export async function startTestbed(opts: StartTestbedOptions = {}): Promise<AnyTestbedEndpoints> {
   const kind = opts.gateways ?? 'reference';
-  if (opts.autoscale !== undefined && kind !== 'reference') throw new RangeError('--autoscale needs the reference fleet: it starts and stops reference gateways');
-  // The autoscaler file is checked before anything starts: a bad file costs nothing.
-  const autoscaler = opts.autoscale === undefined ? undefined : checkAutoscale(opts.autoscale);
-  const replicas = opts.replicas ?? (autoscaler ? initialReplicasFor(autoscaler) : kind === 'openclaw' ? 2 : 3);
+  const replicas = opts.replicas ?? (kind === 'openclaw' ? 2 : 3);
   const maxReplicas = kind === 'openclaw' ? 8 : 32;
   if (!Number.isInteger(replicas) || replicas < 1 || replicas > maxReplicas) {
     throw new RangeError(`replicas must be an integer 1–${maxReplicas} (got ${replicas})`);
@@ -105,9 +99,6 @@ export async function startTestbed(opts: StartTestbedOptions = {}): Promise<AnyT
     state.endpoints = endpoints;
     state.phase = 'up';
     writeState(state);
-    if (opts.autoscale !== undefined) {
-      await startAutoscaler(state, startupKit(state, opts, ctl, inflight), opts.autoscale, { prometheusUrl: endpoints.prometheus.url, initialReplicas: replicas, signal: ctl.signal });
-    }
     return endpoints;
   } catch (err) {
     if (!ctl.signal.aborted) ctl.abort(err);

@@ -20,8 +20,8 @@ import { stopTestbed } from '../../src/testbed/down.ts';
 import { blockScrape } from '../../src/testbed/prom-targets.ts';
 import { replicaIds } from '../../src/testbed/replicas.ts';
 import { readState } from '../../src/testbed/state.ts';
-import { testbedStatus } from '../../src/testbed/status.ts';
-import { startTestbed } from '../../src/testbed/up.ts';
+import { replicaHistory } from '../../src/scale/history.ts';
+import { startScalingBed } from '../../src/scale/bed.ts';
 import type { TestbedEndpoints } from '../../src/testbed/types.ts';
 import { waitFor } from '../../src/util/wait.ts';
 
@@ -51,7 +51,7 @@ describe('a test bed that really scales', () => {
 
   beforeAll(async () => {
     const t0 = Date.now();
-    await startTestbed({ replicas: 2, stateDir, autoscale: { file: HPA_WS, syncPeriodSeconds: 5 }, onProgress: (l) => process.stderr.write(`[scaling bed] ${l}\n`) });
+    await startScalingBed({ replicas: 2, stateDir, autoscale: { file: HPA_WS, syncPeriodSeconds: 5 }, onProgress: (l) => process.stderr.write(`[scaling bed] ${l}\n`) });
     up = true;
     say(`scaling bed up in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   }, 300_000);
@@ -99,10 +99,10 @@ describe('a test bed that really scales', () => {
       `scaled 2 → ${peak} → 2: first scale-up decided ${(firstUp.time - rampStart).toFixed(0)} s after the ramp began, ${peak} running ${(lastStarted - rampStart).toFixed(0)} s after it ` +
         `(starts took ${ups.map((a) => (a.ms / 1000).toFixed(1)).join(', ')} s); back to 2 ${(lastStopped - loadEnd).toFixed(0)} s after the load ended (stops took ${downs.map((a) => (a.ms / 1000).toFixed(1)).join(', ')} s)`,
     );
-    const status = await testbedStatus(stateDir);
+    const history = replicaHistory(stateDir);
     const changes = log.syncs.filter((s) => s.decision !== null && s.decision.desiredReplicas !== s.decision.currentReplicas);
-    expect(status.autoscale?.events.filter((e) => e.kind === 'scale' && e.t <= log.syncs[log.syncs.length - 1]!.time).length).toBe(changes.length);
-    expect(status.autoscale?.events.some((e) => e.kind === 'start' && e.text.startsWith('started gw-3'))).toBe(true);
+    expect(history?.events.filter((e) => e.kind === 'scale' && e.t <= log.syncs[log.syncs.length - 1]!.time).length).toBe(changes.length);
+    expect(history?.events.some((e) => e.kind === 'start' && e.text.startsWith('started gw-3'))).toBe(true);
 
     // The replay of the run's series (the whole live window) against the live log.
     const replayed = await runReplay({
