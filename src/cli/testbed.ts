@@ -35,6 +35,8 @@ interface UpArgs {
   metric?: string[];
   requests?: string;
   guardrails: string;
+  'canary-cap'?: number;
+  'canary-active-query'?: string;
 }
 
 const upCommand: CommandModule<object, UpArgs> = {
@@ -65,8 +67,11 @@ const upCommand: CommandModule<object, UpArgs> = {
       .option('metric', { type: 'string', array: true, describe: 'with --autoscale: NAME=PROMQL for an External/Object metric (as for scale replay)' })
       .option('requests', { type: 'string', describe: 'with --autoscale: per-gateway requests for Resource utilisation, e.g. cpu=500m,memory=512Mi' })
       .option('guardrails', { type: 'string', default: 'degraded,disk', describe: 'with --autoscale: guardrails applied (degraded, disk, or none)' })
+      .option('canary-cap', { type: 'number', describe: 'with --autoscale: at most this many replicas while a canary is active' })
+      .option('canary-active-query', { type: 'string', describe: 'with --autoscale: PromQL whose value > 0 means a canary is active' })
       // A string (not a throw) makes it a usage error: exit 2.
       .check((a) => {
+        if (a.autoscale !== undefined && a.gateways === 'openclaw') return '--autoscale starts and stops reference gateways: it cannot run with --gateways openclaw';
         const max = a.gateways === 'openclaw' ? 8 : 32;
         return a.replicas === undefined || (Number.isInteger(a.replicas) && a.replicas >= 1 && a.replicas <= max) ? true : `--replicas must be an integer 1–${max}`;
       }),
@@ -98,7 +103,7 @@ const upCommand: CommandModule<object, UpArgs> = {
               autoscale: {
                 file: a.autoscale,
                 syncPeriodSeconds: wholeSeconds(a['sync-period'], '--sync-period'),
-                plan: planOptionsFrom({ metric: a.metric, requests: a.requests, guardrails: a.guardrails }),
+                plan: planOptionsFrom({ metric: a.metric, requests: a.requests, guardrails: a.guardrails, 'canary-cap': a['canary-cap'], 'canary-active-query': a['canary-active-query'] }),
               },
             });
       const secs = ((Date.now() - t0) / 1000).toFixed(1);
