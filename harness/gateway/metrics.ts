@@ -164,6 +164,17 @@ export function createGatewayMetrics(labels: { gateway: string; az: string; vers
       help: 'Used fraction of the gateway disk (fault-controllable in the test bed).',
       registers: r,
     }),
+    probeDegraded: new client.Gauge({
+      name: 'openclaw_probe_degraded',
+      help: "The composite probe's degraded flag at scrape time (1 degraded, 0 healthy): autoscaler guardrails read it.",
+      registers: r,
+    }),
+    diskGate: new client.Gauge({
+      name: 'openclaw_disk_gate_ratio',
+      help: "The disk watermark gates of this gateway's capacity tier, as used fractions (gate yellow, red).",
+      labelNames: ['gate'] as const,
+      registers: r,
+    }),
     authFailures: new client.Counter({
       name: 'openclaw_auth_failures_total',
       help: 'Requests refused for a missing or wrong token, by surface.',

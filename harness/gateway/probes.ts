@@ -201,6 +201,14 @@ function round6(x: number): number {
 export function registerProbes(app: FastifyInstance, ctx: GatewayContext): void {
   const checker = checkerFor(ctx);
   checker.start();
+  // What the probe says, as series: an autoscaler's guardrails read them from Prometheus, so a
+  // replay of a run sees the same signals the live controller saw.
+  const gates = diskGates(ctx.config.diskCapacityBytes);
+  ctx.metrics.diskGate.set({ gate: 'yellow' }, gates.yellow);
+  ctx.metrics.diskGate.set({ gate: 'red' }, gates.red);
+  ctx.metrics.refreshers.push(async () => {
+    ctx.metrics.probeDegraded.set((await compositeProbe(ctx)).body.degraded ? 1 : 0);
+  });
   ctx.onClose.push(() => checker.stop());
   app.addHook('onClose', async () => checker.stop());
 

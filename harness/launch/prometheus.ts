@@ -36,6 +36,13 @@ export interface ScrapeJob {
   labelledTargets?: Array<{ target: string; labels: Record<string, string> }>;
   /** `relabel_configs` as Prometheus reads them (the blackbox exporter's target rewriting). */
   relabelConfigs?: Array<Record<string, unknown>>;
+  /**
+   * Targets read from JSON files (`file_sd_configs`): Prometheus watches them and picks up targets
+   * added or removed without a restart or reload. Each file is a list of `{targets, labels}` groups.
+   */
+  fileSd?: { files: string[]; refreshInterval?: string };
+  /** Keep the target's own labels where they clash with the target labels (`honor_labels`). */
+  honorLabels?: boolean;
 }
 
 export interface PrometheusConfigOptions {
@@ -73,10 +80,16 @@ export function prometheusConfig(opts: PrometheusConfigOptions): string {
       ...(job.scheme ? { scheme: job.scheme } : {}),
       ...(job.params ? { params: job.params } : {}),
       ...(job.bearerTokenFile ? { authorization: { type: 'Bearer', credentials_file: job.bearerTokenFile } } : {}),
-      static_configs: [
-        ...(job.targets.length > 0 || !job.labelledTargets ? [{ targets: job.targets, ...(job.labels ? { labels: job.labels } : {}) }] : []),
-        ...(job.labelledTargets ?? []).map((t) => ({ targets: [t.target], labels: { ...job.labels, ...t.labels } })),
-      ],
+      ...(job.honorLabels ? { honor_labels: true } : {}),
+      ...(job.fileSd ? { file_sd_configs: [{ files: job.fileSd.files, ...(job.fileSd.refreshInterval ? { refresh_interval: job.fileSd.refreshInterval } : {}) }] } : {}),
+      ...(job.fileSd && job.targets.length === 0 && !job.labelledTargets
+        ? {}
+        : {
+            static_configs: [
+              ...(job.targets.length > 0 || !job.labelledTargets ? [{ targets: job.targets, ...(job.labels ? { labels: job.labels } : {}) }] : []),
+              ...(job.labelledTargets ?? []).map((t) => ({ targets: [t.target], labels: { ...job.labels, ...t.labels } })),
+            ],
+          }),
       ...(job.relabelConfigs ? { relabel_configs: job.relabelConfigs } : {}),
     })),
   };

@@ -12,6 +12,8 @@ import { redact } from '../util/redact.ts';
 import { DatabaseConfigError } from '../testbed/database.ts';
 import { MissingScriptError } from '../testbed/services.ts';
 import { StateNotFoundError } from '../testbed/state.ts';
+import { ManifestError } from '../autoscale/manifest.ts';
+import { PlanError } from '../scale/plan.ts';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, inconclusive: 3, interrupted: 130 } as const;
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
@@ -36,6 +38,8 @@ export function exitCodeFor(err: unknown): ExitCode {
     err instanceof DatabaseConfigError ||
     err instanceof StateNotFoundError ||
     err instanceof MissingScriptError ||
+    err instanceof ManifestError ||
+    err instanceof PlanError ||
     err instanceof RangeError
   ) {
     return EXIT.usage;

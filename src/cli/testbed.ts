@@ -8,7 +8,10 @@ import { latestTestbed, listTestbeds, resolveStateDir, stateRoot } from '../test
 import { testbedStatus, type TestbedStatus } from '../testbed/status.ts';
 import type { AnyTestbedEndpoints } from '../testbed/types.ts';
 import { startTestbed } from '../testbed/up.ts';
+import { startScalingBed } from '../scale/bed.ts';
+import { replicaHistory, type ReplicaHistory } from '../scale/history.ts';
 import { CliError, EXIT, InterruptedError } from './errors.ts';
+import { planOptionsFrom, wholeSeconds } from './scale.ts';
 
 const out = stdout;
 const err = say;
@@ -20,7 +23,24 @@ function pickBed(bed: string | undefined, stateDir: string | undefined): string 
   return latestTestbed()?.stateDir;
 }
 
-const upCommand: CommandModule<object, { gateways: 'reference' | 'openclaw'; replicas?: number; json: boolean; 'state-dir'?: string; 'database-url'?: string; 'keep-on-failure': boolean; pglite: boolean }> = {
+interface UpArgs {
+  gateways: 'reference' | 'openclaw';
+  replicas?: number;
+  json: boolean;
+  'state-dir'?: string;
+  'database-url'?: string;
+  'keep-on-failure': boolean;
+  pglite: boolean;
+  autoscale?: string;
+  'sync-period': string;
+  metric?: string[];
+  requests?: string;
+  guardrails: string;
+  'canary-cap'?: number;
+  'canary-active-query'?: string;
+}
+
+const upCommand: CommandModule<object, UpArgs> = {
   command: 'up',
   describe: 'start a test bed (N gateways behind HAProxy, exporters, Prometheus; for the reference fleet also redis, audit store, upstreams, policy sidecars) and leave it running',
   builder: (y: Argv) =>
@@ -40,8 +60,19 @@ const upCommand: CommandModule<object, { gateways: 'reference' | 'openclaw'; rep
       })
       .option('pglite', { type: 'boolean', default: false, describe: 'embedded PGlite audit store even when a loopback PostgreSQL answers (also CLAWSTORM_DATABASE=pglite)' })
       .option('keep-on-failure', { type: 'boolean', default: false, describe: 'leave started processes running when up fails (debugging)' })
+      .option('autoscale', {
+        type: 'string',
+        describe: "an autoscaling/v2 HPA or KEDA ScaledObject YAML: the bed runs it as a controller loop that starts and stops reference gateways (starts at its minReplicas; decisions in <state>/autoscale/log.jsonl)",
+      })
+      .option('sync-period', { type: 'string', default: '5s', describe: "with --autoscale: the HPA sync period (15s in a cluster; shortened for a small machine, recorded in the log)" })
+      .option('metric', { type: 'string', array: true, describe: 'with --autoscale: NAME=PROMQL for an External/Object metric (as for scale replay)' })
+      .option('requests', { type: 'string', describe: 'with --autoscale: per-gateway requests for Resource utilisation, e.g. cpu=500m,memory=512Mi' })
+      .option('guardrails', { type: 'string', default: 'degraded,disk', describe: 'with --autoscale: guardrails applied (degraded, disk, or none)' })
+      .option('canary-cap', { type: 'number', describe: 'with --autoscale: at most this many replicas while a canary is active' })
+      .option('canary-active-query', { type: 'string', describe: 'with --autoscale: PromQL whose value > 0 means a canary is active' })
       // A string (not a throw) makes it a usage error: exit 2.
       .check((a) => {
+        if (a.autoscale !== undefined && a.gateways === 'openclaw') return '--autoscale starts and stops reference gateways: it cannot run with --gateways openclaw';
         const max = a.gateways === 'openclaw' ? 8 : 32;
         return a.replicas === undefined || (Number.isInteger(a.replicas) && a.replicas >= 1 && a.replicas <= max) ? true : `--replicas must be an integer 1–${max}`;
       }),
@@ -55,8 +86,7 @@ const upCommand: CommandModule<object, { gateways: 'reference' | 'openclaw'; rep
     process.once('SIGINT', onSig);
     process.once('SIGTERM', onSig);
     try {
-      const ep = await startTestbed({
-        gateways: a.gateways,
+      const common = {
         ...(a.replicas === undefined ? {} : { replicas: a.replicas }),
         stateDir: a['state-dir'],
         databaseUrl: a['database-url'],
@@ -64,8 +94,19 @@ const upCommand: CommandModule<object, { gateways: 'reference' | 'openclaw'; rep
         json: a.json,
         keepOnFailure: a['keep-on-failure'],
         signal: ac.signal,
-        onProgress: (line) => err(line),
-      });
+        onProgress: (line: string) => err(line),
+      };
+      const ep =
+        a.autoscale === undefined
+          ? await startTestbed({ gateways: a.gateways, ...common })
+          : await startScalingBed({
+              ...common,
+              autoscale: {
+                file: a.autoscale,
+                syncPeriodSeconds: wholeSeconds(a['sync-period'], '--sync-period'),
+                plan: planOptionsFrom({ metric: a.metric, requests: a.requests, guardrails: a.guardrails, 'canary-cap': a['canary-cap'], 'canary-active-query': a['canary-active-query'] }),
+              },
+            });
       const secs = ((Date.now() - t0) / 1000).toFixed(1);
       if (a.json) out(JSON.stringify(ep, null, 2));
       else printEndpoints(ep, secs);
@@ -110,13 +151,14 @@ const statusCommand: CommandModule<object, { bed?: string; json: boolean; 'state
     const dir = pickBed(a.bed, a['state-dir']);
     if (dir === undefined) throw new CliError(`no test bed under ${stateRoot()} (start one with: clawstorm testbed up)`, EXIT.usage);
     const s = await testbedStatus(dir);
-    if (a.json) out(JSON.stringify(s, null, 2));
-    else printStatus(s);
+    const history = replicaHistory(s.stateDir);
+    if (a.json) out(JSON.stringify(history === null ? s : { ...s, autoscale: history }, null, 2));
+    else printStatus(s, history);
     process.exitCode = s.ok ? EXIT.ok : EXIT.inconclusive;
   },
 };
 
-function printStatus(s: TestbedStatus): void {
+function printStatus(s: TestbedStatus, h: ReplicaHistory | null): void {
   out(`test bed ${s.id}: ${s.phase}${s.ok ? ', healthy' : s.phase === 'up' ? ', NOT healthy' : ''} (started ${s.startedAt}, ${s.stateDir})`);
   if (s.error) out(`  error: ${s.error}`);
   out('  processes:');
@@ -135,6 +177,12 @@ function printStatus(s: TestbedStatus): void {
     else for (const t of s.prometheus.targets) out(`    ${t.job.padEnd(10)} ${t.instance.padEnd(22)} ${t.up ? 'up' : `DOWN ${t.lastError}`}`);
   }
   for (const n of s.notes) out(`  note: ${n}`);
+  if (h !== null) {
+    out(`  autoscaler: ${h.source} from ${h.file}, sync every ${h.syncPeriodSeconds} s (read ${h.settleSeconds} s after), ${h.syncs} syncs${h.undecided ? ` (${h.undecided} without a decision)` : ''}, asking for ${h.current ?? '--'} replicas`);
+    out('  replica history:');
+    if (h.events.length === 0) out('    (no scale event yet)');
+    for (const e of h.events) out(`    ${e.at}  ${e.text}`);
+  }
 }
 
 const downCommand: CommandModule<object, { bed?: string; all: boolean; purge: boolean; json: boolean; 'state-dir'?: string }> = {

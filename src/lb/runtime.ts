@@ -86,6 +86,8 @@ export interface ServerState {
   checkStatus: string;
   /** Seconds since the last state change. */
   lastChangeSeconds: number;
+  /** Sessions open on it now (`scur`): a drained server is empty before it is stopped. */
+  sessions: number;
 }
 
 const OP_STATES: Record<string, OpState> = { '0': 'DOWN', '1': 'STARTING', '2': 'UP', '3': 'STOPPING' };
@@ -94,7 +96,7 @@ const MAINT_BITS = 0x01 | 0x02 | 0x04 | 0x20 | 0x40;
 const DRAIN_BITS = 0x08 | 0x10;
 
 /** Parse `show servers state <backend>` (format version 1). */
-export function parseServersState(text: string): Array<Omit<ServerState, 'status' | 'checkStatus'>> {
+export function parseServersState(text: string): Array<Omit<ServerState, 'status' | 'checkStatus' | 'sessions'>> {
   const lines = text.split('\n').map((l) => l.trim()).filter(Boolean);
   const header = lines.find((l) => l.startsWith('# '));
   if (!header) throw new Error(`haproxy: unexpected "show servers state" answer: ${lines[0] ?? '(empty)'}`);
@@ -107,7 +109,7 @@ export function parseServersState(text: string): Array<Omit<ServerState, 'status
   const [iName, iAddr, iPort, iOp, iAdmin, iUw, iIw, iTime] = [
     idx('srv_name'), idx('srv_addr'), idx('srv_port'), idx('srv_op_state'), idx('srv_admin_state'), idx('srv_uweight'), idx('srv_iweight'), idx('srv_time_since_last_change'),
   ];
-  const out: Array<Omit<ServerState, 'status' | 'checkStatus'>> = [];
+  const out: Array<Omit<ServerState, 'status' | 'checkStatus' | 'sessions'>> = [];
   for (const line of lines) {
     if (line.startsWith('#') || /^\d+$/.test(line)) continue;
     const f = line.split(/\s+/);
@@ -154,6 +156,7 @@ export async function showServersState(t: TargetLike): Promise<ServerState[]> {
     ...s,
     status: rows.get(s.name)?.status ?? '',
     checkStatus: rows.get(s.name)?.check_status ?? '',
+    sessions: Number(rows.get(s.name)?.scur ?? 0) || 0,
   }));
 }
 
@@ -180,4 +183,59 @@ export async function waitServerState(
   } catch (err) {
     throw new Error(`${(err as Error).message}; last seen ${last}`);
   }
+}
+
+// ── servers added and removed at run time ─────────────────────────────────────
+//
+// A scaling test bed adds gateways to the backend and removes them while traffic flows. HAProxy 2.6
+// offers two ways: servers declared up front as disabled slots whose address is set later, or
+// dynamic servers (`add server` / `del server`). Dynamic servers are used: the backend holds exactly
+// the gateways that exist, under their own names (`gw-4`), with no slot count to guess and no
+// placeholder address that a health check could reach by accident. A dynamic server inherits the
+// backend's `option httpchk` and `http-check` rules, so it is checked like the configured ones; it
+// starts in maintenance and is enabled once added. HAProxy refuses `del server` while sessions are
+// open, so removal drains, shuts what is left, then deletes.
+
+export interface DynamicServer {
+  name: string;
+  host?: string;
+  port: number;
+  weight?: number;
+  /** Check interval etc. as the configured servers have them. */
+  check?: { inter: string; fall: number; rise: number };
+}
+
+async function answerCommand(rt: RuntimeTarget, cmd: string, ok: RegExp): Promise<void> {
+  const answer = (await runtimeCommand(rt.socket, cmd)).trim();
+  if (answer.length > 0 && !ok.test(answer)) throw new Error(`haproxy refused "${cmd}": ${answer.split('\n')[0]}`);
+}
+
+/** Add a server to the backend, checked like the others, and put it in rotation (its check decides UP). */
+export async function addServer(t: TargetLike, s: DynamicServer): Promise<void> {
+  if (!NAME.test(s.name)) throw new Error(`invalid server name ${JSON.stringify(s.name)}`);
+  const host = s.host ?? '127.0.0.1';
+  if (!/^[0-9.]+$/.test(host) || !Number.isInteger(s.port) || s.port < 1 || s.port > 65535) throw new Error(`invalid server address ${host}:${s.port}`);
+  const rt = target(t);
+  const c = s.check ?? { inter: '1s', fall: 2, rise: 2 };
+  await answerCommand(rt, `add server ${rt.backend}/${s.name} ${host}:${s.port} check weight ${s.weight ?? 100} inter ${c.inter} fall ${c.fall} rise ${c.rise}`, /^New server registered\.?$/);
+  await setCommand(rt, `enable health ${rt.backend}/${s.name}`);
+  await setCommand(rt, `enable server ${rt.backend}/${s.name}`);
+}
+
+/** Remove a server: maintenance, close what is still open on it, delete. */
+export async function deleteServer(t: TargetLike, name: string): Promise<void> {
+  if (!NAME.test(name)) throw new Error(`invalid server name ${JSON.stringify(name)}`);
+  const rt = target(t);
+  await setCommand(rt, `set server ${rt.backend}/${name} state maint`);
+  await setCommand(rt, `shutdown sessions server ${rt.backend}/${name}`);
+  // Sessions close asynchronously; `del server` is refused until they have.
+  await waitFor(
+    async () => {
+      const answer = (await runtimeCommand(rt.socket, `del server ${rt.backend}/${name}`)).trim();
+      if (/^Server deleted\.?$/.test(answer)) return true;
+      if (/No such server/i.test(answer)) return true;
+      throw new Error(answer.split('\n')[0]);
+    },
+    { timeoutMs: 10_000, intervalMs: 100, what: `haproxy to delete server ${name}` },
+  );
 }

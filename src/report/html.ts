@@ -8,6 +8,7 @@ import { drillStatus, figureTables, metricCells, METRICS_HEADER, RESULTS_HEADER,
 import { drillErrorChart, drillLatencyChart, latencyChart, percentileChart, stormChart, throughputChart, timelineChart } from './charts.ts';
 import { drillOnly } from './drill-series.ts';
 import { formatPct, formatValue, roundLongNumbers } from './format.ts';
+import { renderAutoscaleHtml } from './autoscale-html.ts';
 import { PROBE_HEADER, probeNotes, probeRows } from './probes.ts';
 import type { Results, ThresholdRecord } from './results.ts';
 import { esc } from './svg.ts';
@@ -145,6 +146,7 @@ export function renderHtml(results: Results): string {
     metricsSection(r),
     probesSection(r),
     drillsSection(r),
+    r.autoscale ? renderAutoscaleHtml(r.autoscale).join('\n') : '',
     thresholdsSection(r),
     '</body></html>\n',
   ];

@@ -6,6 +6,7 @@ import { statusOfVerdict } from '../score/status.ts';
 import { drillStatus, figureTables, metricCells, METRICS_HEADER, RESULTS_HEADER, resultRows, thresholdStatus } from './cells.ts';
 import { binSeconds, binWidth, drillClock, drillOnly, windowStats, type DrillRecord } from './drill-series.ts';
 import { figureText, formatMs, formatPct, formatValue } from './format.ts';
+import { renderAutoscaleMarkdown } from './autoscale-markdown.ts';
 import { PROBE_HEADER, probeNotes, probeRows } from './probes.ts';
 import type { Results, ThresholdRecord } from './results.ts';
 import { redact } from '../util/redact.ts';
@@ -122,6 +123,7 @@ export function renderMarkdown(results: Results): string {
     ...metricsSection(results),
     ...probesSection(results),
     ...drillsSection(results),
+    ...(results.autoscale ? ['## Autoscaling', '', ...renderAutoscaleMarkdown(results.autoscale), ''] : []),
     ...thresholdsSection(results),
   ];
   return redact(lines.join('\n'));

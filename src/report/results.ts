@@ -11,8 +11,11 @@ import type { ThresholdResult } from '../score/types.ts';
 import type { OverallVerdict } from '../score/verdict.ts';
 import { writeFileAtomic } from '../util/atomic-write.ts';
 import { redactDeep } from '../util/redact.ts';
+import { AutoscaleSectionSchema } from './autoscale-schema.ts';
 
-export const RESULTS_SCHEMA = 'clawstorm.results/v1';
+/** v2 added the optional `autoscale` section; v1 documents still read. */
+export const RESULTS_SCHEMA = 'clawstorm.results/v2';
+export const RESULTS_SCHEMAS_READ = ['clawstorm.results/v1', RESULTS_SCHEMA] as const;
 
 /** A number, ±Infinity included (read back from "+Inf"/"-Inf"); never NaN. */
 const Num = z.preprocess(
@@ -159,7 +162,7 @@ export const DrillResultSchema = z.object({
 export type DrillResult = z.input<typeof DrillResultSchema>;
 
 export const ResultsSchema = z.object({
-  schema: z.literal(RESULTS_SCHEMA),
+  schema: z.enum(RESULTS_SCHEMAS_READ),
   runId: z.string().min(1),
   startedAt: Iso,
   endedAt: Iso,
@@ -185,6 +188,8 @@ export const ResultsSchema = z.object({
   drills: z.array(DrillResultSchema).default([]),
   /** Every gateway's probe sampled through the run (SPEC §5). */
   probes: ProbeSummarySchema.optional(),
+  /** What an HPA / KEDA ScaledObject decided over the run's series (`clawstorm scale replay`) or live. */
+  autoscale: AutoscaleSectionSchema.optional(),
 });
 
 export type Results = z.output<typeof ResultsSchema>;

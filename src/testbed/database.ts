@@ -1,8 +1,11 @@
-// The audit store of a test bed: its own database on the PostgreSQL at DATABASE_URL (created
-// here, dropped on `down`), or the embedded PGlite wire server.
+// The audit store of a test bed: which server it goes on (a named or local PostgreSQL, or none:
+// the embedded PGlite wire server), its own database there (created here, dropped on `down`), and
+// the migrations.
 import pg from 'pg';
+import { migrate } from '../../harness/db/migrate.ts';
 import { isLoopbackHost } from '../util/ports.ts';
 import { redact } from '../util/redact.ts';
+import { writeState, type TestbedState } from './state.ts';
 
 export class DatabaseConfigError extends Error {}
 
@@ -108,5 +111,39 @@ export async function pgReady(url: string, timeoutMs = 2_000): Promise<boolean> 
     return false;
   } finally {
     await client.end().catch(() => {});
+  }
+}
+
+/** The loopback PostgreSQL a bed uses when none is named and one answers there. */
+export const DEFAULT_LOCAL_POSTGRES = 'postgres://postgres@127.0.0.1:5432/postgres';
+
+/**
+ * Which server the bed's audit database goes on: the one named, else a PostgreSQL answering on
+ * the loopback default (the bed creates a database of its own there and drops it on `down`, so
+ * it never shares tables with anyone), else none: embedded PGlite runs the same SQL. A real
+ * server is preferred because PGlite runs one statement at a time for every client.
+ */
+export async function chooseDatabaseServer(named: string | undefined, forcePglite: boolean): Promise<string | undefined> {
+  if (named !== undefined) return named;
+  if (forcePglite) return undefined;
+  return (await pgReady(DEFAULT_LOCAL_POSTGRES, 1_500)) ? DEFAULT_LOCAL_POSTGRES : undefined;
+}
+
+/** The bed's own database on a shared server, recorded in the state before it exists. */
+export async function createOwnDatabase(state: TestbedState, adminUrl: string): Promise<{ name: string; adminUrl: string; url: string }> {
+  checkDatabaseUrl(adminUrl);
+  const name = testbedDatabaseName(state.id);
+  // Recorded before it exists: an interrupted `up` still gets it dropped (DROP … IF EXISTS).
+  state.createdDatabase = { name, adminUrl };
+  writeState(state);
+  const url = await createDatabase(adminUrl, name);
+  return { name, adminUrl, url };
+}
+
+export async function runMigrations(databaseUrl: string): Promise<void> {
+  try {
+    await migrate(databaseUrl);
+  } catch (err) {
+    throw new Error(`migrations failed on ${displayUrl(databaseUrl)}: ${redact((err as Error).message)}`);
   }
 }

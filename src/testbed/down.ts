@@ -40,8 +40,9 @@ export interface StopOptions {
   graceMs?: number;
 }
 
-// Front to back: stop scraping and routing first, then the fleet, then what the fleet uses.
-const ORDER: ProcessRole[][] = [['prometheus'], ['haproxy', 'exporter'], ['gateway'], ['policy', 'upstreams'], ['redis', 'pglite']];
+// Front to back: the autoscaler first (it starts and stops gateways), then scraping and routing,
+// then the fleet, then what the fleet uses.
+const ORDER: ProcessRole[][] = [['autoscaler'], ['prometheus'], ['haproxy', 'exporter'], ['gateway'], ['policy', 'upstreams'], ['redis', 'pglite']];
 
 /** Stop a test bed given its state dir or id. Idempotent: a second call reports all gone. */
 export async function stopTestbed(stateDirOrId: string, opts: StopOptions = {}): Promise<StopReport> {
@@ -54,6 +55,9 @@ export async function stopTestbed(stateDirOrId: string, opts: StopOptions = {}):
   }
 
   for (const roles of ORDER) {
+    // An autoscaler may have recorded a gateway it started after `state` was read: once it is
+    // stopped, the state file holds every process there is.
+    if (roles.includes('gateway')) state.processes = readState(stateDir).processes;
     const batch = state.processes.filter((p) => roles.includes(p.role));
     await Promise.all(batch.map((p) => stopOne(p, report, p.role === 'gateway' ? (opts.gatewayGraceMs ?? 10_000) : (opts.graceMs ?? 5_000))));
   }

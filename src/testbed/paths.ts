@@ -10,4 +10,5 @@ export const SCRIPTS = {
   upstreams: path.join(REPO_ROOT, 'harness/upstreams/main.ts'),
   pglite: path.join(REPO_ROOT, 'harness/db/pglite-server.ts'),
   notifier: path.join(REPO_ROOT, 'harness/notifier/main.ts'),
+  autoscaler: path.join(REPO_ROOT, 'src/scale/autoscaler-main.ts'),
 } as const;

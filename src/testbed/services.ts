@@ -1,9 +1,12 @@
 // The reference fleet's Node processes (gateway, policy sidecar, upstreams, PGlite server): each
 // is `node <script> --config FILE`, healthy when its health URL answers 200.
 import fs from 'node:fs';
+import path from 'node:path';
+import { freePort } from '../util/ports.ts';
 import type { StartedProcess } from '../util/proc.ts';
 import { REPO_ROOT } from './paths.ts';
-import { httpOk, launch } from '../util/supervise.ts';
+import { httpOk, launch, LaunchError } from '../util/supervise.ts';
+import type { ProcessRole, TestbedProcess } from './state.ts';
 
 export interface NodeServiceSpec {
   name: string;
@@ -52,4 +55,58 @@ export async function startNodeService(spec: NodeServiceSpec): Promise<StartedPr
     onSpawn: spec.onSpawn,
     signal: spec.signal,
   });
+}
+
+export interface SlotServiceSpec {
+  role: ProcessRole;
+  name: string;
+  script: string;
+  /** The port it is to listen on; replaced (with its URL) when that port was taken meanwhile. */
+  slot: { port: number; url: string };
+  /** The config for a port (written to `<configDir>/<name>.json`). */
+  configFor: (port: number) => unknown;
+  healthPath: string;
+  configDir: string;
+  logDir: string;
+  timeoutMs: number;
+  /** Put the process into the state file the moment it has a pid. */
+  record: (role: ProcessRole, p: StartedProcess, extra: Partial<TestbedProcess>) => void;
+  /** Take a record out again (a start that lost its port). */
+  forget: (pid: number) => void;
+  signal?: AbortSignal;
+}
+
+/**
+ * Start one harness service on its slot's port, recorded as soon as it runs; when the port was
+ * taken between choosing and binding it, once more on a fresh port.
+ */
+export async function startServiceOnSlot(spec: SlotServiceSpec): Promise<void> {
+  const { slot } = spec;
+  const configFile = path.join(spec.configDir, `${spec.name}.json`);
+  for (let attempt = 1; ; attempt++) {
+    writeConfigFile(configFile, spec.configFor(slot.port));
+    const healthUrl = `${slot.url}${spec.healthPath}`;
+    let spawned: number | undefined;
+    try {
+      await startNodeService({
+        name: spec.name,
+        script: spec.script,
+        configFile,
+        logFile: path.join(spec.logDir, `${spec.name}.log`),
+        healthUrl,
+        timeoutMs: spec.timeoutMs,
+        onSpawn: (p) => {
+          spawned = p.pid;
+          spec.record(spec.role, p, { configFile, ports: [slot.port], healthUrl });
+        },
+        signal: spec.signal,
+      });
+      return;
+    } catch (err) {
+      if (!(err instanceof LaunchError && err.addressInUse && attempt === 1)) throw err;
+      if (spawned !== undefined) spec.forget(spawned);
+      slot.port = await freePort();
+      slot.url = `http://127.0.0.1:${slot.port}`;
+    }
+  }
 }

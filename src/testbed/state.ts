@@ -20,6 +20,7 @@ export const ProcessRoleSchema = z.enum([
   'exporter',
   'prometheus',
   'notifier',
+  'autoscaler',
 ]);
 export type ProcessRole = z.infer<typeof ProcessRoleSchema>;
 
@@ -65,6 +66,8 @@ export const TestbedStateSchema = z.object({
   /** Things skipped or worth knowing (an exporter not installed, …). */
   notes: z.array(z.string()).default([]),
   stoppedAt: z.string().optional(),
+  /** `testbed up --autoscale`: the autoscaler file, its process's config, and its decision log. */
+  autoscale: z.object({ file: z.string(), configFile: z.string(), logFile: z.string(), syncPeriodSeconds: z.number(), settleSeconds: z.number() }).optional(),
 });
 export type TestbedState = z.output<typeof TestbedStateSchema>;
 
