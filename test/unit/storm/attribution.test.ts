@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { duplicateAttribution } from '../../../src/storm/storm.ts';
+import { duplicateAttribution } from '../../../src/storm/duplicates.ts';
 
 describe('duplicate attribution', () => {
   it('tells a second run from another gateway from one on the same gateway', () => {

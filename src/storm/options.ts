@@ -1,0 +1,105 @@
+// What a webhook storm is asked to do: its size, disciplines, fault, redeliveries and the
+// notifier/admission settings it runs under; the defaults per run profile, a target profile's
+// storm size over them, and the checks made before anything is sent.
+import type { TargetProfile } from '../config/profile.ts';
+import { parseDuration } from '../util/duration.ts';
+import type { AdmissionPatch } from '../faults/actions.ts';
+import { ChaosTargetError, type ChaosTarget } from '../target/target.ts';
+import { DEFAULT_CAPPED, DEFAULT_UNBOUNDED, type CappedPolicy, type Discipline, type UnboundedPolicy } from './sender.ts';
+
+export type StormFault = 'restart' | 'crash' | 'none';
+
+export interface StormOptions {
+  senders: number;
+  /** Deliveries per sender. */
+  deliveries: number;
+  disciplines: Discipline[];
+  fault: StormFault;
+  /** Gateway the fault hits; default the first. */
+  faultGateway?: string;
+  /** ms into each storm; default half the spread. */
+  faultAtMs?: number;
+  /** Crash: how long the gateway stays dead before it is started again. */
+  downMs: number;
+  /** Share (0–1) of acknowledged deliveries sent again with the same key, as providers do. */
+  redeliver: number;
+  /** Share (0–1) of all deliveries sent at the very start, at once (the herd). */
+  herd: number;
+  /** The rest spread evenly over this long. */
+  spreadMs: number;
+  badToken: boolean;
+  /** Senders of the bad-token storm (each from its own loopback address). */
+  badTokenSenders: number;
+  badTokenMaxAttempts: number;
+  /**
+   * Where bad-token senders send: through the load balancer (`lb`), or straight to the gateways,
+   * sender i to gateway i mod n (`gateways`). A gateway throttles per client address; behind a
+   * proxy that sends no X-Forwarded-For every client has the proxy's address.
+   */
+  badTokenVia: 'lb' | 'gateways';
+  capped: CappedPolicy;
+  unbounded: UnboundedPolicy;
+  /** Webhook admission of the gateways for the storm (the local test bed's /admin/hooks); null: leave as is. */
+  admission: AdmissionPatch | null;
+  /** Digest window of the notifier for the storm; null: leave as is. */
+  digestWindowMs: number | null;
+  /** Point the notifier's digest sink at nothing for the storm: the fallback counter must take over. */
+  digestSinkDown: boolean;
+  requestTimeoutMs: number;
+  drainTimeoutMs: number;
+  profile: string;
+}
+
+export function defaultStormOptions(profile: string): StormOptions {
+  const full = profile === 'full';
+  return {
+    senders: 200,
+    deliveries: full ? 25 : 5,
+    disciplines: ['capped', 'unbounded'],
+    fault: 'restart',
+    downMs: 1_000,
+    redeliver: 0.1,
+    herd: 0.5,
+    spreadMs: full ? 60_000 : 6_000,
+    badToken: false,
+    badTokenSenders: 20,
+    badTokenMaxAttempts: 25,
+    badTokenVia: 'lb',
+    capped: { ...DEFAULT_CAPPED },
+    unbounded: { ...DEFAULT_UNBOUNDED },
+    // A stand-in agent run of 100 ms and a queue bound of 25 pending jobs per fleet: a herd of
+    // deliveries outruns the workers and meets admission control, as a real gateway's would.
+    admission: { queueLimit: 25, workMs: 100, retryAfterS: 1 },
+    digestWindowMs: full ? 300_000 : 5_000,
+    digestSinkDown: false,
+    requestTimeoutMs: 10_000,
+    drainTimeoutMs: 60_000,
+    profile,
+  };
+}
+
+/** A target profile's storm size (`storm:` — what that target can carry) over `opts`. */
+export function withStormSize(opts: StormOptions, size: TargetProfile['storm']): StormOptions {
+  const o = { ...opts };
+  if (size?.senders !== undefined) o.senders = size.senders;
+  if (size?.deliveries !== undefined) o.deliveries = size.deliveries;
+  if (size?.spread !== undefined) o.spreadMs = parseDuration(size.spread);
+  return o;
+}
+
+/** Refuse options that cannot run (RangeError: a usage error) or a fault on a gateway the target lacks. */
+export function validateStormOptions(opts: StormOptions, t: ChaosTarget): void {
+  for (const [k, v] of [['senders', opts.senders], ['deliveries', opts.deliveries], ['badTokenSenders', opts.badTokenSenders]] as const) {
+    if (!Number.isInteger(v) || v < 1 || v > 10_000) throw new RangeError(`storm: ${k} must be an integer 1–10000 (got ${v})`);
+  }
+  if (!(opts.redeliver >= 0 && opts.redeliver <= 1)) throw new RangeError(`storm: redeliver must be 0–1 (got ${opts.redeliver})`);
+  if (opts.fault !== 'none') {
+    const g = faultGatewayOf(opts, t);
+    if (g === undefined || !t.gateways.some((x) => x.name === g)) throw new ChaosTargetError(`${t.profile.file}: gateways: no gateway ${JSON.stringify(g ?? '')} for the storm's ${opts.fault} fault (has ${t.gateways.map((x) => x.name).join(', ') || 'none'})`);
+  }
+}
+
+/** The gateway the storm's fault hits: the one named, else the target's first. */
+export function faultGatewayOf(opts: Pick<StormOptions, 'faultGateway'>, t: ChaosTarget): string | undefined {
+  return opts.faultGateway ?? t.gateways[0]?.name;
+}
