@@ -6,14 +6,17 @@ import type { DrillResult } from '../chaos/engine.ts';
 import type { RollbackOutcome } from '../faults/rollback.ts';
 import { judgeCriterion, statusOf } from '../score/criteria.ts';
 import type { ThresholdResult } from '../score/types.ts';
+import { describeEvidence, DUPLICATE_CLASSES, type DuplicateEvidence } from '../webhooks/duplicates.ts';
 import type { BadTokenFigures } from './bad-token.ts';
 import type { StormOptions } from './options.ts';
+import { describeSchedule } from './schedule.ts';
 import type { PhaseFigures } from './phase.ts';
 import type { Discipline } from './sender.ts';
 
 export interface StormRecord {
   opts: StormOptions;
   phases: Partial<Record<Discipline, PhaseFigures>>;
+  evidence: Partial<Record<Discipline, DuplicateEvidence[]>>;
   badToken: BadTokenFigures | undefined;
   /** The target has a notifier (the reference fleet): the digest criteria apply. */
   hasNotifier: boolean;
@@ -33,7 +36,8 @@ export function stormResults(r: StormRecord): DrillResult[] {
       opt_senders: opts.senders,
       opt_deliveries: opts.deliveries,
       opt_fault: opts.fault,
-      opt_redeliver: opts.redeliver,
+      opt_redeliveries: opts.redeliveries.map(describeSchedule).join(' ') || 'none',
+      opt_aims: opts.aims.join(', '),
       ...(opts.digestSinkDown ? { opt_digest_sink_down: true } : {}),
     };
     const thresholds: ThresholdResult[] = [];
@@ -46,6 +50,15 @@ export function stormResults(r: StormRecord): DrillResult[] {
       };
       th('no acknowledged delivery lost', 'lost', '==', 0);
       th('no delivery duplicated (one key, one run, processed once)', 'duplicated', '==', 0);
+      // Each class of duplicate on its own, judged only where a redelivery tested it: otherwise
+      // no data with what was not exercised, never a zero. The evidence names both runs.
+      for (const c of DUPLICATE_CLASSES) {
+        const max = opts.duplicateGates[c.cls];
+        if (max === null) continue;
+        const j = judgeCriterion({ name: `${d}: keys ${c.label} ≤ ${max}`, figure: `${d}.${c.figure}`, op: '<=', value: max }, p[c.figure], c.notExercised);
+        const seen = (r.evidence[d] ?? []).filter((e) => e.cls === c.cls);
+        thresholds.push(seen.length > 0 ? { ...j, detail: `${j.detail}; ${seen.slice(0, 5).map(describeEvidence).join('; ')}${seen.length > 5 ? `; … (${seen.length - 5} more in the timeline)` : ''}` } : j);
+      }
       // Failure digests exist where a notifier receives the gateways' failure events (the reference
       // fleet); real gateways send none, so there is nothing to hold them to.
       if (r.hasNotifier) {

@@ -20,12 +20,16 @@ import { runBadToken, type BadTokenFigures } from './bad-token.ts';
 import type { StormRun } from './context.ts';
 import { validateStormOptions, type StormOptions } from './options.ts';
 import { runPhase, type PhaseFigures } from './phase.ts';
+import { describeSchedule } from './schedule.ts';
+import type { DuplicateEvidence } from '../webhooks/duplicates.ts';
 import { stormResults } from './results.ts';
 import type { Discipline } from './sender.ts';
 
 export interface StormOutcome {
   results: DrillResult[];
   phases: Partial<Record<Discipline, PhaseFigures>>;
+  /** Both runs of each duplicate found, per discipline. */
+  evidence: Partial<Record<Discipline, DuplicateEvidence[]>>;
   badToken?: BadTokenFigures;
   aborted: boolean;
   rollback: RollbackOutcome;
@@ -41,7 +45,7 @@ export async function runStorm(t: ChaosTarget, opts: StormOptions, ctl: { signal
   const { events, ev } = timeline('storm', t0, log);
   validateStormOptions(opts, t);
   const journal = Journal.create({ ...(ctl.journalFile ? { file: ctl.journalFile } : {}), id: runId, drill: 'storm-webhooks', target: t.ref });
-  ev(`webhook storm against ${t.profile.name}: ${opts.senders} senders × ${opts.deliveries} deliveries, ${opts.disciplines.join(' then ')}, fault ${opts.fault}, redeliver ${opts.redeliver}; journal ${journal.file}`, 'phase');
+  ev(`webhook storm against ${t.profile.name}: ${opts.senders} senders × ${opts.deliveries} deliveries, ${opts.disciplines.join(' then ')}, fault ${opts.fault}, redeliveries ${opts.redeliveries.map(describeSchedule).join(' ') || 'none'} aimed ${opts.aims.join(', ')}; journal ${journal.file}`, 'phase');
   const run: StormRun = {
     t,
     opts,
@@ -58,6 +62,7 @@ export async function runStorm(t: ChaosTarget, opts: StormOptions, ctl: { signal
     tuneAdmission: opts.admission !== null && t.testbed !== undefined && t.testbed.kind !== 'openclaw' && t.profile.allowChaos,
   };
   const phases: Partial<Record<Discipline, PhaseFigures>> = {};
+  const evidence: Partial<Record<Discipline, DuplicateEvidence[]>> = {};
   let badToken: BadTokenFigures | undefined;
   let rb: RollbackOutcome = { journal: journal.file, drill: 'storm-webhooks', undone: [], failed: [], skipped: [], ok: true };
   let aborted = false;
@@ -80,7 +85,9 @@ export async function runStorm(t: ChaosTarget, opts: StormOptions, ctl: { signal
 
     for (const discipline of opts.disciplines) {
       if (signal?.aborted) break;
-      phases[discipline] = await runPhase(run, discipline);
+      const p = await runPhase(run, discipline);
+      phases[discipline] = p.figures;
+      evidence[discipline] = p.evidence;
     }
     if (opts.badToken && !signal?.aborted) badToken = await runBadToken(run);
   } catch (err) {
@@ -93,6 +100,6 @@ export async function runStorm(t: ChaosTarget, opts: StormOptions, ctl: { signal
     ev(rb.ok ? 'rollbacks done' : `rollbacks incomplete: run 'clawstorm drill rollback --journal ${journal.file}'`, 'phase');
   }
 
-  const results = stormResults({ opts, phases, badToken, hasNotifier: t.notifierUrl !== undefined, errors: run.errors, rollback: rb, aborted, startedAt, events, durationMs: Date.now() - t0 });
-  return { results, phases, ...(badToken ? { badToken } : {}), aborted, rollback: rb, journal: journal.file };
+  const results = stormResults({ opts, phases, evidence, badToken, hasNotifier: t.notifierUrl !== undefined, errors: run.errors, rollback: rb, aborted, startedAt, events, durationMs: Date.now() - t0 });
+  return { results, phases, evidence, ...(badToken ? { badToken } : {}), aborted, rollback: rb, journal: journal.file };
 }
