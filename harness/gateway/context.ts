@@ -13,6 +13,11 @@ export interface FaultState {
   skillHash: string;
   draining: boolean;
   auditDropRate: number;
+  /**
+   * Idempotency keys held in this process's memory instead of Redis, as a real OpenClaw gateway
+   * holds them: other replicas never see them and a restart forgets them.
+   */
+  keysInMemory: boolean;
 }
 
 export const POLICY_DOMAINS = ['actions', 'models', 'integrations', 'agent_exchange', 'features', 'data', 'audit'] as const;

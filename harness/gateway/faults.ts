@@ -7,8 +7,9 @@ import { recentFor } from './recent.ts';
 import { sleep } from '../../src/util/sleep.ts';
 
 // Fault controls for drills: latency and error injection on the work surfaces, a simulated
-// disk fill, a degraded flag, the skill hash, and draining. Drills flip them through the admin
-// route and roll them back with reset; a restart also restores the defaults (state is in memory).
+// disk fill, a degraded flag, the skill hash, draining, audit writes dropped, and idempotency
+// keys held in process memory. Drills flip them through the admin route and roll them back with
+// reset; a restart also restores the defaults (state is in memory).
 
 export const FaultPatchSchema = z.strictObject({
   latencyMs: z.number().int().min(0).max(60_000).optional(),
@@ -19,6 +20,12 @@ export const FaultPatchSchema = z.strictObject({
   draining: z.boolean().optional(),
   /** Share of audit writes acknowledged but never stored: a broken writer the harness must catch. */
   auditDropRate: z.number().min(0).max(1).optional(),
+  /**
+   * Keep idempotency keys in this process's memory (as a real gateway does) instead of Redis: a
+   * replay on another replica, or on this one after a restart, starts a second run. A restart
+   * puts the default back (keys in Redis), but what this process held is gone with it.
+   */
+  keysInMemory: z.boolean().optional(),
 });
 export type FaultPatch = z.infer<typeof FaultPatchSchema>;
 
@@ -35,6 +42,7 @@ export function defaultFaults(ctx: Pick<GatewayContext, 'config'>): FaultState {
     skillHash: ctx.config.skillHash,
     draining: false,
     auditDropRate: 0,
+    keysInMemory: false,
   };
 }
 
@@ -49,6 +57,7 @@ export function applyFaults(ctx: GatewayContext, patch: FaultPatch): FaultState 
   if (patch.skillHash !== undefined) f.skillHash = patch.skillHash;
   if (patch.draining !== undefined) f.draining = patch.draining;
   if (patch.auditDropRate !== undefined) f.auditDropRate = patch.auditDropRate;
+  if (patch.keysInMemory !== undefined) f.keysInMemory = patch.keysInMemory;
   ctx.metrics.diskUsedRatio.set(ctx.faults.diskUsedRatio);
   if (ctx.faults.skillHash !== before) {
     setBuildInfo(ctx.metrics, {

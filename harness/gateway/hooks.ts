@@ -10,7 +10,9 @@ import { sleep } from '../../src/util/sleep.ts';
 // on the fleet-wide Redis queue, and the idempotency key and the enqueue happen in one Lua script,
 // so a crash can never leave a stored key without its job (a replay would then point at a run
 // that never happens) nor two jobs for one key. Keys live in Redis for 24 h, so unlike the real
-// gateway's in-memory store a restart does not forget them.
+// gateway's in-memory store a restart does not forget them — unless the `keysInMemory` fault
+// control makes this gateway hold them as the real one does. Every hook answer names the process
+// that gave it (`X-Gateway-Instance`).
 //
 // Workers drain the queue reliably: BLMOVE into a per-gateway processing list, do the work, then
 // record the run and LREM the job in one MULTI. A crash before the MULTI leaves the job in the
@@ -129,9 +131,9 @@ export async function admitBounded(
   body: Record<string, unknown>,
   queueLimit: number,
 ): Promise<{ runId: string; replayed: boolean; overloaded: boolean }> {
+  if (key !== null && ctx.faults.keysInMemory) return admitWithKeyInMemory(ctx, hook, key, body, queueLimit);
   const runId = crypto.randomUUID();
-  const job: WebhookJob = { runId, hook, key, receivedAt: new Date().toISOString(), gateway: ctx.config.id, body };
-  const raw = JSON.stringify(job);
+  const raw = jobText(ctx, runId, hook, key, body);
   if (key === null) {
     const r = z.union([z.literal(1), z.literal(2)]).parse(await ctx.redis.eval(ENQUEUE_BOUNDED_LUA, 1, WEBHOOK_QUEUE, raw, queueLimit));
     return { runId, replayed: false, overloaded: r === 2 };
@@ -140,6 +142,62 @@ export async function admitBounded(
     await ctx.redis.eval(ADMIT_BOUNDED_LUA, 2, `idem:${hook}:${key}`, WEBHOOK_QUEUE, runId, raw, IDEMPOTENCY_TTL_S, queueLimit),
   );
   return { runId: res[1], replayed: res[0] === 0, overloaded: res[0] === 2 };
+}
+
+function jobText(ctx: GatewayContext, runId: string, hook: HookName, key: string | null, body: Record<string, unknown>): string {
+  const job: WebhookJob = { runId, hook, key, receivedAt: new Date().toISOString(), gateway: ctx.config.id, body };
+  return JSON.stringify(job);
+}
+
+// The keysInMemory fault: a key → its runId in this process only (a promise while it is being
+// admitted, so two concurrent deliveries of one key still get one run), as a real gateway holds
+// them. Bounded: past the limit the oldest key is forgotten, as a real gateway's cache also does.
+const MEMORY_KEYS_MAX = 200_000;
+const memoryKeys = new WeakMap<GatewayContext, Map<string, Promise<string | null>>>();
+
+async function admitWithKeyInMemory(
+  ctx: GatewayContext,
+  hook: HookName,
+  key: string,
+  body: Record<string, unknown>,
+  queueLimit: number,
+): Promise<{ runId: string; replayed: boolean; overloaded: boolean }> {
+  let store = memoryKeys.get(ctx);
+  if (store === undefined) {
+    store = new Map();
+    memoryKeys.set(ctx, store);
+  }
+  const k = `${hook}:${key}`;
+  const held = store.get(k);
+  if (held !== undefined) {
+    const runId = await held;
+    if (runId !== null) return { runId, replayed: true, overloaded: false };
+  }
+  const runId = crypto.randomUUID();
+  const admitting = (async () => {
+    const r = z.union([z.literal(1), z.literal(2)]).parse(await ctx.redis.eval(ENQUEUE_BOUNDED_LUA, 1, WEBHOOK_QUEUE, jobText(ctx, runId, hook, key, body), queueLimit));
+    return r === 1 ? runId : null;
+  })();
+  store.set(k, admitting);
+  if (store.size > MEMORY_KEYS_MAX) {
+    const oldest = store.keys().next();
+    if (oldest.done !== true) store.delete(oldest.value);
+  }
+  const forget = () => {
+    if (store.get(k) === admitting) store.delete(k);
+  };
+  let admitted: string | null;
+  try {
+    admitted = await admitting;
+  } catch (err) {
+    forget();
+    throw err;
+  }
+  if (admitted === null) {
+    forget();
+    return { runId: '', replayed: false, overloaded: true };
+  }
+  return { runId: admitted, replayed: false, overloaded: false };
 }
 
 /** Admit one delivery: returns the runId and whether it was a replay of an earlier key. */
@@ -187,6 +245,17 @@ export async function queueDepth(ctx: GatewayContext, timeoutMs = 150): Promise<
   }
 }
 
+/**
+ * The process that answered a hook delivery, on every answer: `<gateway>@<start ms>`. A storm
+ * tells by it whether a replay reached the same process, the same gateway after a restart, or
+ * another replica.
+ */
+export const INSTANCE_HEADER = 'x-gateway-instance';
+
+export function instanceOf(ctx: Pick<GatewayContext, 'config' | 'startedAt'>): string {
+  return `${ctx.config.id}@${ctx.startedAt}`;
+}
+
 function headerValue(h: string | string[] | undefined): string | undefined {
   return Array.isArray(h) ? h[0] : h;
 }
@@ -215,8 +284,10 @@ export function registerHooks(app: FastifyInstance, ctx: GatewayContext): void {
     return reply.code(503).header('Retry-After', '1').send({ ok: false, error: 'delivery not admitted; retry', reason: 'unavailable' });
   };
 
+  const instance = instanceOf(ctx);
   const handler = (hook: HookName, schema: z.ZodType<Record<string, unknown>>) => async (req: FastifyRequest, reply: FastifyReply) => {
     ctx.metrics.webhooksReceived.inc({ hook });
+    void reply.header(INSTANCE_HEADER, instance);
     if (ctx.faults.draining) {
       reject(hook, 'draining');
       return reply

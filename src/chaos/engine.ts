@@ -30,10 +30,11 @@ import { probeThresholds, summarizeProbes } from '../probe/judge.ts';
 import { ProbeSampler } from '../probe/sampler.ts';
 import { probeMeasure, probeResult, tracksFor, type ProbeTrack } from './hypothesis.ts';
 import { clientSeries, DrillLoad } from './load.ts';
-import type { DrillFile, OptionValue, Watch } from './schema.ts';
+import type { DrillFile, Watch } from './schema.ts';
 import { actionOf, kindOf, stepLabel, type Step } from './steps/index.ts';
 import type { DrillTokens, Figure, StepContext } from './steps/step.ts';
-import { accountingFigures, drainTime, loadFigures, QueueSampler, startWatchers } from './watchers.ts';
+import { holds } from './condition.ts';
+import { accountingFigures, drainTime, loadFigures, QueueSampler, startWatchers, type FigureNotes } from './watchers.ts';
 
 export type { DrillResult };
 
@@ -54,13 +55,6 @@ export interface DrillOutcome {
   aborted: boolean;
   journal: string;
   rollback: RollbackOutcome;
-}
-
-function truthy(v: OptionValue | undefined): boolean {
-  if (v === undefined) return true;
-  if (typeof v === 'number') return v !== 0 && !Number.isNaN(v);
-  if (typeof v === 'boolean') return v;
-  return v.trim() !== '' && v !== '0' && v.toLowerCase() !== 'false';
 }
 
 /** Every gateway and server a drill names exists on the target: checked before anything starts. */
@@ -119,6 +113,7 @@ function startLoad(def: DrillFile, t: ChaosTarget, runId: string): DrillLoad | u
     // Its own loopback source address: the drill's auth failures (if any) throttle nobody else.
     ...(isLoopbackHost(new URL(t.lbUrl).hostname) ? { localAddress: randomLoopback() } : {}),
     ...(def.generator ? { monitor: def.generator } : {}),
+    gateways: t.gateways,
   });
 }
 
@@ -131,6 +126,8 @@ export async function runDrill(def: DrillFile, opts: DrillRunOptions): Promise<D
   const startedAt = new Date(t0).toISOString();
   const { events, ev } = timeline(def.name, t0, log);
   const figures: Record<string, Figure> = {};
+  /** Why a figure is null, and what stands behind it (a duplicate's run ids), where a watcher says. */
+  const notes: FigureNotes = {};
   const thresholds: ThresholdResult[] = [];
   const marks = new Map<string, number>();
   const ac = new AbortController();
@@ -176,6 +173,7 @@ export async function runDrill(def: DrillFile, opts: DrillRunOptions): Promise<D
     figure: (name, value) => void (figures[name] = value),
     threshold: (r) => void thresholds.push(r),
     sleep,
+    markAt: (id) => marks.get(id),
     beforeRollback: (fn) => void beforeRollback.push(fn),
   });
 
@@ -224,7 +222,7 @@ export async function runDrill(def: DrillFile, opts: DrillRunOptions): Promise<D
         for (let i = 0; i < def.method.length; i++) {
           const s = def.method[i]!;
           const ctx = stepContext(s, i);
-          if (!truthy(s.if)) {
+          if (!holds(s.if)) {
             ev(`${ctx.label}: skipped (condition off)`, 'phase');
             continue;
           }
@@ -303,7 +301,7 @@ export async function runDrill(def: DrillFile, opts: DrillRunOptions): Promise<D
   }
   loadFigures(def.watch, marks, load, figures);
   const acct = def.watch.find((w): w is Extract<Watch, { kind: 'webhook-accounting' }> => w.kind === 'webhook-accounting');
-  if (acct !== undefined) await accountingFigures(acct.name, runs, load, aborted, acct.timeout, figures, ev);
+  if (acct !== undefined) await accountingFigures(acct.name, { target: t, runs, load, aborted, timeoutMs: acct.timeout }, figures, notes, ev);
   if (qWatch !== undefined) {
     if (!aborted) figures[`${qWatch.name}_drain_ms`] = await drainTime(runs, loadStop);
     await queue.stop();
@@ -314,7 +312,10 @@ export async function runDrill(def: DrillFile, opts: DrillRunOptions): Promise<D
   // CRITERIA: the timed watchers' figures come from PromQL; every other figure from the harness.
   const promFigures = new Set(def.watch.filter((w) => w.kind === 'promql-until').map((w) => w.name));
   for (const c of def.criteria) {
-    thresholds.push(judgeCriterion({ ...c, source: promFigures.has(c.figure) ? 'promql' : 'client' }, figures[c.figure], `not measured${aborted ? ' (drill aborted)' : ''}`));
+    if (!holds(c.if)) continue;
+    const note = notes[c.figure];
+    const j = judgeCriterion({ name: c.name, figure: c.figure, op: c.op, value: c.value, source: promFigures.has(c.figure) ? 'promql' : 'client' }, figures[c.figure], `${note?.whyMissing ?? 'not measured'}${aborted ? ' (drill aborted)' : ''}`);
+    thresholds.push(j.verdict === 'fail' && note?.evidence !== undefined ? { ...j, detail: `${j.detail}; ${note.evidence}` } : j);
   }
   if (!rb.ok) thresholds.push({ name: 'rollbacks complete', source: 'client', expr: 'every change undone', observed: rb.failed.length, verdict: 'fail', detail: rb.failed.join('; ') });
   figures.rollbacks_undone = rb.undone.length;

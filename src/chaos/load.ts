@@ -1,22 +1,20 @@
 // The steady load a drill runs under: HTTP tool calls and keyed webhook deliveries through the
 // load balancer, each an open-model constant-arrival-rate scenario of the load engine. Clients
 // read their bearer from a token box, so a rotation drill can move them to a new token (they
-// "follow the rotation"). Every acknowledged webhook (key → runId) is kept for the accounting.
+// "follow the rotation"). Every acknowledged webhook is kept for the accounting: key → runId, and
+// which gateway process answered when (for the duplicate classes).
 import crypto from 'node:crypto';
 import { HttpDriver } from '../load/drivers/http.ts';
 import { runEngine, scenario, type EngineResult } from '../load/engine.ts';
 import { SampleSink, type SecondBucket } from '../load/samples.ts';
 import { waitFor } from '../util/wait.ts';
 import type { MonitorThresholds } from '../load/monitor.ts';
+import { gatewayOfServer, type AimGateway } from '../storm/aims.ts';
+import type { Acked } from '../webhooks/acks.ts';
 
 export interface DrillLoadSpec {
   tools?: { rate: number; tool: string; timeoutMs: number; token: string };
   webhooks?: { rate: number; hook: 'agent' | 'wake'; timeoutMs: number };
-}
-
-export interface WebhookAck {
-  key: string;
-  runId: string;
 }
 
 /** Per-second counts of HTTP statuses, per scenario (the sink keeps classes only). */
@@ -49,7 +47,7 @@ class StatusSeries {
 export class DrillLoad {
   readonly sink = new SampleSink();
   readonly statuses = new StatusSeries();
-  readonly acks: WebhookAck[] = [];
+  readonly acks: Acked[] = [];
   /** Token names → values the clients may use; `current` is what they send. */
   readonly tokenBox: { current: string; values: Map<string, string> };
   startedAt = 0;
@@ -66,9 +64,12 @@ export class DrillLoad {
   private readonly localAddress: string | undefined;
 
   private readonly monitor: Partial<MonitorThresholds> | undefined;
+  /** The target's gateways: which one a load balancer server name (`X-Served-By`) is. */
+  private readonly gateways: readonly AimGateway[];
 
-  constructor(opts: { spec: DrillLoadSpec; lbUrl: string; tokens: Record<string, string>; runId: string; localAddress?: string; monitor?: Partial<MonitorThresholds> }) {
+  constructor(opts: { spec: DrillLoadSpec; lbUrl: string; tokens: Record<string, string>; runId: string; localAddress?: string; monitor?: Partial<MonitorThresholds>; gateways?: readonly AimGateway[] }) {
     this.monitor = opts.monitor;
+    this.gateways = opts.gateways ?? [];
     this.localAddress = opts.localAddress;
     this.spec = opts.spec;
     this.lbUrl = opts.lbUrl;
@@ -130,20 +131,24 @@ export class DrillLoad {
             if (this.stopping) return;
             const key = `${this.runId}.hook.${ctx.iteration}`;
             this.inflight += 1;
+            const sentAt = Date.now();
             try {
               const res = await driver.journey(ctx).request('deliver', {
                 method: 'POST',
                 path: `/hooks/${hooks.hook}`,
                 headers: { authorization: `Bearer ${hookToken}`, 'idempotency-key': key, 'x-correlation-id': key },
-                // deliver:false: the run's reply goes to no channel (a test bed has none to deliver to).
-                body: hooks.hook === 'agent' ? { message: `drill delivery ${key}`, name: 'clawstorm-drill', deliver: false } : { text: `drill delivery ${key}` },
+                body: this.deliveryBody(key),
                 tag: hooks.hook,
                 timeoutMs: hooks.timeoutMs,
                 expectStatus: 200,
               });
               this.statuses.add('webhooks', res.status);
               const b = res.body as { ok?: unknown; runId?: unknown } | undefined;
-              if (res.status === 200 && b !== undefined && b.ok === true && typeof b.runId === 'string') this.acks.push({ key, runId: b.runId });
+              if (res.status === 200 && b !== undefined && b.ok === true && typeof b.runId === 'string') {
+                const gateway = gatewayOfServer(this.gateways, header(res.headers['x-served-by']));
+                const instance = header(res.headers['x-gateway-instance']);
+                this.acks.push({ key, runId: b.runId, ...(gateway !== undefined ? { gateway } : {}), ...(instance !== undefined ? { instance } : {}), sentAt, at: Date.now() });
+              }
             } finally {
               this.inflight -= 1;
             }
@@ -156,6 +161,17 @@ export class DrillLoad {
     this.startedAt = Date.now();
     this.engine = runEngine(scenarios, { sink: this.sink, signal, progressIntervalMs: 1_000, watchdogSlackMs: 10_000, ...(this.monitor ? { monitor: this.monitor } : {}) });
     this.engine.catch(() => {});
+  }
+
+  /** The hook the webhook load delivers to, when it has one. */
+  get hook(): 'agent' | 'wake' | undefined {
+    return this.spec.webhooks?.hook;
+  }
+
+  /** What the webhook load sends for a key (a redelivery sends the same again). */
+  deliveryBody(key: string): Record<string, unknown> {
+    // deliver:false: the run's reply goes to no channel (a test bed has none to deliver to).
+    return this.spec.webhooks?.hook === 'wake' ? { text: `drill delivery ${key}` } : { message: `drill delivery ${key}`, name: 'clawstorm-drill', deliver: false };
   }
 
   /** Stop starting requests, let in-flight ones finish (bounded), then end the engine. */
@@ -190,6 +206,10 @@ export class DrillLoad {
  */
 export function clientSeries(load: DrillLoad | undefined): SecondBucket[] {
   return load === undefined ? [] : load.buckets('all');
+}
+
+function header(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v[0] : v;
 }
 
 export function mintToken(): string {

@@ -98,6 +98,8 @@ export const CriterionSchema = z.strictObject({
   figure: FigureName,
   op: CompareOpSchema,
   value: z.number(),
+  /** Judge it only when this (rendered) value holds: truthy, or `a == b` / `a != b` (condition.ts). */
+  if: OptionValue.optional(),
 });
 export type Criterion = z.output<typeof CriterionSchema>;
 

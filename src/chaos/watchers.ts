@@ -3,14 +3,18 @@
 //     (first success ends it; the deadline leaves the figure null: not seen, never a zero);
 //   client-errors / client-status  — counted from the drill's own load between marks;
 //   queue-depth                    — the webhook backlog's high-water and its drain time;
-//   webhook-accounting             — every acknowledged webhook looked up: lost, duplicated.
+//   webhook-accounting             — every acknowledged webhook looked up: lost, duplicated, and
+//                                    each duplicate class where a redelivery tested it.
 import { showServersState } from '../lb/runtime.ts';
 import { compare } from '../score/types.ts';
 import { Track } from '../score/track.ts';
 import { runTracks, type Measure } from '../score/track-run.ts';
-import type { ChaosTarget } from '../target/target.ts';
+import { processLogsOf, type ChaosTarget } from '../target/target.ts';
 import { sleep } from '../util/sleep.ts';
 import { account, queueDepthOf, type RunsEndpoint } from '../webhooks/accounting.ts';
+import { keyAnswers } from '../webhooks/acks.ts';
+import { classifyDuplicates, describeEvidence, duplicateFigures, DUPLICATE_CLASSES } from '../webhooks/duplicates.ts';
+import { processResolver, processStartsInLogs } from '../webhooks/processes.ts';
 import type { DrillLoad } from './load.ts';
 import type { Watch } from './schema.ts';
 import type { Figure } from './steps/step.ts';
@@ -150,19 +154,48 @@ export function loadFigures(watch: readonly Watch[], marks: ReadonlyMap<string, 
   }
 }
 
-/** Every acknowledged webhook looked up on the receiving side. Not measured (null) when it could not be. */
-export async function accountingFigures(name: string, runs: RunsEndpoint, load: DrillLoad | undefined, aborted: boolean, timeoutMs: number, figures: Record<string, Figure>, ev: (l: string, k?: string) => void): Promise<void> {
-  if (load === undefined || aborted) {
+/** Per figure: why it is null (what was not exercised), and what stands behind it (both run ids of a duplicate). */
+export type FigureNotes = Record<string, { whyMissing?: string; evidence?: string }>;
+
+export interface AccountingInput {
+  target: ChaosTarget;
+  runs: RunsEndpoint;
+  load: DrillLoad | undefined;
+  aborted: boolean;
+  timeoutMs: number;
+}
+
+/**
+ * Every acknowledged webhook looked up on the receiving side: `<name>_lost`, `_duplicated`; then
+ * the duplicates classified by which gateway process answered (webhooks/duplicates.ts):
+ * `<name>_dup_forgotten_across_restart` and the others, null with the reason when no redelivery
+ * tested the class. Not measured (null) when the ledger could not be read.
+ */
+export async function accountingFigures(name: string, a: AccountingInput, figures: Record<string, Figure>, notes: FigureNotes, ev: (l: string, k?: string) => void): Promise<void> {
+  const { load } = a;
+  if (load === undefined || a.aborted) {
     for (const k of ['acknowledged', 'lost', 'duplicated']) figures[`${name}_${k}`] = null;
     return;
   }
-  const a = await account(runs, load.acks, { timeoutMs });
-  const unread = a.error !== undefined && a.found === 0;
-  figures[`${name}_acknowledged`] = a.acknowledged;
-  figures[`${name}_found`] = unread ? null : a.found;
-  figures[`${name}_lost`] = unread ? null : a.lost;
-  figures[`${name}_duplicated`] = unread ? null : a.duplicated;
+  const acct = await account(a.runs, load.acks, { timeoutMs: a.timeoutMs });
+  const unread = acct.error !== undefined && acct.found === 0;
+  figures[`${name}_acknowledged`] = acct.acknowledged;
+  figures[`${name}_found`] = unread ? null : acct.found;
+  figures[`${name}_lost`] = unread ? null : acct.lost;
+  figures[`${name}_duplicated`] = unread ? null : acct.duplicated;
   // How the processed runs ended, where the ledger tells (real gateways without model credentials end in `error`).
-  for (const [k, v] of Object.entries(a.outcomes ?? {})) figures[`${name}_outcome_${k}`] = v;
-  ev(`webhooks: ${a.acknowledged} acknowledged, ${a.lost} lost, ${a.duplicated} duplicated${a.error ? ` (${a.error})` : ''}`, 'measure');
+  for (const [k, v] of Object.entries(acct.outcomes ?? {})) figures[`${name}_outcome_${k}`] = v;
+  ev(`webhooks: ${acct.acknowledged} acknowledged, ${acct.lost} lost, ${acct.duplicated} duplicated${acct.error ? ` (${acct.error})` : ''}`, 'measure');
+
+  const logs = processLogsOf(a.target);
+  const dup = classifyDuplicates(keyAnswers(load.acks, processResolver(logs === undefined ? undefined : processStartsInLogs(logs))));
+  for (const [k, v] of Object.entries(duplicateFigures(dup))) figures[`${name}_${k}`] = v;
+  for (const c of DUPLICATE_CLASSES) {
+    const figure = `${name}_${c.figure}`;
+    const seen = dup.evidence.filter((e) => e.cls === c.cls);
+    notes[figure] = { whyMissing: c.notExercised, ...(seen.length > 0 ? { evidence: seen.slice(0, 5).map(describeEvidence).join('; ') } : {}) };
+    const v = figures[figure];
+    ev(`webhooks ${c.label}: ${v === null ? 'no data (not exercised)' : `${String(v)} key(s) with a second run, of ${dup.exercised[c.cls]} redelivery(ies) that tested it`}`, 'measure');
+  }
+  for (const e of dup.evidence) ev(`webhooks duplicate (${e.cls === 'unclassified' ? 'processes unknown' : DUPLICATE_CLASSES.find((c) => c.cls === e.cls)!.label}): ${describeEvidence(e)}`, 'measure');
 }

@@ -6,7 +6,11 @@ import type { TargetProfile } from '../config/profile.ts';
 import { chaosResults, writeChaosReports } from '../chaos/run.ts';
 import { journalDir, JournalError } from '../faults/journal.ts';
 import { ChaosTargetError, withChaosTarget } from '../target/target.ts';
-import { defaultStormOptions, runStorm, withStormSize, type StormFault, type StormOptions } from '../storm/storm.ts';
+import { defaultStormOptions, withShare, withStormSize, type StormFault, type StormOptions } from '../storm/options.ts';
+import { AIMS, type Aim } from '../storm/aims.ts';
+import { AFTER_HEAL, parseSchedule, SOON, type RedeliverySchedule } from '../storm/schedule.ts';
+import { parseDuration } from '../util/duration.ts';
+import { runStorm } from '../storm/storm.ts';
 import type { Discipline } from '../storm/sender.ts';
 import { exitCodeForError } from '../score/verdict.ts';
 import { interruptible, printDrill } from './drill.ts';
@@ -20,7 +24,11 @@ interface StormArgs {
   deliveries?: number;
   discipline: 'capped' | 'unbounded' | 'both';
   fault: StormFault;
-  redeliver: number;
+  redeliver?: number;
+  'after-heal'?: number;
+  schedule?: string[];
+  aims?: string[];
+  'heal-timeout'?: string;
   'bad-token': boolean;
   'bad-token-senders': number;
   'bad-token-via': 'lb' | 'gateways';
@@ -41,7 +49,11 @@ const webhooksCommand: CommandModule<object, StormArgs> = {
       .option('deliveries', { type: 'number', describe: 'deliveries per sender', defaultDescription: 'smoke 5, full 25' })
       .option('discipline', { type: 'string', choices: ['capped', 'unbounded', 'both'], default: 'both', describe: 'capped: 3 retries, exponential backoff + full jitter, honours Retry-After; unbounded: at once until success or a deadline' })
       .option('fault', { type: 'string', choices: ['restart', 'crash', 'none'], default: 'restart', describe: 'what happens to one gateway in the middle of each storm' })
-      .option('redeliver', { type: 'number', default: 0.1, describe: 'share of acknowledged deliveries sent again with the same key (at-least-once providers)' })
+      .option('redeliver', { type: 'number', describe: "share of acknowledged deliveries sent again 200–1,200 ms after their acknowledgement (the 'soon' schedule)", defaultDescription: '0.1' })
+      .option('after-heal', { type: 'number', describe: "share of the keys the faulted gateway acknowledged before the fault sent again once it is back in rotation (the 'after-heal' schedule)", defaultDescription: '0.5' })
+      .option('schedule', { type: 'string', array: true, describe: 'a redelivery schedule, <name>=<share>:<heal | uniform(min,max) | exponential(mean,max) | fixed(delay)>, e.g. later=0.2:exponential(5s,60s); repeatable; a schedule of the same name is replaced' })
+      .option('aims', { type: 'string', array: true, choices: [...AIMS], describe: 'where each redelivery is sent, each counted on its own: the gateway that acknowledged the key, another replica, the load balancer', defaultDescription: AIMS.join(' ') })
+      .option('heal-timeout', { type: 'string', describe: 'how long the after-heal phase waits for the faulted gateway back in rotation', defaultDescription: '60s' })
       .option('bad-token', { type: 'boolean', default: false, describe: 'also: senders with a wrong hook token, each from its own loopback address, until throttled (429)' })
       .option('bad-token-senders', { type: 'number', default: 20, describe: 'senders of the bad-token storm' })
       .option('bad-token-via', {
@@ -58,7 +70,16 @@ const webhooksCommand: CommandModule<object, StormArgs> = {
       .check((a) => {
         if (a.senders !== undefined && (!Number.isInteger(a.senders) || a.senders < 1 || a.senders > 10_000)) return '--senders must be an integer 1–10000';
         if (a.deliveries !== undefined && (!Number.isInteger(a.deliveries) || a.deliveries < 1 || a.deliveries > 10_000)) return '--deliveries must be an integer 1–10000';
-        if (!(a.redeliver >= 0 && a.redeliver <= 1)) return '--redeliver must be between 0 and 1';
+        for (const k of ['redeliver', 'after-heal'] as const) {
+          const v = a[k];
+          if (v !== undefined && !(v >= 0 && v <= 1)) return `--${k} must be between 0 and 1`;
+        }
+        try {
+          for (const x of a.schedule ?? []) parseSchedule(x);
+          if (a['heal-timeout'] !== undefined) parseDuration(a['heal-timeout']);
+        } catch (err) {
+          return (err as Error).message;
+        }
         return true;
       }) as Argv<StormArgs>,
   handler: async (a) => {
@@ -67,7 +88,6 @@ const webhooksCommand: CommandModule<object, StormArgs> = {
     const opts = defaultStormOptions(a.profile);
     opts.disciplines = a.discipline === 'both' ? ['capped', 'unbounded'] : [a.discipline as Discipline];
     opts.fault = a.fault;
-    opts.redeliver = a.redeliver;
     opts.badToken = a['bad-token'];
     opts.badTokenSenders = a['bad-token-senders'];
     opts.badTokenVia = a['bad-token-via'];
@@ -104,11 +124,19 @@ const webhooksCommand: CommandModule<object, StormArgs> = {
   },
 };
 
-/** The target's storm size (what it can carry) over the defaults, the command line over both. */
-function withTargetSize(opts: StormOptions, own: TargetProfile['storm'], a: Pick<StormArgs, 'senders' | 'deliveries'>): StormOptions {
-  const o = withStormSize(opts, own);
+/** The target's storm settings (what it can carry, how it is judged) over the defaults, the command line over both. */
+function withTargetSize(opts: StormOptions, own: TargetProfile['storm'], a: StormArgs): StormOptions {
+  let o = withStormSize(opts, own);
   if (a.senders !== undefined) o.senders = a.senders;
   if (a.deliveries !== undefined) o.deliveries = a.deliveries;
+  if (a.redeliver !== undefined) o = withShare(o, SOON, a.redeliver);
+  if (a['after-heal'] !== undefined) o = withShare(o, AFTER_HEAL, a['after-heal']);
+  for (const text of a.schedule ?? []) {
+    const s: RedeliverySchedule = parseSchedule(text);
+    o = { ...o, redeliveries: [...o.redeliveries.filter((r) => r.name !== s.name), s] };
+  }
+  if (a.aims !== undefined) o.aims = [...new Set(a.aims as Aim[])];
+  if (a['heal-timeout'] !== undefined) o.healTimeoutMs = parseDuration(a['heal-timeout']);
   return o;
 }
 

@@ -30,6 +30,45 @@ export const TokenRefSchema = z.union([z.strictObject({ env: z.string().regex(/^
 export type TokenRef = z.output<typeof TokenRefSchema>;
 
 /** A fault command: argv (run without a shell) or one string (run through /bin/sh). */
+/** When a provider redelivers an acknowledged event (src/storm/schedule.ts): a delay drawn from a distribution, or once the faulted gateway is back in rotation. */
+const RedeliveryDelaySchema = z.union([
+  z.strictObject({ uniform: z.strictObject({ min: DurationText, max: DurationText }) }),
+  z.strictObject({ exponential: z.strictObject({ mean: DurationText, max: DurationText }) }),
+  z.strictObject({ fixed: DurationText }),
+]);
+
+/** The most keys of one duplicate class the storm may find (`off`: not gated). */
+const DuplicateGateSchema = z.union([z.number().int().min(0), z.literal('off')]);
+
+export const StormProfileSchema = z.strictObject({
+  senders: z.number().int().min(1).max(10_000).optional(),
+  deliveries: z.number().int().min(1).max(10_000).optional(),
+  spread: DurationText.optional(),
+  /** Given: exactly these schedules (default: `soon` 10 % after 200–1,200 ms, `after-heal` 50 %). */
+  redeliveries: z
+    .array(
+      z.strictObject({
+        name: z.string().regex(/^[a-z][a-z0-9-]*$/, 'expected a name of lower-case letters, digits and "-"'),
+        share: z.number().min(0).max(1),
+        after: z.union([z.literal('heal'), RedeliveryDelaySchema]),
+      }),
+    )
+    .optional(),
+  /** Where each redelivery is sent (default all three). */
+  aims: z.array(z.enum(['acknowledger', 'other-replica', 'lb'])).min(1).optional(),
+  /** How long the after-heal phase waits for the faulted gateway back in rotation. */
+  healTimeout: DurationText.optional(),
+  /** Most keys allowed per duplicate class (default 0 each). */
+  duplicates: z
+    .strictObject({
+      forgottenAcrossRestart: DuplicateGateSchema.optional(),
+      notSharedAcrossReplicas: DuplicateGateSchema.optional(),
+      withinProcess: DuplicateGateSchema.optional(),
+    })
+    .optional(),
+});
+export type StormProfile = z.output<typeof StormProfileSchema>;
+
 export const CommandSchema = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)], { error: 'expected a command: a string (shell) or a list of arguments' });
 export type Command = z.output<typeof CommandSchema>;
 
@@ -132,14 +171,11 @@ export const TargetProfileSchema = z
      * They go over the drill's own profile (smoke, full); `--set` goes over them.
      */
     drills: z.record(Name, z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]))).default({}),
-    /** Webhook storm size for this target; command-line flags go over it. */
-    storm: z
-      .strictObject({
-        senders: z.number().int().min(1).max(10_000).optional(),
-        deliveries: z.number().int().min(1).max(10_000).optional(),
-        spread: DurationText.optional(),
-      })
-      .optional(),
+    /**
+     * Webhook storm settings for this target: its size, its redelivery schedules and aims, and the
+     * gates on each class of duplicate; command-line flags go over it.
+     */
+    storm: StormProfileSchema.optional(),
   })
   .superRefine((p, ctx) => {
     const at = (path: PropertyKey[], message: string) => ctx.addIssue({ code: 'custom', path, message });

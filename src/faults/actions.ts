@@ -4,8 +4,8 @@
 //   signals to a gateway   SIGTERM drain · SIGKILL crash · SIGSTOP hang   (test bed control API,
 //                          or the target profile's fault commands: stop / kill / pause)
 //   HAProxy                server state (drain, maint, ready) and weight (runtime API)
-//   gateway admin          latency, errors, disk-used ratio, degraded, skill hash, draining
-//                          (/admin/faults), accepted tokens (/admin/tokens), webhook admission
+//   gateway admin          latency, errors, disk-used ratio, degraded, skill hash, draining,
+//                          idempotency keys in process memory (/admin/faults), accepted tokens (/admin/tokens), webhook admission
 //                          (/admin/hooks)
 //   notifier               digest window and sink (/admin/config)
 //   shell commands         from the target profile (kubectl, launchctl over ssh …), via execa with
@@ -56,9 +56,10 @@ export const FaultStateSchema = z.looseObject({
   degraded: z.boolean(),
   skillHash: z.string(),
   draining: z.boolean(),
+  keysInMemory: z.boolean().default(false),
 });
 export type FaultState = z.infer<typeof FaultStateSchema>;
-export type FaultPatch = Partial<Pick<FaultState, 'latencyMs' | 'errorRate' | 'diskUsedRatio' | 'degraded' | 'skillHash' | 'draining'>>;
+export type FaultPatch = Partial<Pick<FaultState, 'latencyMs' | 'errorRate' | 'diskUsedRatio' | 'degraded' | 'skillHash' | 'draining' | 'keysInMemory'>>;
 
 export const AdmissionStateSchema = z.looseObject({ queueLimit: z.number(), maxInFlight: z.number(), retryAfterS: z.number(), workMs: z.number() });
 export type AdmissionPatch = Partial<{ queueLimit: number; maxInFlight: number; retryAfterS: number; workMs: number }>;

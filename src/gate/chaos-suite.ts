@@ -3,7 +3,8 @@
 import { assertChaosAllowed } from '../target/bind.ts';
 import type { TargetProfile } from '../config/profile.ts';
 import type { AnyTestbedEndpoints } from '../testbed/types.ts';
-import { defaultStormOptions, runStorm, withStormSize, type StormOptions } from '../storm/storm.ts';
+import { defaultStormOptions, withStormSize, type StormOptions } from '../storm/options.ts';
+import { runStorm } from '../storm/storm.ts';
 import type { DrillResult } from '../chaos/engine.ts';
 import { runDrills } from '../chaos/run.ts';
 import { listDrills, resolveDrill, type OptionValue } from '../chaos/schema.ts';

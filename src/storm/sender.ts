@@ -58,8 +58,6 @@ export function classify(status: number): 'ack' | 'retry' | 'permanent' {
 
 export interface Attempt {
   status: number;
-  /** When the answer (or the failure) came, ms since the epoch: the storm's per-second series. */
-  at: number;
   /** The answer came from the gateway (its JSON shape), not from the load balancer or the network. */
   fromGateway: boolean;
   correlationId: string;
@@ -67,6 +65,12 @@ export interface Attempt {
   runId?: string;
   /** The gateway that answered, where the load balancer says (`X-Served-By`). */
   server?: string;
+  /** The gateway process that answered, where the gateway says (`X-Gateway-Instance`). */
+  instance?: string;
+  /** When the request went out (ms since the epoch): which process can have served it. */
+  sentAt: number;
+  /** When its answer (or error) came back. */
+  at: number;
   error?: string;
 }
 
@@ -76,6 +80,8 @@ export interface DeliveryOutcome {
   runId?: string;
   /** The gateway that acknowledged it, where the load balancer says. */
   server?: string;
+  /** The acknowledging attempt itself (its process, when it went out and came back). */
+  ack?: Attempt;
   attempts: Attempt[];
   /** From the first attempt to the acknowledgement. */
   ackMs?: number;
@@ -92,6 +98,7 @@ export interface SendTarget {
 
 export async function attempt(t: SendTarget, key: string, n: number, body: Record<string, unknown>): Promise<Attempt> {
   const correlationId = `${key}#${n}`;
+  const sentAt = Date.now();
   try {
     const r = await request(`${t.url}/hooks/${t.hook}`, {
       method: 'POST',
@@ -120,21 +127,27 @@ export async function attempt(t: SendTarget, key: string, n: number, body: Recor
     }
     const ra = parseRetryAfter(r.headers['retry-after']);
     const status = r.statusCode >= 200 && r.statusCode < 300 && runId === undefined ? 502 : r.statusCode;
-    const served = r.headers['x-served-by'];
-    const server = Array.isArray(served) ? served[0] : served;
+    const server = firstHeader(r.headers['x-served-by']);
+    const instance = firstHeader(r.headers['x-gateway-instance']);
     return {
       status,
-      at: Date.now(),
       fromGateway: json,
       correlationId,
+      sentAt,
+      at: Date.now(),
       ...(ra !== undefined ? { retryAfterMs: ra } : {}),
       ...(runId !== undefined ? { runId } : {}),
       ...(server !== undefined ? { server } : {}),
+      ...(instance !== undefined ? { instance } : {}),
     };
   } catch (err) {
     const e = err as Error & { code?: string };
-    return { status: 0, at: Date.now(), fromGateway: false, correlationId, error: e.code ?? e.message };
+    return { status: 0, fromGateway: false, correlationId, sentAt, at: Date.now(), error: e.code ?? e.message };
   }
+}
+
+function firstHeader(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v[0] : v;
 }
 
 /** Deliver one event under a discipline. */
@@ -154,7 +167,7 @@ export async function deliver(
     const a = await attempt(t, key, n, body);
     attempts.push(a);
     const c = classify(a.status);
-    if (c === 'ack') return { key, acked: true, runId: a.runId!, ...(a.server !== undefined ? { server: a.server } : {}), attempts, ackMs: Date.now() - t0 };
+    if (c === 'ack') return { key, acked: true, runId: a.runId!, ...(a.server !== undefined ? { server: a.server } : {}), ack: a, attempts, ackMs: Date.now() - t0 };
     if (c === 'permanent') return { key, acked: false, attempts, gaveUp: 'permanent' };
     if (discipline === 'capped') {
       if (n + 1 >= maxAttempts) break;

@@ -91,3 +91,12 @@ export function runsEndpointOf(t: ChaosTarget): RunsEndpoint {
   if (t.testbed?.kind === 'openclaw') return { logFiles: t.testbed.gateways.flatMap((g) => (g.appLogFile === undefined ? [] : [g.appLogFile])) };
   return { urls: [t.lbUrl, ...t.gateways.map((g) => g.url)], adminToken: t.tokens.admin ?? '' };
 }
+
+/**
+ * Each gateway's own log, where it records its process starts (a bed of real OpenClaw gateways);
+ * undefined where the gateways name their answering process themselves or cannot be read.
+ */
+export function processLogsOf(t: ChaosTarget): Map<string, string> | undefined {
+  if (t.testbed?.kind !== 'openclaw') return undefined;
+  return new Map(t.testbed.gateways.flatMap((g) => (g.appLogFile === undefined ? [] : [[g.id, g.appLogFile] as [string, string]])));
+}

@@ -122,7 +122,7 @@ describe('drills', () => {
     const def = resolveDrill('gateway-pair', { profile: 'smoke', set: { mode: 'crash', warmup: '3s', faultFor: '6s', recover: '4s' } });
     const o = await runDrill(def, { target, log: () => {} });
     const f = o.result.figures ?? {};
-    expect(o.verdict.verdict, JSON.stringify(o.result.thresholds?.filter((t) => t.verdict !== 'pass'))).toBe('pass');
+    expect(o.verdict.verdict, JSON.stringify({ reasons: o.verdict.reasons, saturated: f.generator_saturated_reasons, failed: o.result.thresholds?.filter((t) => t.verdict !== 'pass') })).toBe('pass');
     expect(o.verdict.exitCode).toBe(0);
     expect(o.result.status).toBe('Pass');
     expect(f.webhooks_lost).toBe(0);
@@ -135,6 +135,15 @@ describe('drills', () => {
     expect(typeof f.webhook_backlog_high_water).toBe('number');
     expect(typeof f.webhook_backlog_drain_ms).toBe('number');
     expect(typeof f.client_errors_during_failover).toBe('number');
+    // After heal: the victim's keys from before the crash went again to the restarted victim, the
+    // survivor and the LB; keys are in Redis, so every class was tested and none forgot.
+    expect(f['after-heal.keys']).toBeGreaterThan(0);
+    expect(f['after-heal.answered']).toBeGreaterThan(0);
+    expect(f.webhooks_redeliveries_across_restart).toBeGreaterThan(0);
+    expect(f.webhooks_redeliveries_across_replicas).toBeGreaterThan(0);
+    expect(f.webhooks_redeliveries_same_process).toBeGreaterThan(0);
+    expect([f.webhooks_dup_forgotten_across_restart, f.webhooks_dup_not_shared_across_replicas, f.webhooks_dup_within_process]).toEqual([0, 0, 0]);
+    expect(o.result.thresholds?.find((t) => t.name === 'the restarted victim remembers the keys it acknowledged before the fault')?.verdict).toBe('pass');
     // The timeline has the fault, the restart and the verdict, in order.
     const labels = (o.result.events ?? []).map((e) => e.label);
     const i = labels.findIndex((l) => l.includes('crashed (SIGKILL)'));

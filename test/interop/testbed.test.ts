@@ -2,6 +2,8 @@
 // through the CLI, exactly as a user runs them, against a pair of REAL OpenClaw gateways. The
 // assertions are on what was measured (every figure present and plausible, rollbacks complete,
 // nothing left running), not on the real gateway passing: what it does under a fault is a finding.
+// CLAWSTORM_INTEROP_KEEP=<dir> keeps the reports of the drill and the storm there (they are the
+// examples under reports/examples/openclaw/).
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -33,6 +35,10 @@ beforeAll(async () => {
 }, 600_000);
 
 afterAll(async () => {
+  const keep = process.env.CLAWSTORM_INTEROP_KEEP;
+  if (keep !== undefined && keep !== '') {
+    for (const d of ['drill', 'storm']) if (fs.existsSync(path.join(tmp, d))) fs.cpSync(path.join(tmp, d), path.join(keep, d), { recursive: true });
+  }
   if (bed !== undefined) await stopTestbed(bed.stateDir).catch(() => {});
   fs.rmSync(tmp, { recursive: true, force: true });
 }, 120_000);
@@ -117,6 +123,13 @@ describe('a test bed of real OpenClaw gateways', () => {
     // Looked up in the gateways' own logs: a number, not "no data".
     expect(typeof f.webhooks_lost).toBe('number');
     expect(typeof f.webhooks_duplicated).toBe('number');
+    // After heal: the victim's keys from before the crash went to the restarted victim and the
+    // survivor, so both classes were tested: numbers, whatever they are.
+    expect(f['after-heal.keys'], r.out.slice(-3000)).toBeGreaterThan(0);
+    expect(f.webhooks_redeliveries_across_restart).toBeGreaterThan(0);
+    expect(typeof f.webhooks_dup_forgotten_across_restart).toBe('number');
+    expect(f.webhooks_redeliveries_across_replicas).toBeGreaterThan(0);
+    expect(typeof f.webhooks_dup_not_shared_across_replicas).toBe('number');
     expect(d!.thresholds.find((t) => t.name === 'rollbacks complete')).toBeUndefined();
     // The crashed tree is gone; a new gw-1 serves, HAProxy has both servers UP.
     for (const pid of treeBefore) expect(isAlive(pid)).toBe(false);
@@ -125,17 +138,31 @@ describe('a test bed of real OpenClaw gateways', () => {
     await waitFor(async () => (await showServersState(bed.haproxy)).every((s) => s.opState === 'UP'), { timeoutMs: 60_000, intervalMs: 500, what: 'both gateways UP again' });
   }, 420_000);
 
-  it('webhook storm with a crash mid-storm, and bad-token senders throttled per client address (429 + Retry-After)', async () => {
+  it('webhook storm with a restart mid-storm and redeliveries across it; bad-token senders throttled per client address (429 + Retry-After)', async () => {
     const out = path.join(tmp, 'storm');
     const r = await cli(
-      ['storm', 'webhooks', '--testbed-state', bed.stateDir, '--out', out, '--senders', '10', '--deliveries', '2', '--discipline', 'capped', '--fault', 'crash', '--bad-token', '--bad-token-senders', '4', '--bad-token-via', 'gateways'],
+      [
+        'storm', 'webhooks', '--testbed-state', bed.stateDir, '--out', out, '--senders', '10', '--deliveries', '3', '--discipline', 'capped', '--fault', 'restart',
+        // Half redelivered soon after their acknowledgement, every key gw-1 acknowledged before
+        // its restart redelivered once it is back: each to gw-1, to gw-2 and through HAProxy.
+        '--redeliver', '0.5', '--after-heal', '1',
+        '--bad-token', '--bad-token-senders', '4', '--bad-token-via', 'gateways',
+      ],
       400_000,
     );
     expect([0, 1], r.out).toContain(r.code);
     const drills = results(out).drills ?? [];
     const storm = drills.find((x) => x.name === 'webhook-storm')!.figures;
-    expect(storm['capped.accepted']).toBeGreaterThan(0);
+    expect(storm['capped.accepted'], r.out.slice(-3000)).toBeGreaterThan(0);
     expect(typeof storm['capped.lost']).toBe('number');
+    // Every class was tested, so each is a number (0 or not), never left as no data.
+    expect(storm['capped.redelivered_keys_after_heal'], r.out.slice(-3000)).toBeGreaterThan(0);
+    for (const [dup, tested] of [['dup_forgotten_across_restart', 'redeliveries_across_restart'], ['dup_not_shared_across_replicas', 'redeliveries_across_replicas'], ['dup_within_process', 'redeliveries_same_process']]) {
+      expect(storm[`capped.${tested}`], tested).toBeGreaterThan(0);
+      expect(typeof storm[`capped.${dup}`], dup).toBe('number');
+    }
+    // Which process answered was told for every redelivery (the gateways' own log starts).
+    expect(storm['capped.redeliveries_unclassified']).toBe(0);
     // No notifier receives a real gateway's failures: those criteria are not held against it.
     expect(drills.find((x) => x.name === 'webhook-storm')!.thresholds.some((t) => t.name.includes('digests'))).toBe(false);
     const bad = drills.find((x) => x.name === 'webhook-storm-bad-token')!.figures;

@@ -1,5 +1,5 @@
 // Set a reference gateway's fault controls (added latency, error rate, disk used, degraded, skill
-// hash, drain). Undone by putting back the values each field had before.
+// hash, drain, idempotency keys in process memory). Undone by putting back the values each field had before.
 import { z } from 'zod';
 import { gatewayFaults, type FaultPatch } from '../../faults/actions.ts';
 import { defineStep, gatewaysIn } from './step.ts';
@@ -17,6 +17,8 @@ export default defineStep({
       degraded: z.boolean().optional(),
       skillHash: z.string().min(4).optional(),
       draining: z.boolean().optional(),
+      /** Idempotency keys in process memory, as a real gateway holds them (the reference gateway's fault control). */
+      keysInMemory: z.boolean().optional(),
     }),
   }),
   refs: (a) => (a.gateways === 'all' ? [] : a.gateways.map((g) => ({ field: 'gateways', kind: 'gateway' as const, name: g }))),

@@ -14,6 +14,7 @@ import type { StepKind } from './step.ts';
 import { clientsRotate, tokensOverlap, tokensRevoke } from './tokens.ts';
 import waitStable from './wait-stable.ts';
 import wait from './wait.ts';
+import webhooksRedeliver from './webhooks-redeliver.ts';
 import watermarkEnforce from './watermark-enforce.ts';
 
 export const STEP_KINDS = [
@@ -31,6 +32,7 @@ export const STEP_KINDS = [
   diskFill,
   watermarkEnforce,
   wait,
+  webhooksRedeliver,
 ] as const;
 
 export type StepKey = (typeof STEP_KINDS)[number]['key'];
@@ -46,7 +48,7 @@ export const StepBase = {
   at: DurationMs.optional(),
   /** Or: this long after the previous step finished. */
   after: DurationMs.optional(),
-  /** Run only when this (rendered) value is truthy: non-empty, not 0, not false. */
+  /** Run only when this (rendered) value holds: truthy (non-empty, not 0, not false), or `a == b` / `a != b`. */
   if: OptionValue.optional(),
 };
 

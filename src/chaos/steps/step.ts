@@ -35,6 +35,8 @@ export interface StepContext {
   threshold(r: ThresholdResult): void;
   /** Abortable: false when the drill was aborted meanwhile. */
   sleep(ms: number): Promise<boolean>;
+  /** When the step with this id started (ms since the epoch); undefined when it has not run. */
+  markAt(id: string): number | undefined;
   /**
    * Work the engine runs after the method and before the journal is rolled back (also on abort
    * and failure): clients that followed a token rotation move back before the rotation is undone.

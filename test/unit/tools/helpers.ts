@@ -53,7 +53,7 @@ export function testContext(over: { upstreamUrl?: string; policy?: PolicyClient;
     db: unreachable<pg.Pool>('db'),
     metrics: createGatewayMetrics({ gateway: 'gw-test', az: 'az-a', version: '0', skillHash: 'abcd1234' }),
     log: { info() {}, warn() {}, error() {} },
-    faults: { latencyMs: 0, errorRate: 0, diskUsedRatio: 0, degraded: false, skillHash: 'abcd1234', draining: false, auditDropRate: 0 },
+    faults: { latencyMs: 0, errorRate: 0, diskUsedRatio: 0, degraded: false, skillHash: 'abcd1234', draining: false, auditDropRate: 0, keysInMemory: false },
     policy: over.policy ?? { evaluate: async () => ({ allow: true, reason: 'allowed', policy: 'test/1' }) },
     audit: over.audit ?? recordingAudit(),
     connectors: unreachable('connectors'),

@@ -33,6 +33,7 @@ export const TOKENS = {
   gateway: 'primary-token-0123456789abcdef',
   probe: 'probe-token-0123456789abcdef',
   secondary: 'secondary-token-0123456789abcdef',
+  hook: 'hook-token-0123456789abcdef',
 } as const;
 for (const v of Object.values(TOKENS)) registerSecret(v);
 
@@ -59,7 +60,7 @@ interface Answer {
   body?: unknown;
 }
 
-type Handler = (req: { method: string; route: string; body: unknown; bearer: string | undefined }) => Answer;
+type Handler = (req: { method: string; route: string; body: unknown; bearer: string | undefined; headers: http.IncomingHttpHeaders }) => Answer;
 
 async function listen(name: string, fleet: { record(c: Omit<FakeCall, 'journal'>): void; refusal(to: string, route: string): number | undefined }, handler: Handler): Promise<{ server: http.Server; url: string }> {
   const server = http.createServer((req, res) => {
@@ -78,7 +79,7 @@ async function listen(name: string, fleet: { record(c: Omit<FakeCall, 'journal'>
       const auth = req.headers.authorization;
       fleet.record({ to: name, method, path: p, route, body, auth, headers: req.headers, from: req.socket.remoteAddress });
       const refused = fleet.refusal(name, route);
-      const a: Answer = refused !== undefined ? { status: refused, body: { error: 'REFUSED', message: `refused by the test (${route})` } } : handler({ method, route, body, bearer: /^Bearer\s+(.+)$/i.exec(auth ?? '')?.[1] });
+      const a: Answer = refused !== undefined ? { status: refused, body: { error: 'REFUSED', message: `refused by the test (${route})` } } : handler({ method, route, body, bearer: /^Bearer\s+(.+)$/i.exec(auth ?? '')?.[1], headers: req.headers });
       res.writeHead(a.status, { 'content-type': 'application/json' }).end(a.body === undefined ? '' : JSON.stringify(a.body));
     });
   });
@@ -128,7 +129,7 @@ export class FakeGateway {
 
   static initial(): GatewayState {
     return {
-      faults: { latencyMs: 0, errorRate: 0, diskUsedRatio: 0.42, degraded: false, skillHash: 'sha256:0a1b2c3d', draining: false },
+      faults: { latencyMs: 0, errorRate: 0, diskUsedRatio: 0.42, degraded: false, skillHash: 'sha256:0a1b2c3d', draining: false, keysInMemory: false },
       tokens: [TOKENS.gateway],
       hooks: { ...DEFAULT_ADMISSION },
     };
@@ -154,8 +155,18 @@ export class FakeGateway {
     };
   }
 
-  handle: Handler = ({ route, body, bearer }) => {
+  /** Idempotency keys this gateway answered, with the run each started (per gateway: not shared). */
+  readonly runs = new Map<string, string>();
+
+  handle: Handler = ({ route, body, bearer, headers }) => {
     const admin = bearer === TOKENS.admin;
+    if (route === 'POST /hooks/agent') {
+      if (bearer !== TOKENS.hook) return unauthorized;
+      const key = String(headers['idempotency-key'] ?? '');
+      const runId = this.runs.get(key) ?? `${this.name}-run-${this.runs.size + 1}`;
+      this.runs.set(key, runId);
+      return { status: 200, body: { ok: true, runId } };
+    }
     const bad = (e: z.ZodError): Answer => ({ status: 400, body: { error: 'BAD_REQUEST', message: e.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ') } });
     switch (route) {
       case 'GET /admin/faults':
@@ -429,7 +440,7 @@ function drillTokens(t: ChaosTarget): DrillTokens {
 export function stepContext(
   fleet: Fleet,
   target: ChaosTarget,
-  o: { id?: string; label?: string; load?: DrillLoad; tokens?: DrillTokens; sleep?: (ms: number, signal: AbortSignal) => Promise<boolean> } = {},
+  o: { id?: string; label?: string; load?: DrillLoad; tokens?: DrillTokens; sleep?: (ms: number, signal: AbortSignal) => Promise<boolean>; marks?: Record<string, number> } = {},
 ): StepRun {
   fs.rmSync(fleet.journalFile, { force: true });
   const journal = Journal.create({ file: fleet.journalFile, id: 'run-1', drill: 'steps-test', target: target.ref });
@@ -453,6 +464,7 @@ export function stepContext(
       return sleep(ms, ac.signal);
     },
     beforeRollback: (fn) => void run.beforeRollback.push(fn),
+    markAt: (id) => o.marks?.[id],
   };
   return { ...run, ctx };
 }

@@ -23,6 +23,7 @@ const SAMPLE: Record<StepKey, unknown> = {
   'disk.fill': { gateways: 'all', level: 'yellow' },
   'watermark.enforce': { canary: 'gw-1' },
   wait: '1s',
+  'webhooks.redeliver': { gateway: 'gw-1', before: 'take-out' },
 };
 
 /** A method as a drill file holds it, with the messages a drill file would get. */
@@ -41,7 +42,7 @@ describe('step registry', () => {
   it('keys are unique and the list of keys is the registry order', () => {
     expect(new Set(STEP_KEYS).size).toBe(STEP_KINDS.length);
     expect(STEP_KEYS).toEqual(STEP_KINDS.map((k) => k.key));
-    expect(STEP_KEYS).toHaveLength(14);
+    expect(STEP_KEYS).toHaveLength(15);
   });
 
   it.each(STEP_KEYS.map((k) => [k]))('%s: one action parses, and kindOf / actionOf find it again', (key) => {
