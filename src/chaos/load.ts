@@ -9,7 +9,7 @@ import { runEngine, scenario, type EngineResult } from '../load/engine.ts';
 import { SampleSink, type SecondBucket } from '../load/samples.ts';
 import { waitFor } from '../util/wait.ts';
 import type { MonitorThresholds } from '../load/monitor.ts';
-import { gatewayOfServer, type AimGateway } from '../storm/aims.ts';
+import { gatewayOfServer, type AimGateway } from '../webhooks/aims.ts';
 import type { Acked } from '../webhooks/acks.ts';
 
 export interface DrillLoadSpec {

@@ -7,7 +7,7 @@ import { randomLoopback } from '../util/ids.ts';
 import { nearestRank } from '../util/percentile.ts';
 import type { StormRun } from './context.ts';
 import { notifierAccount, notifierStats, unaccounted } from './notifier.ts';
-import { attempt } from './sender.ts';
+import { attempt } from '../webhooks/sender.ts';
 
 export type BadTokenFigures = Record<string, number | null>;
 

@@ -7,9 +7,9 @@ import { parseDuration } from '../util/duration.ts';
 import type { AdmissionPatch } from '../faults/actions.ts';
 import { ChaosTargetError, type ChaosTarget } from '../target/target.ts';
 import type { DuplicateClass } from '../webhooks/duplicates.ts';
-import { AIMS, type Aim } from './aims.ts';
+import { AIMS, type Aim } from '../webhooks/aims.ts';
 import { AFTER_HEAL, checkSchedules, SOON, type Delay, type RedeliverySchedule } from './schedule.ts';
-import { DEFAULT_CAPPED, DEFAULT_UNBOUNDED, type CappedPolicy, type Discipline, type UnboundedPolicy } from './sender.ts';
+import { DEFAULT_CAPPED, DEFAULT_UNBOUNDED, type CappedPolicy, type Discipline, type UnboundedPolicy } from '../webhooks/sender.ts';
 
 export type StormFault = 'restart' | 'crash' | 'none';
 

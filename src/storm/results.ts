@@ -2,7 +2,7 @@
 // them into one table, a column per discipline) against the storm's pass conditions, and the
 // bad-token storm's as a result of its own. A figure that was not measured is no data with the
 // reason, through judgeCriterion — never a pass, never a zero.
-import type { DrillResult } from '../chaos/engine.ts';
+import type { DrillResult } from '../report/results.ts';
 import type { RollbackOutcome } from '../faults/rollback.ts';
 import { judgeCriterion } from '../score/criteria.ts';
 import { statusOf } from '../score/status.ts';
@@ -12,7 +12,7 @@ import type { BadTokenFigures } from './bad-token.ts';
 import type { StormOptions } from './options.ts';
 import { describeSchedule } from './schedule.ts';
 import type { PhaseFigures } from './phase.ts';
-import type { Discipline } from './sender.ts';
+import type { Discipline } from '../webhooks/sender.ts';
 import type { StormSecond } from '../report/results.ts';
 
 export interface StormRecord {

@@ -4,7 +4,7 @@
 // with the fault that caused it). When the receiving side could not be read, lost is null in
 // every second: not known is not zero.
 import type { StormSecond } from '../report/results.ts';
-import type { Attempt } from './sender.ts';
+import type { Attempt } from '../webhooks/sender.ts';
 
 export function stormSeconds(attempts: ReadonlyArray<Pick<Attempt, 'at' | 'status' | 'runId'>>, lostRunIds: readonly string[] | null): StormSecond[] {
   const lost = new Set(lostRunIds ?? []);

@@ -10,7 +10,7 @@
 import { hooksAdmission, notifierConfig } from '../faults/actions.ts';
 import { Journal } from '../faults/journal.ts';
 import { rollback, type RollbackOutcome } from '../faults/rollback.ts';
-import type { DrillResult } from '../chaos/engine.ts';
+import type { DrillResult } from '../report/results.ts';
 import { runsEndpointOf, tokenOf, type ChaosTarget } from '../target/target.ts';
 import { newRunId } from '../util/ids.ts';
 import { isLoopbackHost } from '../util/ports.ts';
@@ -24,7 +24,7 @@ import { describeSchedule } from './schedule.ts';
 import type { DuplicateEvidence } from '../webhooks/duplicates.ts';
 import { stormResults } from './results.ts';
 import type { StormSecond } from '../report/results.ts';
-import type { Discipline } from './sender.ts';
+import type { Discipline } from '../webhooks/sender.ts';
 
 export interface StormOutcome {
   results: DrillResult[];

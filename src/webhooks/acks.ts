@@ -2,7 +2,7 @@
 // which gateway and process answered and when — the first delivery or a redelivery (which
 // schedule sent it, which way it was aimed). Both the storm and the drills' load keep these; the
 // accounting looks their runs up, the duplicate classes compare their processes.
-import type { Aim } from '../storm/aims.ts';
+import type { Aim } from './aims.ts';
 import type { KeyAnswer } from './duplicates.ts';
 import type { ProcessOf } from './processes.ts';
 

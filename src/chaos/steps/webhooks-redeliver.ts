@@ -7,8 +7,8 @@
 import { Agent } from 'undici';
 import { z } from 'zod';
 import { DurationMs, LowerName } from '../../config/common.ts';
-import { AIMS, aimTargets, otherReplicaPicker, redeliverAimed } from '../../storm/aims.ts';
-import { DEFAULT_CAPPED, DEFAULT_UNBOUNDED } from '../../storm/sender.ts';
+import { AIMS, aimTargets, otherReplicaPicker, redeliverAimed } from '../../webhooks/aims.ts';
+import { DEFAULT_CAPPED, DEFAULT_UNBOUNDED } from '../../webhooks/sender.ts';
 import { waitInRotation } from '../../target/rotation.ts';
 import { randomLoopback } from '../../util/ids.ts';
 import { forEachBounded } from '../../util/pool.ts';

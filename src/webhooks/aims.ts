@@ -7,7 +7,7 @@
 // Each aim is counted on its own. An aim that cannot be resolved (the acknowledger is unknown
 // because the load balancer does not say who answered; no other replica) is not sent, and counted
 // as not aimed.
-import type { Acked } from '../webhooks/acks.ts';
+import type { Acked } from './acks.ts';
 import { deliver, type Attempt, type CappedPolicy, type Discipline, type SendTarget, type UnboundedPolicy } from './sender.ts';
 
 export type Aim = 'acknowledger' | 'other-replica' | 'lb';

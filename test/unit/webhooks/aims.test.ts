@@ -1,6 +1,6 @@
 // Where each redelivery goes: the acknowledger, another replica, the load balancer.
 import { describe, expect, it } from 'vitest';
-import { aimTargets, gatewayOfServer, otherReplicaPicker } from '../../../src/storm/aims.ts';
+import { aimTargets, gatewayOfServer, otherReplicaPicker } from '../../../src/webhooks/aims.ts';
 
 const gws = [
   { name: 'gw-1', url: 'http://127.0.0.1:1001', server: 'srv-1' },

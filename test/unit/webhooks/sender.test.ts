@@ -3,7 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Agent } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cappedDelay, classify, deliver, fullJitter, parseRetryAfter, type SendTarget } from '../../../src/storm/sender.ts';
+import { cappedDelay, classify, deliver, fullJitter, parseRetryAfter, type SendTarget } from '../../../src/webhooks/sender.ts';
 
 describe('backoff', () => {
   it('full jitter stays in [0, min(cap, base·2^n))', () => {
