@@ -179,6 +179,7 @@ export async function runScenario(s: ScenarioFile, opts: ScenarioRunOptions): Pr
     },
     percentiles: hist ? [50, 75, 90, 95, 99, 99.9, 100].map((p) => ({ p, ms: Math.round(hist.percentileMs(p) * 1000) / 1000 })) : [],
     series: engine.scenarioBuckets[s.name] ?? [],
+    histogram: all && all.latencySamples > 0 ? all.histogram : undefined,
   };
   return { result, engine, saturated, saturationReasons: engine.monitor.reasons };
 }

@@ -87,6 +87,12 @@ export const ScenarioResultSchema = z.object({
   percentiles: z.array(z.object({ p: z.number().min(0).max(100), ms: Num })).optional(),
   /** Per-second series for the latency-over-time chart. */
   series: z.array(SecondBucketSchema).default([]),
+  /**
+   * Every timed request of the scenario as an HDR histogram (microseconds, hdr-histogram-js
+   * `encode()`), so runs and runners merge exactly (`mergeEncoded`) and baselines compare
+   * distributions, never averages of percentiles. Absent when nothing was timed.
+   */
+  histogram: z.string().min(1).optional(),
 });
 
 export const MetricRowResultSchema = z.object({
