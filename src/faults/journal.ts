@@ -72,10 +72,15 @@ export const JournalSchema = z.object({
 });
 export type JournalData = z.infer<typeof JournalSchema>;
 
-/** `$CLAWSTORM_JOURNAL_DIR`, else `journals/` beside the test beds (`~/.cache/clawstorm/journals`). */
+/**
+ * `$CLAWSTORM_JOURNAL_DIR`; else, when the user named a state directory (`$CLAWSTORM_STATE_DIR`),
+ * `journals/` inside it, so nothing ClawStorm writes lands outside what they chose (the bed
+ * listing skips it: it has no bed state file); else `~/.cache/clawstorm/journals`.
+ */
 export function journalDir(): string {
   const env = process.env.CLAWSTORM_JOURNAL_DIR;
   if (env) return path.resolve(env);
+  if (process.env.CLAWSTORM_STATE_DIR) return path.join(stateRoot(), 'journals');
   return path.join(path.dirname(stateRoot()), 'journals');
 }
 

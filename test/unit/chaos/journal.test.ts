@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Journal, JournalError, readJournal, unfinishedJournals } from '../../../src/faults/journal.ts';
+import { Journal, JournalError, journalDir, readJournal, unfinishedJournals } from '../../../src/faults/journal.ts';
+import { listTestbeds } from '../../../src/testbed/state.ts';
 
 let dir: string;
 beforeEach(() => {
@@ -45,5 +46,25 @@ describe('drill journal', () => {
     expect(unfinishedJournals(dir)).toEqual([b.file, a.file]);
     expect(() => readJournal(path.join(dir, 'junk.json'))).toThrow(JournalError);
     expect(() => readJournal(path.join(dir, 'missing.json'))).toThrow(/cannot read drill journal \(ENOENT\)/);
+  });
+
+  it('keeps journals inside the state directory the user named, where the bed listing ignores them', () => {
+    const saved = { state: process.env.CLAWSTORM_STATE_DIR, journal: process.env.CLAWSTORM_JOURNAL_DIR };
+    try {
+      delete process.env.CLAWSTORM_JOURNAL_DIR;
+      process.env.CLAWSTORM_STATE_DIR = path.join(dir, 'beds');
+      expect(journalDir()).toBe(path.join(dir, 'beds', 'journals'));
+      const j = Journal.create({ id: 'k', drill: 'd', target: { kind: 'testbed', stateDir: '/x' } });
+      expect(path.dirname(j.file)).toBe(path.join(dir, 'beds', 'journals'));
+      expect(fs.readdirSync(dir)).toEqual(['beds']);
+      expect(listTestbeds()).toEqual([]);
+      process.env.CLAWSTORM_JOURNAL_DIR = path.join(dir, 'elsewhere');
+      expect(journalDir()).toBe(path.join(dir, 'elsewhere'));
+    } finally {
+      for (const [k, v] of [['CLAWSTORM_STATE_DIR', saved.state], ['CLAWSTORM_JOURNAL_DIR', saved.journal]] as const) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    }
   });
 });
