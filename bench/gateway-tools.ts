@@ -16,7 +16,7 @@
 //   previous answer arrives): the capacity curve. autocannon applies no coordinated-omission
 //   back-fill without a rate, so the latencies are plain service times at that concurrency.
 // - paced at 70 % of the best closed-loop rate (overallRate, 64 connections) with
-//   ignoreCoordinatedOmission: true, so autocannon invents no samples (SPEC §11): the P95 a
+//   ignoreCoordinatedOmission: true, so autocannon invents no samples (plan §11): the P95 a
 //   replica gives at a sustainable rate.
 // Latency of every response goes into an HDR histogram (exact P95; autocannon reports no P95).
 // Results: bench/results/gateway-tools.json.

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-// The composite probe's measurement contract (SPEC §5), versioned in the repo. The JSON Schema
+// The composite probe's measurement contract (plan §5), versioned in the repo. The JSON Schema
 // twin is docs/probe.schema.json; test/unit/gateway/probe-schema.test.ts keeps the two in step.
 // The five contract keys are closed (no extra keys), so shape drift between gateways shows up as
 // a validation failure; anything a gateway wants to add goes under the optional `detail` key.
@@ -65,12 +65,12 @@ export function validateProbe(body: unknown): { ok: true; value: ProbeResponse }
 }
 
 /**
- * Disk watermark gates (SPEC §4): yellow 82% on a 1 TB disk, 78% on a 2 TB disk; red 90% on both.
+ * Disk watermark gates (plan §4): yellow 82% on a 1 TB disk, 78% on a 2 TB disk; red 90% on both.
  * The tiers split at 1.5 TB so a 1 TiB disk still counts as the 1 TB tier.
  */
 export function diskGates(capacityBytes: number): { yellow: number; red: number } {
   return { yellow: capacityBytes > 1.5e12 ? 0.78 : 0.82, red: 0.9 };
 }
 
-/** Canary 5xx ceiling (SPEC §4): above 0.5% the probe reports degraded. */
+/** Canary 5xx ceiling (plan §4): above 0.5% the probe reports degraded. */
 export const CANARY_5XX_CEILING = 0.005;

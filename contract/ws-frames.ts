@@ -1,4 +1,4 @@
-// The OpenClaw gateway WebSocket frames (SPEC §10), as both the reference gateway and the load
+// The OpenClaw gateway WebSocket frames (contract/README.md), as both the reference gateway and the load
 // driver read them: the server opens with the `connect.challenge` event, the client's first
 // frame is a `connect` request carrying the token, then `req` → `res` and server `event`s.
 // Loose objects: gateways add fields between releases, and extra fields are not an error.

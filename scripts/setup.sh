@@ -29,6 +29,6 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-echo "setup: npm ci"
+echo "setup: npm ci (under a system Node 20, EBADENGINE and install-scripts warnings are expected: the project runs on the Node 24 it installs; see README)"
 npm ci --no-audit --no-fund
 echo "setup: node $(node_modules/.bin/node --version) (pinned), $(haproxy -v 2>/dev/null | head -1 | cut -d' ' -f1-3), $(prometheus --version 2>&1 | head -1 | cut -d' ' -f1-3)"

@@ -153,7 +153,7 @@ export function readinessBody(ctx: GatewayContext, r: Readiness) {
   };
 }
 
-/** The composite probe document (SPEC §5) and the HTTP status it goes out with. */
+/** The composite probe document (plan §5) and the HTTP status it goes out with. */
 export async function compositeProbe(ctx: GatewayContext): Promise<{ httpStatus: number; body: ProbeResponse }> {
   const [ready, depth] = await Promise.all([readiness(ctx), queueDepth(ctx)]);
   const f = ctx.faults;

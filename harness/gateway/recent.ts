@@ -1,6 +1,6 @@
 // Sliding window of this gateway's own request outcomes for the canary block of the composite
 // probe. Memory is flat: a ring of per-second buckets, each a fixed array of latency-bucket
-// counts, so a 12-hour storm costs what a 1-minute one does (no raw samples, SPEC §11).
+// counts, so a 12-hour storm costs what a 1-minute one does (no raw samples, plan §11).
 
 /** Geometric latency buckets: 5% wide from 0.05 ms; the last one takes everything above ~2 min. */
 const GROWTH = 1.05;

@@ -4,7 +4,7 @@
 //   const lb = await startHaproxy({ dir, servers: [{ name: 'gw-1', port: 18789 }], probeToken });
 //
 // Health checks hit the gateways' composite probe (`/keda/metrics`) with the probe bearer. The
-// probe answers HTTP 200 whether the gateway is healthy or degraded (SPEC §5: traffic still
+// probe answers HTTP 200 whether the gateway is healthy or degraded (plan §5: traffic still
 // flows), so a degraded gateway stays in rotation — the gate and the canary analysis judge
 // `degraded` from the probe body; HAProxy takes a gateway out when the probe fails (a draining,
 // stopped or hung gateway: 503, refused or no answer). The bearer lives only in the config file

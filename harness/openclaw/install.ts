@@ -8,7 +8,7 @@ import { findBinary } from '../../src/util/proc.ts';
 
 const execFileP = promisify(execFile);
 
-/** The release the interop tests and launcher were checked against (SPEC §7). */
+/** The release the interop tests and launcher were checked against (see docs/ARCHITECTURE.md). */
 export const OPENCLAW_VERSION = '2026.9.6';
 
 export interface OpenClawInstall {

@@ -1,4 +1,4 @@
-// Disk watermark policy (SPEC §4), from the composite probes of a fleet:
+// Disk watermark policy (plan §4), from the composite probes of a fleet:
 //   yellow gate — ≥ 82% used on a 1 TB gateway, ≥ 78% on a 2 TB one (`disk_ok` false): block
 //                 scale-up, broadcast a digest, stable lane only;
 //   red gate    — ≥ 90% on either tier: scale to minimum replicas and drain the canary.

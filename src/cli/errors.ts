@@ -1,4 +1,4 @@
-// Exit codes (SPEC §9), shared by every command:
+// Exit codes (plan §9), shared by every command:
 //   0  all passed / the command did what was asked
 //   1  a threshold failed (run, gate)
 //   2  usage or config error: bad flags, bad config, unknown scenario or test bed, a missing

@@ -10,6 +10,7 @@ import { drillCommand } from './drill.ts';
 import { stormCommand } from './storm.ts';
 import { exportCommand } from './export.ts';
 import { scaleCommand } from './scale.ts';
+import { versionLine } from './version.ts';
 
 /**
  * Erase a command module's argv type for the list below (yargs checks flags at run time; the
@@ -33,7 +34,7 @@ export function buildCli(argv: string[]): Argv {
     .demandCommand(1, 'name a command (clawstorm --help lists them)')
     .help()
     .alias('h', 'help')
-    .version(false)
+    .version('version', 'show the release, commit and Node version', versionLine())
     .wrap(Math.min(110, process.stdout.columns || 100))
     .fail((msg, err) => {
       // yargs hands over its own validation failures as a YError or a bare string (a `.check`

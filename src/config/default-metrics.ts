@@ -1,4 +1,4 @@
-// The Metrics-to-monitor table (SPEC §3) as named PromQL rows, written for the reference fleet
+// The Metrics-to-monitor table (plan §3) as named PromQL rows, written for the reference fleet
 // and the standard exporters. A target profile that lists its own `metrics` replaces them all.
 import type { CompareOp } from './common.ts';
 import type { MetricRow, MetricUnit } from './profile.ts';

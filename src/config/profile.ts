@@ -1,5 +1,5 @@
 // Target profiles: where traffic and faults may go, how to reach Prometheus, where tokens come
-// from, and the Metrics-to-monitor table of SPEC §3 as named PromQL rows.
+// from, and the Metrics-to-monitor table of plan §3 as named PromQL rows.
 //
 // Tokens are references only — `{env: NAME}` or `{file: PATH}` — never inline values; once
 // resolved they are registered with util/redact so no report or log line carries them.
@@ -90,10 +90,10 @@ export const GatewaySchema = z.strictObject({
   name: Name,
   url: HttpUrl,
   az: z.string().optional(),
-  /** Path of the composite probe (SPEC §5). */
+  /** Path of the composite probe (plan §5). */
   probePath: z.string().startsWith('/').optional(),
   /**
-   * What the probe path answers: the composite probe of SPEC §5 (default), or OpenClaw's `/readyz`
+   * What the probe path answers: the composite probe of plan §5 (default), or OpenClaw's `/readyz`
    * (`{ready, failing}`, 200/503, no auth), which tells `degraded` and nothing else.
    */
   probeKind: z.enum(['composite', 'readyz']).default('composite'),

@@ -168,7 +168,7 @@ export const VerifySchema = z.strictObject({
 
 export const ScenarioFileSchema = z.strictObject({
   name: Name,
-  /** Row of the results template (SPEC §6). */
+  /** Row of the results template (plan §6). */
   title: z.string().min(1),
   description: z.string().optional(),
   /** Executor per profile: the load shape. Pass criteria do not depend on the profile. */

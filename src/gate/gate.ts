@@ -152,7 +152,7 @@ async function gateOn(bound: BoundTarget, files: ScenarioFile[], opts: GateOptio
 
     const all: Array<Pick<ThresholdResult, 'verdict' | 'source' | 'name'>> = [...scenarios.flatMap((s) => s.thresholds), ...probeChecks];
     // The whole plan exercises every row of the table, so there a row without data fails closed
-    // (SPEC §3). A run of chosen scenarios may not touch a row at all (a policy-only run makes no
+    // (plan §3). A run of chosen scenarios may not touch a row at all (a policy-only run makes no
     // connector reads: 0/0): the row is reported as no data but does not decide the verdict.
     const wholePlan = TEMPLATE_SCENARIOS.every((t) => files.some((f) => f.name === t.name));
     for (const m of metrics) if (m.gate && (wholePlan || m.verdict !== 'no_data')) all.push({ verdict: m.verdict, source: 'promql', name: m.metric });

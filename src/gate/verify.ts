@@ -1,5 +1,5 @@
 // Verification after a scenario: what the target acknowledged is looked up again, so "zero
-// dropped" is a count, not an assumption (SPEC §2).
+// dropped" is a count, not an assumption (plan §2).
 import pg from 'pg';
 import { request } from 'undici';
 import { z } from 'zod';

@@ -1,4 +1,4 @@
-// One read of a gateway's probe, timed: the composite probe of SPEC §5 (bearer, validated
+// One read of a gateway's probe, timed: the composite probe of plan §5 (bearer, validated
 // against the versioned contract), or a real OpenClaw gateway's `/readyz` (ready ⇔ not degraded,
 // and nothing else). Drill hypotheses, the disk-watermark steps and the probe sampler all read
 // probes through here.

@@ -1,10 +1,10 @@
-// What a run's probe samples say, as figures and thresholds (SPEC §5). Pure: the same samples
+// What a run's probe samples say, as figures and thresholds (plan §5). Pure: the same samples
 // always give the same verdicts.
 import { LatencyHistogram } from '../load/histogram.ts';
 import type { ThresholdResult } from '../score/types.ts';
 import type { ProbeSample } from './sampler.ts';
 
-/** SPEC §5: each gateway answers its probe in < 200 ms at P95. */
+/** plan §5: each gateway answers its probe in < 200 ms at P95. */
 export const PROBE_P95_LIMIT_MS = 200;
 /** A probe may disagree with the load balancer or Prometheus this long (their checks lag). */
 export const DISAGREEMENT_TOLERATED_S = 5;
@@ -128,12 +128,12 @@ export function probeThresholds(p: ProbeSummary, opts: ProbeJudging): ThresholdR
   const measured = p.gateways.filter((g) => g.p95Ms !== null);
   const noSamples = 'no probe answered on contract during the run';
   if (measured.length === 0) {
-    out.push({ name: `probe P95 < ${PROBE_P95_LIMIT_MS} ms (SPEC §5)`, source: 'client', expr: `p(95)<${PROBE_P95_LIMIT_MS}ms per gateway`, observed: null, unit: 'ms', verdict: 'no_data', detail: noSamples });
+    out.push({ name: `probe P95 < ${PROBE_P95_LIMIT_MS} ms (plan §5)`, source: 'client', expr: `p(95)<${PROBE_P95_LIMIT_MS}ms per gateway`, observed: null, unit: 'ms', verdict: 'no_data', detail: noSamples });
   } else {
     const worst = measured.reduce((a, g) => (g.p95Ms! > a.p95Ms! ? g : a));
     const ok = measured.every((g) => g.p95Ms! < PROBE_P95_LIMIT_MS);
     out.push({
-      name: `probe P95 < ${PROBE_P95_LIMIT_MS} ms (SPEC §5)`,
+      name: `probe P95 < ${PROBE_P95_LIMIT_MS} ms (plan §5)`,
       source: 'client',
       expr: `p(95)<${PROBE_P95_LIMIT_MS}ms per gateway`,
       observed: worst.p95Ms,

@@ -1,4 +1,4 @@
-// Every gateway's probe, sampled through a whole run (SPEC §5): one honest signal per gateway,
+// Every gateway's probe, sampled through a whole run (plan §5): one honest signal per gateway,
 // and what it says over time.
 //   - degraded: a gateway that reports `degraded: true` at any sample fails closed in the gate —
 //     it keeps serving (HTTP 200, the load balancer keeps it), so nothing else would notice;

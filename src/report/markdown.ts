@@ -1,4 +1,4 @@
-// results.md: the results template table of SPEC §6 (exact header and rows), the Metrics-to-
+// results.md: the results template table of plan §6 (exact header and rows), the Metrics-to-
 // monitor table of §3 with observed values, the drills and storms as a game day reads them
 // (timeline, the client's latency and errors per fault window, a storm's answers per second),
 // and every threshold with its verdict. Each section is one function; renderMarkdown lists them.

@@ -1,4 +1,4 @@
-// The gateway probe section (SPEC §5): per gateway its samples, probe latency and degraded
+// The gateway probe section (plan §5): per gateway its samples, probe latency and degraded
 // samples; then any drift and disagreement. One table, rendered for Markdown and HTML.
 import type { z } from 'zod';
 import { figureText, formatMs } from './format.ts';

@@ -70,7 +70,7 @@ export const ScenarioResultSchema = z.object({
   p99: Num.nullable(),
   /** Failed requests / requests (0…1). */
   errorRate: Num.nullable(),
-  /** What errorRate divides by (SPEC §11: say it). */
+  /** What errorRate divides by (plan §11: say it). */
   errorRateOf: z.string().default('requests'),
   requests: Count,
   errors: Count,
@@ -109,7 +109,7 @@ export const MetricRowResultSchema = z.object({
   detail: z.string(),
 });
 
-/** Every gateway's probe over the run (SPEC §5): latency, degraded samples, drift. */
+/** Every gateway's probe over the run (plan §5): latency, degraded samples, drift. */
 export const ProbeSummarySchema = z.object({
   gateways: z.array(
     z.object({
@@ -192,7 +192,7 @@ export const ResultsSchema = z.object({
     figures: z.record(z.string(), z.union([Num, z.null()])).default({}),
   }),
   drills: z.array(DrillResultSchema).default([]),
-  /** Every gateway's probe sampled through the run (SPEC §5). */
+  /** Every gateway's probe sampled through the run (plan §5). */
   probes: ProbeSummarySchema.optional(),
   /** What an HPA / KEDA ScaledObject decided over the run's series (`clawstorm scale replay`) or live. */
   autoscale: AutoscaleSectionSchema.optional(),
@@ -213,7 +213,7 @@ void _thresholdsAgree;
 void _metricRowsAssignable;
 void _verdictsAgree;
 
-/** The five rows of the results template (SPEC §6), in order. */
+/** The five rows of the results template (plan §6), in order. */
 export const TEMPLATE_SCENARIOS: readonly { name: string; title: string }[] = [
   { name: 'briefing-generation', title: 'Briefing Generation' },
   { name: 'policy-evaluation', title: 'Policy Evaluation' },

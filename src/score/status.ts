@@ -47,7 +47,7 @@ export function statusOf(thresholds: readonly Pick<ThresholdResult, 'verdict' | 
 }
 
 /**
- * Client-side verdicts measured by a saturated load generator are not results (SPEC §9): each
+ * Client-side verdicts measured by a saturated load generator are not results (plan §9): each
  * becomes inconclusive, saying what it measured. No data stays no data; server-side (PromQL)
  * verdicts stand — the server did what it did, whatever the client's state.
  */

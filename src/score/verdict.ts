@@ -1,4 +1,4 @@
-// Combining threshold verdicts into the run's verdict and exit code (SPEC §9):
+// Combining threshold verdicts into the run's verdict and exit code (plan §9):
 //   0 all pass · 1 a threshold failed · 2 usage/config error · 3 no data or inconclusive.
 //
 // Precedence: fail > inconclusive > no_data > pass.
@@ -22,7 +22,7 @@ export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
 export interface VerdictInput {
   thresholds: { verdict: Verdict; source: ThresholdSource; name?: string }[];
-  /** The load generator could not keep its schedule (SPEC §9). */
+  /** The load generator could not keep its schedule (plan §9). */
   saturated?: boolean;
   aborted?: boolean;
 }

@@ -1,4 +1,4 @@
-// `clawstorm storm webhooks`: a webhook retry storm (SPEC §4). N senders deliver keyed events
+// `clawstorm storm webhooks`: a webhook retry storm (plan §4). N senders deliver keyed events
 // through the load balancer, first all at once (the herd), then spread over the storm; the two
 // retry disciplines run the same storm one after the other — the same fault at the same moment —
 // so their figures sit side by side in one table. Options: a gateway restart or crash in the

@@ -4,7 +4,7 @@
 //   - a testbed profile (`testbed: true`) takes URLs and token files from the running bed, and
 //     must match the bed's kind (reference fleet or real OpenClaw gateways);
 //   - a profile of a real fleet may point only at loopback addresses unless
-//     CLAWSTORM_ALLOW_REMOTE=1 says this machine may load it (SPEC §9);
+//     CLAWSTORM_ALLOW_REMOTE=1 says this machine may load it (plan §9);
 //   - chaos (faults, weights) needs `allowChaos: true` in the profile.
 import path from 'node:path';
 import { ProfileError } from '../config/errors.ts';
@@ -84,7 +84,7 @@ export function findTestbed(stateDir?: string): AnyTestbedEndpoints | undefined 
   return latest.state.endpoints;
 }
 
-/** Refuse chaos against a profile that does not allow it (SPEC §9). */
+/** Refuse chaos against a profile that does not allow it (plan §9). */
 export function assertChaosAllowed(p: TargetProfile, what: string): void {
   if (!p.allowChaos) {
     throw new ProfileError(p.file, [`${p.file}: allowChaos: ${what} refused — target ${p.name} does not set allowChaos: true`]);

@@ -236,7 +236,7 @@ export async function bringUpReference(
               }),
               notifierUrl: notifier.url,
               // One gateway of the 2 TB tier (yellow disk gate 78% instead of 82%), so the disk
-              // watermark drill sees both tiers of SPEC §4.
+              // watermark drill sees both tiers of plan §4.
               ...(i === 2 ? { diskCapacityBytes: 2e12 } : {}),
             }),
             '/healthz',

@@ -1,5 +1,5 @@
 // Policy sidecars on the real test bed: the OPA data API they speak, and hot reload measured
-// end to end (SPEC: < 60 s from policy change to evaluations reflecting it) — through the API
+// end to end (plan: < 60 s from policy change to evaluations reflecting it) — through the API
 // (Redis push), by a direct SQL change (the revision poll fallback), and at the tool call a user
 // makes through HAProxy.
 import crypto from 'node:crypto';

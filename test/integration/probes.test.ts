@@ -1,4 +1,4 @@
-// The gate honours `degraded` (SPEC §5): a gateway that turns degraded in the middle of a run keeps
+// The gate honours `degraded` (plan §5): a gateway that turns degraded in the middle of a run keeps
 // serving — HTTP 200, the load balancer keeps it in rotation, traffic still flows — and the gate
 // fails with a reason naming the gateway and when. Also: the probe SLO and drift are judged in
 // every gate run.

@@ -40,7 +40,7 @@ export interface Parsed<T> {
   data?: T;
 }
 
-/** A small client for one real OpenClaw gateway's surfaces (SPEC §10), over the project's drivers. */
+/** A small client for one real OpenClaw gateway's surfaces (contract/README.md), over the project's drivers. */
 export class OpenClawTarget {
   readonly baseUrl: string;
   readonly wsUrl: string;

@@ -1,4 +1,4 @@
-// The token rotation drill's three steps (SPEC §4): overlap (every gateway accepts the primary
+// The token rotation drill's three steps (plan §4): overlap (every gateway accepts the primary
 // and a newly minted token), clients follow (the drill's load sends the new one), revoke (only
 // the kept token is accepted). The journal restores the profile's primary token; before it does,
 // clients that followed the rotation move back over a short overlap so the rollback costs them

@@ -1,6 +1,6 @@
 // Wait until success metrics stay flat (each query within its relative tolerance of its previous
 // value) for N polling intervals in a row — the token rotation drill revokes the old token only
-// then (SPEC §4). A track with a success streak: the first reading is the baseline (not yet
+// then (plan §4). A track with a success streak: the first reading is the baseline (not yet
 // flat), a query without data or with an error breaks the streak and is an Error measurement,
 // and the wait fails when the streak does not come within the timeout.
 import { z } from 'zod';

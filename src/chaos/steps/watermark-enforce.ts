@@ -1,4 +1,4 @@
-// Read every gateway's composite probe, apply the disk watermark policy (SPEC §4) and act on it:
+// Read every gateway's composite probe, apply the disk watermark policy (plan §4) and act on it:
 // a yellow gate blocks scale-up and broadcasts one digest through the notifier; a red gate scales
 // to the minimum and drains the canary in the load balancer (journalled). The policy's signals
 // become figures `<step id>.<figure>`, which the report pivots into one table.

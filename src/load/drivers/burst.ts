@@ -53,7 +53,7 @@ const AUTOCANNON_NOTE =
 /**
  * A fixed-shape burst through autocannon. Every response is recorded into our sink from the
  * per-response event; autocannon's coordinated-omission "correction" (which invents 1 ms-spaced
- * samples, SPEC §11) is switched off whenever a rate is set. Without a rate autocannon applies no
+ * samples, plan §11) is switched off whenever a rate is set. Without a rate autocannon applies no
  * correction at all and refuses the flag, so it is passed only with a rate.
  */
 export async function runBurst(sink: SampleSink, opts: BurstOptions): Promise<BurstResult> {

@@ -5,7 +5,7 @@ import type { SampleSink, StatusClass } from '../samples.ts';
 import { RequestAbortedByRunError, type JourneyContext } from './http.ts';
 import { StopFanout, type Stoppable, type Watched } from './stop-fanout.ts';
 
-// The gateway's frame protocol (SPEC §10): event / req / res, JSON text frames.
+// The gateway's frame protocol (contract/README.md): event / req / res, JSON text frames.
 const eventFrame = z.looseObject({
   type: z.literal('event'),
   event: z.string(),

@@ -1,5 +1,5 @@
 // Scenario files: validation names the file and the field; the shipped files load in both
-// profiles, `full` carries the plan's numbers (SPEC §2), and pass criteria cannot vary by profile.
+// profiles, `full` carries the plan's numbers (plan §2), and pass criteria cannot vary by profile.
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -129,7 +129,7 @@ describe('the shipped scenario files', () => {
     expect(f.thresholds.length + f.promql.length).toBeGreaterThan(0);
   });
 
-  it('full carries the plan numbers (SPEC §2)', () => {
+  it('full carries the plan numbers (plan §2)', () => {
     const briefing = full('briefing-generation');
     expect(briefing).toMatchObject({ executor: 'per-vu-iterations', vus: 500, iterations: 1, barrier: true });
 

@@ -37,7 +37,7 @@ const withDetail = {
 
 // [name, document, valid?]: both schemas must agree on every case.
 const cases: Array<[string, unknown, boolean]> = [
-  ['SPEC §5 example', healthy, true],
+  ['plan §5 example', healthy, true],
   ['with detail', withDetail, true],
   ['degraded', { ...healthy, status: 'degraded', degraded: true }, true],
   ['status contradicts degraded', { ...healthy, status: 'healthy', degraded: true }, false],

@@ -5,7 +5,7 @@ import { sleepUntil } from '../../../src/util/sleep.ts';
 import { SampleSink } from '../../../src/load/samples.ts';
 import { startStallingServer, type TestServer } from './servers.ts';
 
-// SPEC §11 / acceptance criteria: the same 50 req/s for 3 s against an endpoint that stalls once
+// plan §11 / acceptance criteria: the same 50 req/s for 3 s against an endpoint that stalls once
 // for 1 s. The open model (latency from each request's intended start) must show the stall in
 // its P99; a closed-model loop hides it, because only the one request that hit the stall saw it.
 describe('coordinated omission', () => {

@@ -51,7 +51,7 @@ const FILLED_RESULTS = `| Scenario | P50 | P95 | P99 | Error Rate | Status |
 `;
 
 describe('fillTemplate', () => {
-  it('fills the results table exactly (SPEC §6 layout) and the per-group metrics table', () => {
+  it('fills the results table exactly (plan §6 layout) and the per-group metrics table', () => {
     const { text, filled } = fillTemplate(TEMPLATE, results);
     expect(filled).toEqual({ results: 1, metrics: 1 });
     expect(text).toContain(FILLED_RESULTS);

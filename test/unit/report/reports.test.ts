@@ -43,7 +43,7 @@ describe('results.json', () => {
 });
 
 describe('results.md', () => {
-  it('carries the SPEC §6 table exactly, the metrics table and the thresholds', () => {
+  it('carries the plan §6 table exactly, the metrics table and the thresholds', () => {
     const md = renderMarkdown(results());
     expect(renderResultsTable({ scenarios: [] })).toEqual([
       '| Scenario | P50 | P95 | P99 | Error Rate | Status |',

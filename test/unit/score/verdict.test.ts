@@ -6,7 +6,7 @@ import type { Verdict } from '../../../src/score/types.ts';
 
 const t = (verdict: Verdict, source: 'client' | 'promql' = 'promql') => ({ verdict, source });
 
-describe('overall verdict and exit codes (SPEC §9)', () => {
+describe('overall verdict and exit codes (plan §9)', () => {
   it('all pass → 0', () => {
     expect(overallVerdict({ thresholds: [t('pass'), t('pass', 'client')] })).toMatchObject({ verdict: 'pass', exitCode: 0 });
   });

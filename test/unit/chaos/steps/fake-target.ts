@@ -139,7 +139,7 @@ export class FakeGateway {
     return diskGates(this.options.capacityBytes ?? 1e12);
   }
 
-  /** The composite probe as the reference gateway computes it (SPEC §5). */
+  /** The composite probe as the reference gateway computes it (plan §5). */
   compositeProbe(): ProbeResponse | Record<string, unknown> {
     if (this.probe.offContract) return { status: 'fine', degraded: 'no' };
     const f = this.state.faults;
