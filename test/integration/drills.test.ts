@@ -9,7 +9,7 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { z } from 'zod';
 import { readResults } from '../../src/report/results.ts';
-import { runDrill } from '../../src/chaos/engine.ts';
+import { runDrill, type DrillOutcome } from '../../src/chaos/engine.ts';
 import { readJournal } from '../../src/faults/journal.ts';
 import { resolveDrill } from '../../src/chaos/schema.ts';
 import { resolveChaosTarget, type ChaosTarget } from '../../src/target/target.ts';
@@ -100,6 +100,24 @@ function cli(args: string[], timeoutMs = 120_000): Promise<{ code: number; stder
   });
 }
 
+/** Why a drill did not come out as expected: its verdict reasons and every threshold that did not pass. */
+function why(o: Pick<DrillOutcome, 'result' | 'verdict'>): string {
+  const failed = (o.result.thresholds ?? []).filter((t) => t.verdict !== 'pass').map((t) => `${t.name}: ${t.verdict} (observed ${t.observed ?? 'no data'}) — ${t.detail ?? ''}`);
+  return [`verdict ${o.verdict.verdict}`, ...o.verdict.reasons.map((r) => `reason: ${r}`), ...(o.result.reasons ?? []).map((r) => `drill: ${r}`), ...failed].join('\n');
+}
+
+/** The same from a CLI run's results.json (when it wrote one), then the tail of its stderr. */
+function whyRun(out: string, stderr: string): string {
+  let head = '';
+  try {
+    const r = readResults(path.join(out, 'results.json'));
+    head = [...r.reasons.map((x) => `reason: ${x}`), ...r.drills.flatMap((d) => d.thresholds.filter((t) => t.verdict !== 'pass').map((t) => `${d.name} / ${t.name}: ${t.verdict} — ${t.detail}`))].join('\n');
+  } catch {
+    head = '(no results.json)';
+  }
+  return `${head}\n--- stderr ---\n${stderr.slice(-2000)}`;
+}
+
 let target: ChaosTarget;
 
 beforeAll(async () => {
@@ -122,7 +140,7 @@ describe('drills', () => {
     const def = resolveDrill('gateway-pair', { profile: 'smoke', set: { mode: 'crash', warmup: '3s', faultFor: '6s', recover: '4s' } });
     const o = await runDrill(def, { target, log: () => {} });
     const f = o.result.figures ?? {};
-    expect(o.verdict.verdict, JSON.stringify({ reasons: o.verdict.reasons, saturated: f.generator_saturated_reasons, failed: o.result.thresholds?.filter((t) => t.verdict !== 'pass') })).toBe('pass');
+    expect(o.verdict.verdict, `${why(o)}\nsaturated: ${JSON.stringify(f.generator_saturated_reasons)}`).toBe('pass');
     expect(o.verdict.exitCode).toBe(0);
     expect(o.result.status).toBe('Pass');
     expect(f.webhooks_lost).toBe(0);
@@ -158,7 +176,7 @@ describe('drills', () => {
   it('gateway-pair fails when the survivor is slowed too; exit 1, and the latency fault is rolled back', async () => {
     const out = path.join(tmp, 'fail-run');
     const r = await cli(['drill', 'gateway-pair', '--testbed-state', tb.stateDir, '--out', out, '--set', 'slowSurvivorMs=1500', '--set', 'warmup=3s', '--set', 'faultFor=6s', '--set', 'recover=3s']);
-    expect(r.code, r.stderr.slice(-2000)).toBe(1);
+    expect(r.code, whyRun(out, r.stderr)).toBe(1);
     const results = readResults(path.join(out, 'results.json'));
     expect(results.verdict).toBe('fail');
     expect(results.exitCode).toBe(1);
@@ -176,7 +194,7 @@ describe('drills', () => {
   it('token-rotation: overlap accepted, clients that follow see no 401, revoked token gets 401', async () => {
     const def = resolveDrill('token-rotation', { profile: 'smoke' });
     const o = await runDrill(def, { target, log: () => {} });
-    expect(o.verdict.verdict, JSON.stringify(o.result.thresholds?.filter((t) => t.verdict !== 'pass'))).toBe('pass');
+    expect(o.verdict.verdict, why(o)).toBe('pass');
     const th = (name: string) => o.result.thresholds?.find((t) => t.name === name);
     expect(th('revoked token gets 401')?.verdict).toBe('pass');
     expect(th('overlap token accepted during the overlap')?.verdict).toBe('pass');
@@ -201,7 +219,7 @@ describe('drills', () => {
     const def = resolveDrill('disk-watermark', { profile: 'smoke', set: { hold: '1s' } });
     const o = await runDrill(def, { target, log: () => {} });
     const f = o.result.figures ?? {};
-    expect(o.verdict.verdict, JSON.stringify(o.result.thresholds?.filter((t) => t.verdict !== 'pass'))).toBe('pass');
+    expect(o.verdict.verdict, why(o)).toBe('pass');
     // Both tiers: 1 TB gateways at 82%, the 2 TB one (gw-3 in the test bed) at 78%.
     expect(f['yellow-gate.yellow_gate_gw-1']).toBe(0.82);
     expect(f['yellow-gate.yellow_gate_gw-3']).toBe(0.78);
