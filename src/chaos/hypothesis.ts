@@ -15,6 +15,8 @@ import type { DrillLoad } from './load.ts';
 import type { Phase, Probe } from './schema.ts';
 import { PROBE_TIMEOUT_MS, readProbe } from '../probe/fetch.ts';
 import type { ChaosTarget } from '../target/target.ts';
+import { PromError } from '../prom/client.ts';
+import { measurable, promErrorReason, whyNotMeasurable } from '../prom/read.ts';
 
 export interface Check {
   /** true pass, false fail, null no data. */
@@ -70,15 +72,19 @@ async function checkPromql(p: Extract<Probe, { promql: unknown }>, t: ChaosTarge
   const q = p.promql;
   try {
     const r = await t.prom.instant(q.query);
-    const series = r.type === 'vector' ? r.series.map((s) => s.v) : r.type === 'scalar' ? [r.v] : [];
-    const measured = series.filter((v) => !Number.isNaN(v));
+    if (r.warnings !== undefined && r.warnings.length > 0) return { ok: null, observed: null, detail: `Prometheus warned about its answer (${r.warnings.join('; ')}): not trusted` };
+    if (r.type !== 'vector' && r.type !== 'scalar') return { ok: null, observed: null, detail: `answered a ${r.type}, expected an instant vector or a scalar` };
+    const measured = r.type === 'vector' ? r.series.map((s) => s.v) : [r.v];
     if (measured.length === 0) return { ok: null, observed: null, detail: 'no series (an absent series is not a zero)' };
+    // Every series must be a measurement: one NaN gateway among healthy ones is not a pass.
+    const bad = measured.filter((v) => !measurable(v, q.query));
+    if (bad.length > 0) return { ok: null, observed: null, detail: `${bad.length} of ${measured.length} series answered ${whyNotMeasurable(bad[0]!)}` };
     let w = measured[0]!;
     for (const v of measured) w = worse(w, v, q.op, q.value);
     const ok = measured.every((v) => compare(v, q.op, q.value));
     return { ok, observed: w, detail: `${ok ? 'worst' : 'observed'} ${w} ${ok ? 'meets' : 'violates'} ${q.op} ${q.value}` };
   } catch (err) {
-    return { ok: null, observed: null, detail: `Prometheus: ${(err as Error).message}` };
+    return { ok: null, observed: null, detail: err instanceof PromError ? promErrorReason(err) : `Prometheus: ${(err as Error).message}` };
   }
 }
 

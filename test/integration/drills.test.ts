@@ -19,6 +19,8 @@ import { setState, setWeight, showServersState } from '../../src/lb/runtime.ts';
 import { readTokenFile } from '../../src/testbed/tokens.ts';
 import type { TestbedEndpoints } from '../../src/testbed/types.ts';
 import { waitFor } from '../../src/util/wait.ts';
+import { PromClient } from '../../src/prom/client.ts';
+import { startPrometheusDouble } from '../support/prometheus-double.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -188,6 +190,33 @@ describe('drills', () => {
     // The reports carry the drill: its table in Markdown, its testsuite in JUnit.
     expect(fs.readFileSync(path.join(out, 'results.md'), 'utf8')).toMatch(/\| Gateway pair failover \| Fail \|/);
     expect(fs.readFileSync(path.join(out, 'junit.xml'), 'utf8')).toMatch(/testsuite name="Gateway pair failover"/);
+    await expectBedRestored();
+  });
+
+  it('a Prometheus answering NaN never loses the drill: client figures kept, the flat-metrics step no data, inconclusive, rolled back', async () => {
+    const double = await startPrometheusDouble('nan');
+    try {
+      const def = resolveDrill('token-rotation', { profile: 'smoke', set: { flatTimeout: '8s' } });
+      const bad = { ...target, prom: new PromClient({ url: double.url, timeoutMs: 2_000 }), promUrl: double.url };
+      const o = await runDrill(def, { target: bad, log: () => {} });
+      expect(double.queries, 'the drill asked the double').toBeGreaterThan(0);
+      // Its own measurements stand: the client figure was counted, the HTTP checks were judged.
+      expect(o.result.figures?.auth_failures_rotating_clients, why(o)).toBe(0);
+      // (Measured, whatever a busy host makes of the verdict: a saturated generator makes a pass inconclusive.)
+      expect(o.result.thresholds?.find((t) => t.name === 'primary token accepted during the overlap')?.observed, why(o)).toBe(200);
+      // What Prometheus could not give is no data with its reason, and the verdict says so.
+      const flat = o.result.thresholds?.find((t) => t.name === 'success metrics flat for two polling intervals');
+      expect(flat?.verdict, why(o)).not.toBe('pass');
+      expect(`${flat?.detail ?? ''} ${o.verdict.reasons.join(' ')}`, why(o)).toMatch(/NaN|no data/);
+      // No data (or inconclusive where the busy host also made client results untrusted): exit 3 either way.
+      expect(['no_data', 'inconclusive'], why(o)).toContain(o.verdict.verdict);
+      expect(o.verdict.exitCode, why(o)).toBe(3);
+      expect(flat?.detail, why(o)).toMatch(/series answered NaN/);
+      expect(o.rollback.ok).toBe(true);
+      expect(readJournal(o.journal).status).toBe('rolled-back');
+    } finally {
+      await double.close();
+    }
     await expectBedRestored();
   });
 

@@ -8,6 +8,7 @@ import { DurationMs, PromQLSchema } from '../../config/common.ts';
 import { Track, verdictOfPhase } from '../../score/track.ts';
 import { runTracks } from '../../score/track-run.ts';
 import { defineStep } from './step.ts';
+import { readNumber } from '../../prom/read.ts';
 
 const Query = z.strictObject({ name: z.string().min(1), query: PromQLSchema, tolerance: z.number().min(0).default(0.25), min: z.number().optional() });
 
@@ -27,13 +28,13 @@ export default defineStep({
       if (prom === undefined) return { phase: 'Error' as const, value: null, detail: 'no Prometheus for this target' };
       const vals: number[] = [];
       for (const q of w.queries) {
-        const r = await prom.instant(q.query);
-        const vs = r.type === 'vector' ? r.series.map((x) => x.v) : r.type === 'scalar' ? [r.v] : [];
-        const sum = vs.reduce((a, b) => a + b, 0);
-        if (vs.length === 0 || Number.isNaN(sum)) {
+        // One reading rule for every Prometheus answer (NaN, ±Inf, warnings, a wrong type, an error: no data, with why).
+        const r = await readNumber(prom, q.query);
+        if (!r.ok) {
           prev = undefined;
-          return { phase: 'Error' as const, value: null, detail: `${q.name}: no data (an absent series is not a zero)` };
+          return { phase: 'Error' as const, value: null, detail: `${q.name}: no data — ${r.reason}` };
         }
+        const sum = r.value;
         if (q.min !== undefined && sum < q.min) {
           prev = undefined;
           return { phase: 'Error' as const, value: sum, detail: `${q.name} ${sum.toFixed(3)} below its minimum ${q.min}: not enough traffic to judge` };

@@ -102,8 +102,10 @@ describe('wait.stable', () => {
   });
 
   it.each([
-    ['an empty vector', [] as number[], /tool successes\/s: no data \(an absent series is not a zero\)/],
-    ['NaN', [Number.NaN], /tool successes\/s: no data/],
+    ['an empty vector', [] as number[], /tool successes\/s: no data — no series \(an absent series is not a zero\)/],
+    ['NaN', [Number.NaN], /tool successes\/s: no data — 1 of 1 series answered NaN/],
+    ['+Inf (a division by zero)', [Number.POSITIVE_INFINITY], /tool successes\/s: no data — 1 of 1 series answered \+Inf/],
+    ['one healthy series beside a NaN one', [5, Number.NaN], /tool successes\/s: no data — 1 of 2 series answered NaN/],
     ['a reading below its minimum (no traffic)', [0], /tool successes\/s 0\.000 below its minimum 0\.001: not enough traffic to judge/],
     ['a query error', { error: 'parse error at char 4' }, /PromQL error \(bad_data\).*parse error at char 4/],
   ] as const)('%s every time: the wait ends as no data and the step fails', async (_what, answer, detail) => {
