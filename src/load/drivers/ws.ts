@@ -1,43 +1,33 @@
 import WebSocket from 'ws';
 import { z } from 'zod';
+import { ChallengePayload, EventFrame, HelloOk, ResFrame } from '../../../contract/ws-frames.ts';
 import { registerSecret } from '../../util/redact.ts';
 import type { SampleSink, StatusClass } from '../samples.ts';
 import { RequestAbortedByRunError, type JourneyContext } from './http.ts';
 import { StopFanout, type Stoppable, type Watched } from './stop-fanout.ts';
 
-// The gateway's frame protocol (contract/README.md): event / req / res, JSON text frames.
-const eventFrame = z.looseObject({
-  type: z.literal('event'),
-  event: z.string(),
-  payload: z.unknown().optional(),
-  seq: z.number().optional(),
-});
-const resFrame = z.looseObject({
-  type: z.literal('res'),
-  id: z.union([z.string(), z.number()]),
-  ok: z.boolean(),
-  payload: z.unknown().optional(),
-  error: z.unknown().optional(),
-});
-const frameSchema = z.discriminatedUnion('type', [eventFrame, resFrame, z.looseObject({ type: z.literal('req') })]);
-const challengePayload = z.looseObject({ nonce: z.string(), ts: z.number().optional() });
-const helloPayload = z.looseObject({ type: z.literal('hello-ok') });
+// The gateway's frame protocol: the shapes are contract/ws-frames.ts, shared with the reference
+// gateway. Only a server-sent `req` is read loosely (a gateway has no business sending one; it is
+// ignored, not a protocol error), and of `hello-ok` only its type matters to a load session.
+const frameSchema = z.discriminatedUnion('type', [EventFrame, ResFrame, z.looseObject({ type: z.literal('req') })]);
+const challengePayload = ChallengePayload;
+const helloPayload = HelloOk.pick({ type: true });
 
-export type WsEvent = z.infer<typeof eventFrame>;
-type ResFrame = z.infer<typeof resFrame>;
+export type WsEvent = z.infer<typeof EventFrame>;
+type WsRes = z.infer<typeof ResFrame>;
 
 /**
- * A session's frames after the handshake, checked by hand: the same shapes as eventFrame and
- * resFrame (undefined for anything else), without building a parsed copy of every frame, which
+ * A session's frames after the handshake, checked by hand: the same shapes as EventFrame and
+ * ResFrame (undefined for anything else), without building a parsed copy of every frame, which
  * the schema's parse does once per frame at tens of thousands of frames a second.
  */
-function readFrame(raw: unknown): ResFrame | WsEvent | undefined {
+function readFrame(raw: unknown): WsRes | WsEvent | undefined {
   if (typeof raw !== 'object' || raw === null) return undefined;
   const f = raw as Record<string, unknown>;
   if (f.type === 'res') {
     const id = f.id;
     if ((typeof id !== 'string' && typeof id !== 'number') || typeof f.ok !== 'boolean') return undefined;
-    return f as ResFrame;
+    return f as WsRes;
   }
   if (f.type === 'event') {
     if (typeof f.event !== 'string' || (f.seq !== undefined && typeof f.seq !== 'number')) return undefined;
@@ -179,7 +169,7 @@ class PendingCall implements Stoppable {
     w.inFlight.add(this);
   }
 
-  answered(frame: ResFrame): void {
+  answered(frame: WsRes): void {
     if (frame.ok) this.settle({ ok: true, payload: frame.payload, statusClass: '2xx' });
     else this.settle({ ok: false, error: frame.error, statusClass: classOfRpcError(frame.error) });
   }
@@ -374,7 +364,7 @@ export class WsSession implements Stoppable {
   }
 
   private onMessage(data: WebSocket.RawData, isBinary: boolean): void {
-    let frame: ResFrame | WsEvent | undefined;
+    let frame: WsRes | WsEvent | undefined;
     try {
       frame = readFrame(JSON.parse(frameText(data, isBinary)));
     } catch {
