@@ -16,7 +16,7 @@ import type { Phase, Probe } from './schema.ts';
 import { PROBE_TIMEOUT_MS, readProbe } from '../probe/fetch.ts';
 import type { ChaosTarget } from '../target/target.ts';
 import { PromError } from '../prom/client.ts';
-import { measurable, promErrorReason, whyNotMeasurable } from '../prom/read.ts';
+import { promErrorReason, valuesOf } from '../prom/read.ts';
 
 export interface Check {
   /** true pass, false fail, null no data. */
@@ -71,14 +71,10 @@ async function checkPromql(p: Extract<Probe, { promql: unknown }>, t: ChaosTarge
   if (t.prom === undefined) return { ok: null, observed: null, detail: 'no Prometheus for this target' };
   const q = p.promql;
   try {
-    const r = await t.prom.instant(q.query);
-    if (r.warnings !== undefined && r.warnings.length > 0) return { ok: null, observed: null, detail: `Prometheus warned about its answer (${r.warnings.join('; ')}): not trusted` };
-    if (r.type !== 'vector' && r.type !== 'scalar') return { ok: null, observed: null, detail: `answered a ${r.type}, expected an instant vector or a scalar` };
-    const measured = r.type === 'vector' ? r.series.map((s) => s.v) : [r.v];
-    if (measured.length === 0) return { ok: null, observed: null, detail: 'no series (an absent series is not a zero)' };
     // Every series must be a measurement: one NaN gateway among healthy ones is not a pass.
-    const bad = measured.filter((v) => !measurable(v, q.query));
-    if (bad.length > 0) return { ok: null, observed: null, detail: `${bad.length} of ${measured.length} series answered ${whyNotMeasurable(bad[0]!)}` };
+    const read = valuesOf(await t.prom.instant(q.query), q.query);
+    if (!read.ok) return { ok: null, observed: null, detail: read.reason };
+    const measured = read.values;
     let w = measured[0]!;
     for (const v of measured) w = worse(w, v, q.op, q.value);
     const ok = measured.every((v) => compare(v, q.op, q.value));

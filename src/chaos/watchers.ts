@@ -5,6 +5,7 @@
 //   queue-depth                    — the webhook backlog's high-water and its drain time;
 //   webhook-accounting             — every acknowledged webhook looked up: lost, duplicated, and
 //                                    each duplicate class where a redelivery tested it.
+import { valuesOf } from '../prom/read.ts';
 import { showServersState } from '../lb/runtime.ts';
 import { compare } from '../score/types.ts';
 import { Track } from '../score/track.ts';
@@ -40,9 +41,9 @@ function condition(w: TimedWatch, t: ChaosTarget): { intervalMs: number; measure
       what: `Prometheus: ${w.query} ${w.op} ${w.value}`,
       measure: async () => {
         if (t.prom === undefined) return { phase: 'Error', value: null, detail: 'no Prometheus for this target' };
-        const r = await t.prom.instant(w.query);
-        const vs = r.type === 'vector' ? r.series.map((s) => s.v) : r.type === 'scalar' ? [r.v] : [];
-        if (vs.length === 0 || vs.some((v) => Number.isNaN(v))) return { phase: 'Error', value: null, detail: 'no data yet' };
+        const read = valuesOf(await t.prom.instant(w.query), w.query);
+        if (!read.ok) return { phase: 'Error', value: null, detail: `no data yet: ${read.reason}` };
+        const vs = read.values;
         const ok = vs.every((v) => compare(v, w.op, w.value));
         return { phase: ok ? 'Successful' : 'Failed', value: vs[0] ?? null, detail: `${vs.join(', ')}` };
       },

@@ -34,15 +34,23 @@ export function promErrorReason(err: unknown): string {
   throw err;
 }
 
-/** One number: a scalar, or the sum of a vector's series (every series must be measurable). */
-export function numberOf(r: InstantResult, query: string): Reading {
+export type Values = { ok: true; values: number[] } | { ok: false; reason: string };
+
+/** Every value of an instant answer, each one a measurement (a scalar is one value); else why not. */
+export function valuesOf(r: InstantResult, query: string): Values {
   if (r.warnings !== undefined && r.warnings.length > 0) return { ok: false, reason: `Prometheus warned about its answer (${r.warnings.join('; ')}): not trusted` };
-  if (r.type === 'scalar') return measurable(r.v, query) ? { ok: true, value: r.v, series: 1 } : { ok: false, reason: `answered ${whyNotMeasurable(r.v)}` };
+  if (r.type === 'scalar') return measurable(r.v, query) ? { ok: true, values: [r.v] } : { ok: false, reason: `answered ${whyNotMeasurable(r.v)}` };
   if (r.type !== 'vector') return { ok: false, reason: `answered a ${r.type}, expected an instant vector or a scalar` };
   if (r.series.length === 0) return { ok: false, reason: 'no series (an absent series is not a zero)' };
   const bad = r.series.filter((s) => !measurable(s.v, query));
   if (bad.length > 0) return { ok: false, reason: `${bad.length} of ${r.series.length} series answered ${whyNotMeasurable(bad[0]!.v)}` };
-  return { ok: true, value: r.series.reduce((a, s) => a + s.v, 0), series: r.series.length };
+  return { ok: true, values: r.series.map((s) => s.v) };
+}
+
+/** One number: a scalar, or the sum of a vector's series (every series must be measurable). */
+export function numberOf(r: InstantResult, query: string): Reading {
+  const v = valuesOf(r, query);
+  return v.ok ? { ok: true, value: v.values.reduce((a, x) => a + x, 0), series: v.values.length } : v;
 }
 
 export async function readNumber(prom: PromClient, query: string, at?: Date | number): Promise<Reading> {
