@@ -102,8 +102,9 @@ describe('ws scenario step', () => {
   ])('a server that %s mid-hold: failed close samples, failed iterations, the verdict fails', async (_what, dropWith) => {
     const t0 = performance.now();
     const out = await run({ dropAfterMs: 250, dropWith });
-    // The drop ends the session at once instead of waiting out the hold.
-    expect(performance.now() - t0).toBeLessThan(600);
+    // The drop ends the session instead of waiting out the hold: the counts below show it (no tick
+    // after the drop); the clock only checks nothing hung, with room for a busy machine.
+    expect(performance.now() - t0).toBeLessThan(5_000);
     const c = counts(out);
     expect(c['session.connect/connect/2xx']).toBe(3);
     expect(c['session.close/close/error']).toBe(3);

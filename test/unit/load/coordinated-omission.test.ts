@@ -67,10 +67,11 @@ describe('coordinated omission', () => {
     // Open model: every request queued behind the stall carries its wait.
     expect(os?.p99Ms).toBeGreaterThanOrEqual(500);
     expect(open.latencies.filter((l) => l >= 250).length).toBeGreaterThanOrEqual(10);
-    // Closed model: one sample of 150 saw it, so its P99 stays below the stall's shadow (the
-    // bound leaves room for a busy 2-core CI machine; the open model's P99 is twice it at least).
-    expect(closed.latencies.filter((l) => l >= 250)).toHaveLength(1);
-    expect(cs?.p99Ms).toBeLessThan(250);
+    // Closed model: only the request in flight saw the stall (the ones after it were sent late and
+    // their wait went unmeasured), so its P99 hides it. Compared with the open model's, not with a
+    // fixed bound: a busy 2-core machine adds scheduling delay to both alike.
+    expect(closed.latencies.filter((l) => l >= 900)).toHaveLength(1);
+    expect(cs!.p99Ms).toBeLessThan(os!.p99Ms / 2);
     expect(c.completed).toBe(150);
     expect(cs?.count).toBe(150);
   });

@@ -62,7 +62,8 @@ describe('HTTP driver', () => {
       expect(refused.error).not.toContain(TOKEN);
       const t0 = performance.now();
       const hung = await slow.journey(ctx()).request('read', { path: '/hang' });
-      expect(performance.now() - t0).toBeLessThan(1000);
+      // The timeout cut it (the /hang route never answers); a generous bound, the machine may be busy.
+      expect(performance.now() - t0).toBeLessThan(10_000);
       expect(hung).toMatchObject({ status: 0, ok: false, statusClass: 'error', error: 'timeout after 150 ms waiting for response headers' });
       expect(hung.latencyMs).toBeGreaterThanOrEqual(149);
       expect(sink.summary().tagSets.map((t) => t.tags.status_class)).toEqual(['error']);

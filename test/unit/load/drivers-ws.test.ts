@@ -37,7 +37,8 @@ describe('WebSocket driver', () => {
       expect(events).toEqual(['tick:7']);
       const t0 = performance.now();
       const silent = await s.call('silent', {}, { timeoutMs: 100 });
-      expect(performance.now() - t0).toBeLessThan(1000);
+      // The 100 ms timeout cut it (the method never answers); room for a busy machine.
+      expect(performance.now() - t0).toBeLessThan(5_000);
       expect(silent).toMatchObject({ ok: false, statusClass: 'error' });
       expect(silent.latencyMs).toBeGreaterThanOrEqual(99);
 

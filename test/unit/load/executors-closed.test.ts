@@ -122,7 +122,8 @@ describe('closed-model executors', () => {
     expect(r.barrierReleasedAt).toBeTypeOf('number');
     const lastReady = Math.max(...setupDone);
     expect(Math.min(...firstStart)).toBeGreaterThanOrEqual(lastReady);
-    expect(Math.max(...firstStart) - Math.min(...firstStart)).toBeLessThan(5);
+    // Released together (one resolution), not staggered by their setups; room for a busy machine.
+    expect(Math.max(...firstStart) - Math.min(...firstStart)).toBeLessThan(25);
   });
 
   it('without the barrier, VUs start as soon as each is ready', async () => {
@@ -146,7 +147,7 @@ describe('closed-model executors', () => {
     expect(r.completed).toBe(r.started);
     expect(r.started).toBeGreaterThanOrEqual(3 * 5); // loose: ~45 on an idle machine
     expect(r.endedAt - r.startedAt).toBeGreaterThanOrEqual(299);
-    expect(r.endedAt - r.startedAt).toBeLessThan(300 + 200);
+    expect(r.endedAt - r.startedAt).toBeLessThan(300 + 2_000);
   });
 
   it('constant-vus ends even when iterations never touch real I/O (loops are bounded)', async () => {
@@ -172,7 +173,8 @@ describe('closed-model executors', () => {
       if (ctx.signal.aborted) throw new Error('aborted');
     });
     const r = await p;
-    expect(performance.now() - t0).toBeLessThan(1_000);
+    // Well before the iterations' 5 s sleep would have ended.
+    expect(performance.now() - t0).toBeLessThan(3_000);
     expect(r).toMatchObject({ started: 4, completed: 0, interrupted: 4, abandoned: 0 });
     expect(sink.summary().totals.interrupted).toBe(4);
   });

@@ -207,7 +207,8 @@ describe('engine', () => {
     const t0 = performance.now();
     ctrl.abort();
     const r = await p;
-    expect(performance.now() - t0).toBeLessThan(500);
+    // Long before the 1-minute duration; room for a busy machine.
+    expect(performance.now() - t0).toBeLessThan(5_000);
     expect(r.aborted).toBe(true);
     expect(r.scenarios[0]?.result.aborted).toBe(true);
   });

@@ -67,7 +67,7 @@ describe('policy client against a live HTTP server', () => {
     const { c, metrics } = client(base, 300);
     const t0 = Date.now();
     const d = await c.evaluate('actions', INPUT);
-    expect(Date.now() - t0).toBeLessThan(2_000);
+    expect(Date.now() - t0).toBeLessThan(5_000);
     expect(d).toMatchObject({ allow: false, error: true });
     expect((await metrics.policyEvaluations.get()).values[0]?.labels.result).toBe('error');
   });

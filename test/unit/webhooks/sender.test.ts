@@ -98,8 +98,9 @@ describe('disciplines', () => {
     const o = await deliver(tgt(), 'k3', { message: 'x' }, 'unbounded', policy);
     expect(o.acked).toBe(true);
     expect(o.attempts).toHaveLength(31);
-    // No Retry-After honoured, no backoff: 30 retries well inside a second.
-    expect(Date.now() - t0).toBeLessThan(1_000);
+    // No Retry-After honoured, no backoff: 30 retries in a few hundred ms (backoff would take
+    // minutes); the bound leaves room for a busy machine.
+    expect(Date.now() - t0).toBeLessThan(5_000);
   });
 
   it('unbounded: stops at its deadline; a permanent error stops both at once', async () => {
