@@ -213,7 +213,9 @@ describe('a small policy-evaluation run', () => {
     expect(policy?.testcase?.map((c) => c.name.split(':')[0])).toEqual(s.thresholds.map((t) => t.name));
     expect(policy?.testcase?.filter((c) => c.failure !== undefined)).toEqual([]);
     const all = suites.flatMap((x) => x.testcase ?? []);
-    expect(all).toHaveLength(results.scenarios.reduce((a, x) => a + x.thresholds.length, 0) + results.metrics.length);
+    // Per scenario its thresholds, the run's own (the probes') and each metric row.
+    expect(all).toHaveLength(results.scenarios.reduce((a, x) => a + x.thresholds.length, 0) + results.thresholds.length + results.metrics.length);
+    expect(results.thresholds.map((t) => t.name)).toContain('no gateway degraded (fails closed)');
 
     const html = fs.readFileSync(path.join(run.out, 'report.html'), 'utf8');
     expect(html).toMatch(/^<!doctype html>/i);
