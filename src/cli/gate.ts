@@ -23,6 +23,8 @@ interface GateArgs {
   'testbed-state'?: string;
   scenarios?: string[];
   'with-drills'?: boolean;
+  baseline?: string;
+  index: string;
 }
 
 function defaultOutDir(): string {
@@ -114,6 +116,9 @@ async function gateHandler(a: GateArgs): Promise<void> {
     ...(a.fill ? { fill: a.fill } : {}),
     ...(a['testbed-state'] ? { testbedStateDir: a['testbed-state'] } : {}),
     ...(a['with-drills'] ? { withDrills: true } : {}),
+    ...(a.baseline !== undefined ? { baseline: a.baseline } : {}),
+    indexFile: a.index === 'off' ? null : path.resolve(a.index),
+    kind: a.scenarios ? 'run' : 'gate',
   };
   try {
     const outcome = await runGate(opts);
@@ -136,7 +141,12 @@ const common = (y: Argv) =>
     .option('out', { type: 'string', describe: 'directory for results.json, results.md, junit.xml, report.html', defaultDescription: 'reports/runs/<time>' })
     .option('fill', { type: 'string', describe: "the team's Markdown file whose results table (and metrics tables) are filled in place" })
     .option('replicas', { type: 'number', default: 3, describe: 'gateways of the local test bed' })
-    .option('testbed-state', { type: 'string', describe: 'use an already running local test bed (its state dir) instead of starting one' });
+    .option('testbed-state', { type: 'string', describe: 'use an already running local test bed (its state dir) instead of starting one' })
+    .option('baseline', {
+      type: 'string',
+      describe: 'judge the run against a baseline: a results.json, a run folder, or last-pass (the newest passing run of this profile and target in the run index); a regression fails the run (exit 1)',
+    })
+    .option('index', { type: 'string', default: 'reports/runs/index.json', describe: 'the run index this run is appended to (and last-pass is looked up in); off: do not index' });
 
 export const gateCommand: CommandModule<object, GateArgs> = {
   command: 'gate',

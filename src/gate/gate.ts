@@ -21,6 +21,14 @@ import { fillFile } from '../report/fill.ts';
 import { runScenario } from './scenario-run.ts';
 import { runChaosSuite, type ChaosSuiteOptions } from './chaos-suite.ts';
 import { newRunId } from '../util/ids.ts';
+import { compareRuns } from '../baseline/compare.ts';
+import { comparisonSection, missingSection } from '../baseline/section.ts';
+import { resolveBaseline } from '../baseline/source.ts';
+import { withBaselineThresholds } from '../baseline/thresholds.ts';
+import { BaselineRulesSchema } from '../baseline/rules.ts';
+import type { BaselineSectionInput } from '../report/baseline-schema.ts';
+import { indexRun } from '../history/record.ts';
+import { defaultIndexFile } from '../history/run-index.ts';
 
 export interface GateOptions {
   /** Scenario names or files; default the five of the plan in template order. */
@@ -41,6 +49,12 @@ export interface GateOptions {
   withDrills?: boolean;
   /** Which drills, drill options and storm settings, when withDrills. */
   chaos?: ChaosSuiteOptions;
+  /** Judge the run against this one: a results.json, a run folder, or `last-pass` (from the run index). */
+  baseline?: string;
+  /** The run index this run is appended to (and `last-pass` is looked up in); null: do not index. */
+  indexFile?: string | null;
+  /** `gate` or `run`, as the index records it. */
+  kind?: string;
 }
 
 export interface GateOutcome {
@@ -85,8 +99,15 @@ async function gateOn(bound: BoundTarget, files: ScenarioFile[], opts: GateOptio
     const scrape = scrapeIntervalSeconds(profile);
     const lb = profile.lb;
     if (lb === undefined) throw new GateError(`${profile.file}: lb: required`, 2);
+    // The baseline is found before any load starts: a wrong path is a usage error, not a wasted run.
+    const rules = BaselineRulesSchema.parse(profile.baseline ?? {});
+    const baseline =
+      opts.baseline === undefined
+        ? undefined
+        : resolveBaseline(opts.baseline, { indexFile: opts.indexFile ?? defaultIndexFile(), profile: opts.profile, target: profile.name });
+    if (baseline !== undefined) opts.log(baseline.results === null ? `baseline: none (${baseline.note}); this run is not compared` : `baseline: ${baseline.results.runId} (${baseline.file})`);
 
-    const scenarios: ScenarioResult[] = [];
+    let scenarios: ScenarioResult[] = [];
     let saturated = false;
     const saturation: string[] = [];
     let aborted = false;
@@ -150,6 +171,15 @@ async function gateOn(bound: BoundTarget, files: ScenarioFile[], opts: GateOptio
     );
     for (const m of metrics) opts.log(metricLine(m));
 
+    let baselineSection: BaselineSectionInput | undefined;
+    if (baseline !== undefined && baseline.results !== null) {
+      const comparison = compareRuns(baseline.results, { runId, scenarios: scenarios.filter((s) => s.status !== 'Not run') }, rules);
+      scenarios = withBaselineThresholds(scenarios, comparison);
+      baselineSection = comparisonSection(comparison, { requested: baseline.requested, file: baseline.file, startedAt: baseline.results.startedAt });
+      for (const sc of comparison.scenarios) for (const m of sc.metrics) if (m.verdict !== 'pass') opts.log(`baseline: ${sc.scenario} ${m.metric}: ${m.verdict} — ${m.reason}`);
+    } else if (baseline !== undefined) {
+      baselineSection = missingSection(baseline.requested, baseline.note, rules);
+    }
     const all: Array<Pick<ThresholdResult, 'verdict' | 'source' | 'name'>> = [...scenarios.flatMap((s) => s.thresholds), ...probeChecks];
     // The whole plan exercises every row of the table, so there a row without data fails closed
     // (SPEC §3). A run of chosen scenarios may not touch a row at all (a policy-only run makes no
@@ -179,11 +209,17 @@ async function gateOn(bound: BoundTarget, files: ScenarioFile[], opts: GateOptio
       generator: { saturated, reasons: saturation, figures: {} },
       drills,
       probes,
+      ...(baselineSection ? { baseline: baselineSection } : {}),
     };
     const reports = writeReports(opts.outDir, results);
     for (const p of reports.problems) opts.log(`results: repaired before writing: ${p}`);
     opts.log(`reports: ${reports.json}, ${reports.markdown}, ${reports.junit}, ${reports.html}`);
     const written = reports.results;
+    if (opts.indexFile !== null) {
+      const indexFile = opts.indexFile ?? defaultIndexFile();
+      indexRun(indexFile, written, opts.outDir, opts.kind ?? 'gate');
+      opts.log(`history: indexed in ${indexFile}`);
+    }
     if (opts.fill !== undefined) fillTeamFile(opts.fill, written, opts.log);
     opts.log(`verdict: ${written.verdict} (exit ${written.exitCode})${written.reasons.length ? ` — ${written.reasons.join('; ')}` : ''}`);
     return { exitCode: written.exitCode, reports, results: written };
