@@ -1,5 +1,7 @@
 // clawstorm drill <name> | drill rollback | drill list
 import { say, stdout } from './output.ts';
+import { indexRun } from '../history/record.ts';
+import { defaultIndexFile } from '../history/run-index.ts';
 import path from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { ProfileError } from '../config/errors.ts';
@@ -144,6 +146,7 @@ const runCommand: CommandModule<object, DrillArgs> = {
       const { results } = chaosResults({ drills: out.results, profile: a.profile, target: out.targetName, startedAt, aborted: out.aborted });
       const reports = writeChaosReports(path.resolve(a.out ?? defaultOutDir('drill')), results);
       stdout(`reports: ${reports.json}, ${reports.markdown}, ${reports.junit}, ${reports.html}`);
+      indexRun(defaultIndexFile(), reports.results, path.dirname(reports.json), 'drill');
       for (const p of reports.problems) say(`results: repaired before writing: ${p}`);
       stdout(`verdict: ${reports.results.verdict} (exit ${reports.results.exitCode})${reports.results.reasons.length ? ` — ${reports.results.reasons.join('; ')}` : ''}`);
       process.exitCode = reports.results.exitCode;

@@ -12,6 +12,7 @@ import { ProfileError } from '../config/errors.ts';
 import { listScenarios } from '../config/scenario.ts';
 import { CliError, EXIT } from './errors.ts';
 import { timeStamp } from '../util/ids.ts';
+import { trendsCommand } from './trends.ts';
 
 
 interface GateArgs {
@@ -196,6 +197,6 @@ const fillCommand: CommandModule<object, { file: string; from: string; append: b
 export const reportCommand: CommandModule = {
   command: 'report <command>',
   describe: 'work with stored results',
-  builder: (y: Argv) => y.command(fillCommand as unknown as CommandModule).demandCommand(1),
+  builder: (y: Argv) => y.command(fillCommand as unknown as CommandModule).command(trendsCommand as unknown as CommandModule).demandCommand(1),
   handler: () => {},
 };

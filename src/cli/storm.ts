@@ -15,6 +15,8 @@ import type { Discipline } from '../webhooks/sender.ts';
 import { exitCodeForError } from '../score/verdict.ts';
 import { interruptible, printDrill } from './drill.ts';
 import { say, stdout } from './output.ts';
+import { indexRun } from '../history/record.ts';
+import { defaultIndexFile } from '../history/run-index.ts';
 import { CliError, EXIT } from './errors.ts';
 import { timeStamp } from '../util/ids.ts';
 
@@ -110,6 +112,7 @@ const webhooksCommand: CommandModule<object, StormArgs> = {
       const { results } = chaosResults({ drills: out.r.results, profile: a.profile, target: out.targetName, startedAt, aborted: out.r.aborted });
       const reports = writeChaosReports(path.resolve(a.out ?? path.join('reports', 'runs', `${timeStamp(startedAt)}-storm`)), results);
       stdout(`reports: ${reports.json}, ${reports.markdown}, ${reports.junit}, ${reports.html}`);
+      indexRun(defaultIndexFile(), reports.results, path.dirname(reports.json), 'storm');
       for (const p of reports.problems) say(`results: repaired before writing: ${p}`);
       stdout(`verdict: ${reports.results.verdict} (exit ${reports.results.exitCode})${reports.results.reasons.length ? ` — ${reports.results.reasons.join('; ')}` : ''}`);
       process.exitCode = reports.results.exitCode;
