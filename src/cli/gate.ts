@@ -26,6 +26,7 @@ interface GateArgs {
   'with-drills'?: boolean;
   baseline?: string;
   index: string;
+  'faro-url'?: string;
 }
 
 function defaultOutDir(): string {
@@ -120,6 +121,7 @@ async function gateHandler(a: GateArgs): Promise<void> {
     ...(a.baseline !== undefined ? { baseline: a.baseline } : {}),
     indexFile: a.index === 'off' ? null : path.resolve(a.index),
     kind: a.scenarios ? 'run' : 'gate',
+    ...(a['faro-url'] ? { faroUrl: a['faro-url'] } : {}),
   };
   try {
     const outcome = await runGate(opts);
@@ -147,7 +149,11 @@ const common = (y: Argv) =>
       type: 'string',
       describe: 'judge the run against a baseline: a results.json, a run folder, or last-pass (the newest passing run of this profile and target in the run index); a regression fails the run (exit 1)',
     })
-    .option('index', { type: 'string', default: 'reports/runs/index.json', describe: 'the run index this run is appended to (and last-pass is looked up in); off: do not index' });
+    .option('index', { type: 'string', default: 'reports/runs/index.json', describe: 'the run index this run is appended to (and last-pass is looked up in); off: do not index' })
+    .option('faro-url', {
+      type: 'string',
+      describe: "also send the run's events (lifecycle, per-window measurements, verdict) to this Faro receiver (Grafana Alloy faro.receiver, e.g. http://alloy:12347/collect); a receiver that is down never fails or slows the run. API key: CLAWSTORM_FARO_API_KEY",
+    });
 
 export const gateCommand: CommandModule<object, GateArgs> = {
   command: 'gate',

@@ -15,7 +15,7 @@ import { evaluateMetricRows } from '../score/metrics.ts';
 import { applyHostSaturation } from '../score/host.ts';
 import { overallVerdict } from '../score/verdict.ts';
 import type { ThresholdResult } from '../score/types.ts';
-import { RESULTS_SCHEMA, TEMPLATE_SCENARIOS, type Results, type ResultsInput, type ScenarioResult } from '../report/results.ts';
+import { BASELINE_THRESHOLD_PREFIX, RESULTS_SCHEMA, TEMPLATE_SCENARIOS, type Results, type ResultsInput, type ScenarioResult } from '../report/results.ts';
 import { writeReports, type WrittenReports } from '../report/write.ts';
 import { fillFile } from '../report/fill.ts';
 import { runScenario } from './scenario-run.ts';
@@ -28,6 +28,11 @@ import { withBaselineThresholds } from '../baseline/thresholds.ts';
 import { BaselineRulesSchema } from '../baseline/rules.ts';
 import type { BaselineSectionInput } from '../report/baseline-schema.ts';
 import { indexRun } from '../history/record.ts';
+import fs from 'node:fs';
+import { RunEvents } from '../events/run-events.ts';
+import { eventsRecord, originOf } from '../events/section.ts';
+import { emitDrill, emitScenarioWindows } from '../events/emit.ts';
+import type { TargetProfile } from '../config/profile.ts';
 import { defaultIndexFile } from '../history/run-index.ts';
 
 export interface GateOptions {
@@ -55,6 +60,8 @@ export interface GateOptions {
   indexFile?: string | null;
   /** `gate` or `run`, as the index records it. */
   kind?: string;
+  /** A Faro receiver for the run's events (over the profile's `faro.url`). */
+  faroUrl?: string;
 }
 
 export interface GateOutcome {
@@ -106,6 +113,9 @@ async function gateOn(bound: BoundTarget, files: ScenarioFile[], opts: GateOptio
         ? undefined
         : resolveBaseline(opts.baseline, { indexFile: opts.indexFile ?? defaultIndexFile(), profile: opts.profile, target: profile.name });
     if (baseline !== undefined) opts.log(baseline.results === null ? `baseline: none (${baseline.note}); this run is not compared` : `baseline: ${baseline.results.runId} (${baseline.file})`);
+    fs.mkdirSync(opts.outDir, { recursive: true });
+    const events = runEventsFor(runId, opts, profile);
+    events.event('run_start', { kind: opts.kind ?? 'gate', scenarios: files.map((f) => f.name).join(','), baseline: baseline?.results?.runId ?? null }, startedAt);
 
     let scenarios: ScenarioResult[] = [];
     let saturated = false;
@@ -123,6 +133,7 @@ async function gateOn(bound: BoundTarget, files: ScenarioFile[], opts: GateOptio
           break;
         }
         opts.log(`${f.name}: start (${opts.profile})`);
+        events.event('scenario_start', { scenario: f.name });
         const out = await runScenario(f, {
           profile: opts.profile,
           target: {
@@ -139,6 +150,8 @@ async function gateOn(bound: BoundTarget, files: ScenarioFile[], opts: GateOptio
           ...(opts.onProgress ? { onProgress: (p: EngineProgress) => opts.onProgress?.(f.name, p) } : {}),
         });
         scenarios.push(out.result);
+        emitScenarioWindows(events, f.name, out.result.series);
+        events.event('scenario_end', { scenario: f.name, status: out.result.status, requests: out.result.requests, errors: out.result.errors, p99_ms: out.result.p99 });
         if (out.saturated) {
           saturated = true;
           saturation.push(...out.saturationReasons.map((r) => `${f.name}: ${r}`));
@@ -188,9 +201,17 @@ async function gateOn(bound: BoundTarget, files: ScenarioFile[], opts: GateOptio
     for (const m of metrics) if (m.gate && (wholePlan || m.verdict !== 'no_data')) all.push({ verdict: m.verdict, source: 'promql', name: m.metric });
     // Drills and the storm run after the metrics window closed, so their faults stay out of it.
     const drills = opts.withDrills && !aborted ? await runChaosSuite({ ...opts.chaos, bound, profile: opts.profile, signal: opts.signal, log: opts.log }) : [];
-    for (const d of drills) all.push(...(d.thresholds ?? []));
+    for (const d of drills) {
+      all.push(...(d.thresholds ?? []));
+      emitDrill(events, d);
+    }
     if (opts.signal.aborted) aborted = true;
     const verdict = overallVerdict({ thresholds: all, saturated, aborted });
+    const regressions = scenarios.reduce((n, sc) => n + sc.thresholds.filter((t) => t.name.startsWith(BASELINE_THRESHOLD_PREFIX) && t.verdict === 'fail').length, 0);
+    events.event('verdict', { verdict: verdict.verdict, exit_code: verdict.exitCode, regressions, aborted });
+    events.event('run_end', { verdict: verdict.verdict });
+    const sent = await events.close();
+    if (sent.receiver) opts.log(`events: Faro receiver ${originOf(sent.receiver.url)}: ${sent.receiver.sent} sent, ${sent.receiver.dropped} dropped${sent.receiver.lastError ? ` (last error: ${sent.receiver.lastError})` : ''}`);
     const results: ResultsInput = {
       schema: RESULTS_SCHEMA,
       runId,
@@ -210,6 +231,7 @@ async function gateOn(bound: BoundTarget, files: ScenarioFile[], opts: GateOptio
       drills,
       probes,
       ...(baselineSection ? { baseline: baselineSection } : {}),
+      events: eventsRecord(sent, opts.outDir),
     };
     const reports = writeReports(opts.outDir, results);
     for (const p of reports.problems) opts.log(`results: repaired before writing: ${p}`);
@@ -224,6 +246,19 @@ async function gateOn(bound: BoundTarget, files: ScenarioFile[], opts: GateOptio
     opts.log(`verdict: ${written.verdict} (exit ${written.exitCode})${written.reasons.length ? ` — ${written.reasons.join('; ')}` : ''}`);
     return { exitCode: written.exitCode, reports, results: written };
   }
+}
+
+/** The run's events: events.ndjson always, a Faro receiver when the flag or the profile names one. */
+function runEventsFor(runId: string, opts: GateOptions, profile: TargetProfile): RunEvents {
+  const url = opts.faroUrl ?? profile.faro?.url;
+  const apiKey = process.env.CLAWSTORM_FARO_API_KEY;
+  return new RunEvents({
+    runId,
+    outDir: opts.outDir,
+    app: profile.faro?.app ?? 'clawstorm',
+    attributes: { profile: opts.profile, target: profile.name },
+    ...(url ? { receiver: { url, ...(apiKey ? { apiKey } : {}) } } : {}),
+  });
 }
 
 /**

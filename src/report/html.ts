@@ -13,6 +13,8 @@ import { BASELINE_HEADER, baselineHeadline, baselineRows, evidenceLines, regress
 import { PROBE_HEADER, probeNotes, probeRows } from './probes.ts';
 import type { Results, ThresholdRecord } from './results.ts';
 import { esc } from './svg.ts';
+import { eventsSection } from './events-html.ts';
+import type { EventLine } from '../events/ndjson.ts';
 import { redact } from '../util/redact.ts';
 
 function statusClass(s: string): string {
@@ -151,7 +153,8 @@ export function thresholdsSection(r: Results): string {
   return ['<h2>Thresholds</h2>', rows.length ? table(THRESHOLD_COLS, rows, 'thresholds') : '<p class="muted">No thresholds were evaluated.</p>'].join('\n');
 }
 
-export function renderHtml(results: Results): string {
+/** report.html; `events` are the lines of the run's events.ndjson, when it is at hand. */
+export function renderHtml(results: Results, events?: readonly EventLine[]): string {
   const r = results;
   const parts = [
     `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${esc(`ClawStorm ${r.runId}`)}</title><style>${CSS}</style></head><body>`,
@@ -163,6 +166,7 @@ export function renderHtml(results: Results): string {
     probesSection(r),
     drillsSection(r),
     r.autoscale ? renderAutoscaleHtml(r.autoscale).join('\n') : '',
+    eventsSection(r, events),
     thresholdsSection(r),
     '</body></html>\n',
   ];

@@ -199,6 +199,16 @@ export const ResultsSchema = z.object({
   autoscale: AutoscaleSectionSchema.optional(),
   /** This run judged against an earlier one (`gate --baseline`): per scenario and metric, the change, verdict and evidence. */
   baseline: BaselineSectionSchema.optional(),
+  /** Where the run's events went: events.ndjson in the run folder, and a Faro receiver when one was named. */
+  events: z
+    .object({
+      file: z.string(),
+      written: Count,
+      fileError: z.string().nullable().default(null),
+      /** The receiver's origin only (its path may carry an app key), what it took and what was dropped. */
+      receiver: z.object({ origin: z.string(), sent: Count, dropped: Count, failedPosts: Count, lastError: z.string().nullable() }).nullable().default(null),
+    })
+    .optional(),
 });
 
 export type Results = z.output<typeof ResultsSchema>;
