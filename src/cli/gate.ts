@@ -27,6 +27,7 @@ interface GateArgs {
   baseline?: string;
   index: string;
   'faro-url'?: string;
+  'remote-write'?: string;
 }
 
 function defaultOutDir(): string {
@@ -122,6 +123,7 @@ async function gateHandler(a: GateArgs): Promise<void> {
     indexFile: a.index === 'off' ? null : path.resolve(a.index),
     kind: a.scenarios ? 'run' : 'gate',
     ...(a['faro-url'] ? { faroUrl: a['faro-url'] } : {}),
+    ...(a['remote-write'] ? { remoteWrite: a['remote-write'] } : {}),
   };
   try {
     const outcome = await runGate(opts);
@@ -153,6 +155,10 @@ const common = (y: Argv) =>
     .option('faro-url', {
       type: 'string',
       describe: "also send the run's events (lifecycle, per-window measurements, verdict) to this Faro receiver (Grafana Alloy faro.receiver, e.g. http://alloy:12347/collect); a receiver that is down never fails or slows the run. API key: CLAWSTORM_FARO_API_KEY",
+    })
+    .option('remote-write', {
+      type: 'string',
+      describe: "push the run's figures (P50/P95/P99, error ratio, throughput per scenario, verdict, regressions) to this Prometheus remote-write URL for the trends dashboard; a failure is logged, never fails the run",
     });
 
 export const gateCommand: CommandModule<object, GateArgs> = {

@@ -33,7 +33,8 @@ import { RunEvents } from '../events/run-events.ts';
 import { eventsRecord, originOf } from '../events/section.ts';
 import { emitDrill, emitScenarioWindows } from '../events/emit.ts';
 import type { TargetProfile } from '../config/profile.ts';
-import { defaultIndexFile } from '../history/run-index.ts';
+import { buildInfo, defaultIndexFile } from '../history/run-index.ts';
+import { remoteWriteRun } from '../history/remote-write.ts';
 
 export interface GateOptions {
   /** Scenario names or files; default the five of the plan in template order. */
@@ -62,6 +63,8 @@ export interface GateOptions {
   kind?: string;
   /** A Faro receiver for the run's events (over the profile's `faro.url`). */
   faroUrl?: string;
+  /** Prometheus remote-write URL the run's figures are pushed to, for the trends dashboard. */
+  remoteWrite?: string;
 }
 
 export interface GateOutcome {
@@ -237,6 +240,10 @@ async function gateOn(bound: BoundTarget, files: ScenarioFile[], opts: GateOptio
     for (const p of reports.problems) opts.log(`results: repaired before writing: ${p}`);
     opts.log(`reports: ${reports.json}, ${reports.markdown}, ${reports.junit}, ${reports.html}`);
     const written = reports.results;
+    if (opts.remoteWrite !== undefined) {
+      const rw = await remoteWriteRun(opts.remoteWrite, written, buildInfo().build);
+      opts.log(`remote write: ${rw.series} series to ${originOf(opts.remoteWrite)}${rw.error ? ` failed: ${rw.error}` : ''}`);
+    }
     if (opts.indexFile !== null) {
       const indexFile = opts.indexFile ?? defaultIndexFile();
       indexRun(indexFile, written, opts.outDir, opts.kind ?? 'gate');
