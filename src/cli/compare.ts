@@ -2,7 +2,7 @@
 // print the change, the judge's verdict and the evidence. Exit 1 on a regression, 3 when nothing
 // could be compared (or only part of it), 0 otherwise.
 import type { Argv, CommandModule } from 'yargs';
-import { compareRuns } from '../baseline/compare.ts';
+import { compareRuns, ranScenarios } from '../baseline/compare.ts';
 import { comparisonSection } from '../baseline/section.ts';
 import { loadRun } from '../baseline/source.ts';
 import type { BaselineRulesInput } from '../baseline/rules.ts';
@@ -42,7 +42,7 @@ function handler(a: CompareArgs): void {
   try {
     const base = loadRun(a.base);
     const next = loadRun(a.next);
-    const comparison = compareRuns(base.results, { runId: next.results.runId, scenarios: next.results.scenarios.filter((s) => s.status !== 'Not run') }, rulesFrom(a));
+    const comparison = compareRuns(ranScenarios(base.results), ranScenarios(next.results), rulesFrom(a));
     section = BaselineSectionSchema.parse(comparisonSection(comparison, { requested: a.base, file: base.file, startedAt: base.results.startedAt }));
   } catch (err) {
     if (err instanceof ResultsError || err instanceof ProfileError || (err as Error).name === 'JudgeConfigError') throw new CliError((err as Error).message, EXIT.usage);

@@ -21,7 +21,7 @@ import { fillFile } from '../report/fill.ts';
 import { runScenario } from './scenario-run.ts';
 import { runChaosSuite, type ChaosSuiteOptions } from './chaos-suite.ts';
 import { newRunId } from '../util/ids.ts';
-import { compareRuns } from '../baseline/compare.ts';
+import { compareRuns, ranScenarios } from '../baseline/compare.ts';
 import { comparisonSection, missingSection } from '../baseline/section.ts';
 import { resolveBaseline } from '../baseline/source.ts';
 import { withBaselineThresholds } from '../baseline/thresholds.ts';
@@ -189,7 +189,7 @@ async function gateOn(bound: BoundTarget, files: ScenarioFile[], opts: GateOptio
 
     let baselineSection: BaselineSectionInput | undefined;
     if (baseline !== undefined && baseline.results !== null) {
-      const comparison = compareRuns(baseline.results, { runId, scenarios: scenarios.filter((s) => s.status !== 'Not run') }, rules);
+      const comparison = compareRuns(ranScenarios(baseline.results), ranScenarios({ runId, scenarios }), rules);
       scenarios = withBaselineThresholds(scenarios, comparison);
       baselineSection = comparisonSection(comparison, { requested: baseline.requested, file: baseline.file, startedAt: baseline.results.startedAt });
       for (const sc of comparison.scenarios) for (const m of sc.metrics) if (m.verdict !== 'pass') opts.log(`baseline: ${sc.scenario} ${m.metric}: ${m.verdict} — ${m.reason}`);

@@ -61,6 +61,19 @@ describe('clawstorm compare', () => {
     expect(code, out).toBe(EXIT.failed);
   });
 
+  it('template rows neither run ran are left out; a scenario only one run ran is no data (exit 3)', async () => {
+    const withNotRun = (r: ReturnType<typeof storedRun>) => ({ ...r, scenarios: [...r.scenarios, { ...r.scenarios[0]!, name: 'audit-write', title: 'Audit Write', status: 'Not run' as const, requests: 0, histogram: undefined }] });
+    const base = writeRun(tmp, withNotRun(storedRun('a', 1)));
+    const next = writeRun(tmp, withNotRun(storedRun('b', 2)));
+    expect(await main(['compare', base, next]), out).toBe(EXIT.ok);
+    expect(out).not.toMatch(/Audit Write/);
+    const partial = storedRun('c', 3);
+    const ranAudit = writeRun(tmp, { ...partial, runId: 'c', scenarios: [...partial.scenarios, { ...partial.scenarios[0]!, name: 'audit-write', title: 'Audit Write' }] });
+    out = '';
+    expect(await main(['compare', base, ranAudit]), out).toBe(EXIT.inconclusive);
+    expect(out).toMatch(/Audit Write · latency p99: No data — scenario missing from the baseline run/);
+  });
+
   it('error rate up beyond noise is a regression', async () => {
     const base = writeRun(tmp, storedRun('a', 1, {}, { errors: 2 }));
     const next = writeRun(tmp, storedRun('b', 2, {}, { errors: 40 }));
