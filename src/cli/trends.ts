@@ -4,10 +4,7 @@ import path from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { applyRetention } from '../history/retention.ts';
 import { readIndex, RunIndexError } from '../history/run-index.ts';
-import { buildTrends } from '../history/trends.ts';
-import { renderTrendsHtml } from '../report/trends-html.ts';
-import { renderTrendsMarkdown } from '../report/trends-markdown.ts';
-import { writeFileAtomic } from '../util/atomic-write.ts';
+import { writeTrends } from '../history/trends.ts';
 import { CliError, EXIT } from './errors.ts';
 import { say, stdout } from './output.ts';
 
@@ -29,11 +26,7 @@ function handler(a: TrendsArgs): void {
     }
     const index = readIndex(indexFile);
     if (index.runs.length === 0) throw new CliError(`${indexFile}: no runs indexed (a gate run appends itself; see --index)`, EXIT.inconclusive);
-    const trends = buildTrends(indexFile, index, a.last !== undefined ? { last: a.last } : {});
-    const html = path.join(outDir, 'trends.html');
-    const md = path.join(outDir, 'trends.md');
-    writeFileAtomic(html, renderTrendsHtml(trends));
-    writeFileAtomic(md, renderTrendsMarkdown(trends));
+    const { html, md, trends } = writeTrends(indexFile, outDir, a.last !== undefined ? { last: a.last } : {});
     for (const r of trends.runs) if (r.missing) say(`trends: ${r.runId}: ${r.missing}`);
     stdout(`trends: ${html}, ${md} (${trends.runs.length} runs, ${trends.scenarios.length} scenarios${trends.baseline ? `, baseline ${trends.baseline.runId}` : ''})`);
     process.exitCode = EXIT.ok;

@@ -2,7 +2,11 @@
 // the next run will be judged against.
 import { readResults, BASELINE_THRESHOLD_PREFIX, type Results, type ScenarioResult } from '../report/results.ts';
 import type { ScenarioTrend, TrendPoint, TrendRun, Trends } from '../report/trends-data.ts';
-import { lastPass, runDir, type RunIndex, type RunIndexEntry } from './run-index.ts';
+import path from 'node:path';
+import { renderTrendsHtml } from '../report/trends-html.ts';
+import { renderTrendsMarkdown } from '../report/trends-markdown.ts';
+import { writeFileAtomic } from '../util/atomic-write.ts';
+import { lastPass, readIndex, runDir, type RunIndex, type RunIndexEntry } from './run-index.ts';
 
 function pointOf(s: ScenarioResult): TrendPoint | null {
   if (s.status === 'Not run') return null;
@@ -82,4 +86,14 @@ export function buildTrends(indexFile: string, index: RunIndex, opts: { last?: n
     }
   }
   return { runs, scenarios, baseline };
+}
+
+/** trends.html and trends.md of an index, into `outDir`. */
+export function writeTrends(indexFile: string, outDir: string, opts: { last?: number } = {}): { html: string; md: string; trends: Trends } {
+  const trends = buildTrends(indexFile, readIndex(indexFile), opts);
+  const html = path.join(outDir, 'trends.html');
+  const md = path.join(outDir, 'trends.md');
+  writeFileAtomic(html, renderTrendsHtml(trends));
+  writeFileAtomic(md, renderTrendsMarkdown(trends));
+  return { html, md, trends };
 }
