@@ -1,7 +1,8 @@
 // How often two clean runs of the same build are called a regression: the baseline judge's
 // false-positive rate on this machine. Starts its own test bed, throws one warm-up run away,
-// runs the smoke gate RUNS times in a row (each judged against the last passing run, as a nightly
-// job is) and compares every consecutive pair and every pair offline with the default rule.
+// runs the smoke gate RUNS times in a row (each judged against the run before it, so every run
+// has its baseline even where a busy host left the previous one inconclusive) and compares every
+// consecutive pair and every pair offline with the default rule.
 // With --fault it then runs once more with 40 ms of latency on one gateway (a true regression,
 // not counted in the rate) so the run folders make a trend with a regression in it.
 //
@@ -48,6 +49,15 @@ function pair(a: Results, b: Results): PairOutcome {
 }
 
 const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'clawstorm-fp-bed-'));
+// Stopped from outside (Ctrl-C, a CI timeout): the bed goes down with the bench.
+let stopping = false;
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(sig, () => {
+    if (stopping) return;
+    stopping = true;
+    void stopTestbed(stateDir).finally(() => process.exit(130));
+  });
+}
 const index = path.join(OUT, 'index.json');
 const runs: Array<{ dir: string; exitCode: number; loadavg: number[]; results: Results }> = [];
 let faulted: { dir: string; exitCode: number; results: Results } | undefined;
@@ -62,7 +72,7 @@ try {
   };
   await gate('warm-up', ['--index', 'off']);
   for (let i = 1; i <= RUNS; i++) {
-    const r = await gate(`clean-${i}`, ['--index', index, '--baseline', 'last-pass']);
+    const r = await gate(`clean-${i}`, ['--index', index, ...(i > 1 ? ['--baseline', runs[i - 2]!.dir] : [])]);
     runs.push({ ...r, loadavg: os.loadavg() });
   }
   if (FAULT) {
@@ -72,7 +82,7 @@ try {
       fetch(`${victim.url}/admin/faults${m === 'POST' ? '/reset' : ''}`, { method: m, headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' }, ...(body ? { body: JSON.stringify(body) } : {}) });
     await set('PUT', { latencyMs: 40 });
     try {
-      faulted = await gate('latency-40ms-gw-1', ['--index', index, '--baseline', 'last-pass']);
+      faulted = await gate('latency-40ms-gw-1', ['--index', index, '--baseline', runs[runs.length - 1]!.dir]);
     } finally {
       await set('POST');
     }

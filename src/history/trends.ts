@@ -18,6 +18,8 @@ function pointOf(s: ScenarioResult): TrendPoint | null {
     errorRate: s.errorRate,
     throughput: Number.isFinite(seconds) && seconds > 0 ? s.requests / seconds : null,
     regression: s.thresholds.some((t) => t.name.startsWith(BASELINE_THRESHOLD_PREFIX) && t.verdict === 'fail'),
+    // applySaturation / applyHostSaturation keep what was measured in the detail: "(measured fail)".
+    untrustedRegression: s.thresholds.some((t) => t.name.startsWith(BASELINE_THRESHOLD_PREFIX) && t.verdict === 'inconclusive' && /measured fail/.test(t.detail)),
     failed: s.status === 'Fail',
   };
 }

@@ -25,6 +25,8 @@ export interface TrendPoint {
   throughput: number | null;
   /** A baseline threshold of this scenario failed in this run. */
   regression: boolean;
+  /** A baseline threshold measured a regression that was not trusted (a saturated host or generator made it inconclusive). */
+  untrustedRegression: boolean;
   /** The scenario's own status failed (a gate threshold). */
   failed: boolean;
 }

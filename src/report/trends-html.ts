@@ -8,7 +8,7 @@ import { formatMs, formatPct, NONE } from './format.ts';
 import { chart, esc, f1, niceTicks, polylines, type LegendItem } from './svg.ts';
 import type { ScenarioTrend, Trends } from './trends-data.ts';
 
-const COLORS = { p50: '#2b6cb0', p95: '#dd6b20', p99: '#c53030', err: '#c53030', tput: '#2f855a', base: '#4a5568', fail: '#c53030' };
+const COLORS = { p50: '#2b6cb0', p95: '#dd6b20', p99: '#c53030', err: '#c53030', tput: '#2f855a', base: '#4a5568', fail: '#c53030', untrusted: '#d69e2e' };
 type Key = 'p50' | 'p95' | 'p99' | 'errorRate' | 'throughput';
 
 const finite = (v: number | null | undefined): v is number => v !== null && v !== undefined && Number.isFinite(v);
@@ -41,6 +41,7 @@ function trendChart(t: Trends, s: ScenarioTrend, title: string, series: Series[]
   if (baseValues.length > 0) legend.push({ color: COLORS.base, label: `baseline ${t.baseline!.runId}`, shape: 'dash' });
   if (s.points.some((p) => p?.failed)) legend.push({ color: COLORS.fail, label: 'gate failed', shape: 'box' });
   if (markRegression && s.points.some((p) => p?.regression)) legend.push({ color: COLORS.fail, label: 'regression vs baseline (ring)' });
+  if (markRegression && s.points.some((p) => p?.untrustedRegression)) legend.push({ color: COLORS.untrusted, label: 'regression measured on a saturated host: inconclusive (dashed ring)', shape: 'dash' });
   return chart({
     label: `${s.title}: ${title} per run`,
     legend,
@@ -59,6 +60,7 @@ function trendChart(t: Trends, s: ScenarioTrend, title: string, series: Series[]
           const v = p?.[sr.key];
           if (!finite(v)) return;
           parts.push(`<circle cx="${f1(x(i))}" cy="${f1(y(v))}" r="2.5" fill="${sr.color}"><title>${esc(`${t.runs[i]!.runId} ${sr.label}: ${fmt(v)}`)}</title></circle>`);
+          if (markRegression === sr.key && p?.untrustedRegression) parts.push(`<circle class="regression-untrusted" cx="${f1(x(i))}" cy="${f1(y(v))}" r="7" fill="none" stroke="${COLORS.untrusted}" stroke-width="2" stroke-dasharray="3,2"><title>${esc(`${t.runs[i]!.runId}: regression measured, but on a saturated host or generator: inconclusive`)}</title></circle>`);
           if (markRegression === sr.key && p?.regression) parts.push(`<circle class="regression" cx="${f1(x(i))}" cy="${f1(y(v))}" r="7" fill="none" stroke="${COLORS.fail}" stroke-width="2"><title>${esc(`${t.runs[i]!.runId}: regression against the baseline`)}</title></circle>`);
         });
       }
@@ -80,7 +82,11 @@ const cls = (v: string): string => (v === 'pass' ? 'pass' : v === 'fail' ? 'fail
 
 function runsTable(t: Trends): string {
   const rows = t.runs.map((r) => {
-    const regressed = t.scenarios.filter((s) => s.points[t.runs.indexOf(r)]?.regression).map((s) => s.title);
+    const i = t.runs.indexOf(r);
+    const regressed = [
+      ...t.scenarios.filter((s) => s.points[i]?.regression).map((s) => s.title),
+      ...t.scenarios.filter((s) => s.points[i]?.untrustedRegression).map((s) => `${s.title} (inconclusive: saturated)`),
+    ];
     const cells = [shortTime(r.startedAt), r.runId, r.build ?? NONE, r.commit?.slice(0, 12) ?? NONE, `${r.profile} · ${r.target}`, r.baselineRunId ?? NONE, regressed.length ? regressed.join(', ') : NONE];
     return `<tr>${cells.map((c) => `<td>${esc(c)}</td>`).join('')}<td class="${cls(r.verdict)}">${esc(statusOfVerdict(r.verdict))}${r.missing ? ` (${esc(r.missing)})` : ''}</td></tr>`;
   });

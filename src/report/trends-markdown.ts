@@ -20,7 +20,7 @@ export function renderTrendsMarkdown(t: Trends): string {
   for (const s of t.scenarios) {
     const last = [...s.points].reverse().find((p) => p !== null) ?? null;
     const base = t.baseline?.points[s.name];
-    const count = (k: 'regression' | 'failed') => s.points.filter((p) => p?.[k]).length;
+    const count = (k: 'regression' | 'failed' | 'untrustedRegression') => s.points.filter((p) => p?.[k]).length;
     lines.push(
       tableRow([
         s.title,
@@ -29,7 +29,7 @@ export function renderTrendsMarkdown(t: Trends): string {
         `${formatMs(last?.p99)}${change(last?.p99, base?.p99)}`,
         `${formatPct(last?.errorRate)}`,
         last?.throughput === null || last?.throughput === undefined ? NONE : `${last.throughput.toFixed(1)}/s${change(last.throughput, base?.throughput)}`,
-        `${count('regression')} of ${s.points.filter((p) => p !== null).length}`,
+        `${count('regression')} of ${s.points.filter((p) => p !== null).length}${count('untrustedRegression') > 0 ? ` (+${count('untrustedRegression')} inconclusive)` : ''}`,
         `${count('failed')} of ${s.points.filter((p) => p !== null).length}`,
       ]),
     );

@@ -103,6 +103,18 @@ describe('report trends', () => {
     expect(md).toMatch(/\| Policy Evaluation \| [\d.]+ ms \([+-][\d.]+ %\) \| .* \| 1 of 5 \| 1 of 5 \|/);
   });
 
+  it('a regression measured on a saturated host is drawn as inconclusive (dashed ring), not as a regression', () => {
+    const first = fiveNights()[0]!;
+    const busy = parseResults(storedRun('night-6', 6, { shiftMs: 40 }, { startedAt: '2026-01-06T02:00:00.000Z' }));
+    busy.scenarios[0]!.reasons = ['host saturated (CPU 100%, steal 0%): this machine was busy, not necessarily the fleet slow'];
+    busy.scenarios[0]!.status = 'Inconclusive';
+    const r = judgedAgainst(first, busy);
+    indexRun(index, parseResults(r), writeRun(runsDir, r), 'gate');
+    const t = buildTrends(index, readIndex(index), { last: 1 });
+    expect(t.scenarios[0]!.points[0]).toMatchObject({ regression: false, untrustedRegression: true });
+    expect(readIndex(index).runs.at(-1)!.regression).toBe(false);
+  });
+
   it('--last N draws only the newest N runs', () => {
     fiveNights();
     const t = buildTrends(index, readIndex(index), { last: 2 });
