@@ -39,10 +39,15 @@ function rulesFrom(a: CompareArgs): BaselineRulesInput {
 
 function handler(a: CompareArgs): void {
   let section;
+  let note: string | undefined;
   try {
     const base = loadRun(a.base);
     const next = loadRun(a.next);
     const comparison = compareRuns(ranScenarios(base.results), ranScenarios(next.results), rulesFrom(a));
+    // Allowed (a smoke run against yesterday's full one can still be read), but never silently.
+    if (base.results.profile !== next.results.profile || base.results.target !== next.results.target) {
+      note = `Note: the runs differ — baseline ${base.results.profile} against ${base.results.target}, new ${next.results.profile} against ${next.results.target}.`;
+    }
     section = BaselineSectionSchema.parse(comparisonSection(comparison, { requested: a.base, file: base.file, startedAt: base.results.startedAt }));
   } catch (err) {
     if (err instanceof ResultsError || err instanceof ProfileError || (err as Error).name === 'JudgeConfigError') throw new CliError((err as Error).message, EXIT.usage);
@@ -52,6 +57,7 @@ function handler(a: CompareArgs): void {
   stdout(`# ${a.next} against baseline ${section.runId}: ${statusOfVerdict(section.verdict)}${n > 0 ? ` (${n} regression${n === 1 ? '' : 's'})` : ''}`);
   stdout('');
   stdout(baselineHeadline(section));
+  if (note !== undefined) stdout(note);
   stdout('');
   for (const line of [tableRow(BASELINE_HEADER), separatorRow(BASELINE_HEADER.length), ...baselineRows(section).map(tableRow)]) stdout(line);
   stdout('');
