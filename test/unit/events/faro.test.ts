@@ -12,6 +12,7 @@ import { drillEventName, emitDrill, emitScenarioWindows } from '../../../src/eve
 import { readEventLines } from '../../../src/events/ndjson.ts';
 import { RunEvents } from '../../../src/events/run-events.ts';
 import { eventsRecord } from '../../../src/events/section.ts';
+import { recordChaosRun } from '../../../src/events/chaos-run.ts';
 import { parseResults } from '../../../src/report/results.ts';
 import { writeReports } from '../../../src/report/write.ts';
 import { storedRun } from '../baseline/runs.ts';
@@ -93,6 +94,16 @@ describe('events.ndjson', () => {
     const logs = rest.filter((l) => l.type === 'log').map((l) => l.payload as LogEvent);
     expect(logs).toEqual([expect.objectContaining({ message: 'fault journal rolled back', level: 'info' })]);
     expect(summary).toMatchObject({ written: rest.length, fileError: null, receiver: null });
+  });
+
+  it('a drill or storm run is told after it ended: its timeline at its own times, then the verdict', async () => {
+    const startedAt = '2026-01-01T00:00:00.000Z';
+    const rec = await recordChaosRun(tmp, { runId: 'drill-1', startedAt, profile: 'smoke', target: 'local', verdict: 'fail', exitCode: 1, drills: [{ name: 'gateway-pair', status: 'Fail', startedAt, events: [{ t: 4.7, label: 'gw-1 crashed (SIGKILL)', kind: 'fault' }, { t: 22.9, label: 'restart the victim', kind: 'recover' }] }] }, 'drill');
+    expect(rec).toMatchObject({ file: 'events.ndjson', receiver: null });
+    const events = readEventLines(path.join(tmp, 'events.ndjson'))!.lines.flatMap((l) => (l.type === 'event' ? [l.payload] : []));
+    expect(events.map((e) => e.name)).toEqual(['run_start', 'drill_start', 'fault_injected', 'fault_rolled_back', 'drill_end', 'verdict', 'run_end']);
+    expect(events[2]!.timestamp).toBe('2026-01-01T00:00:04.700Z');
+    expect(events[3]!.timestamp).toBe('2026-01-01T00:00:22.900Z');
   });
 
   it('drill timeline kinds map to fault_injected / fault_rolled_back / drill_phase', () => {
