@@ -9,6 +9,7 @@ import path from 'node:path';
 import { readResults } from '../src/report/results.ts';
 import { renderReports } from '../src/report/write.ts';
 import { redactDeep } from '../src/util/redact.ts';
+import { writeTrends } from '../src/history/trends.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../reports/examples');
 
@@ -20,9 +21,22 @@ export function exampleResultFiles(dir = ROOT): string[] {
   });
 }
 
+/** Example run histories: every index.json under reports/examples (its trends.html and trends.md sit beside it). */
+export function exampleRunIndexes(dir = ROOT): string[] {
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) return exampleRunIndexes(p);
+    return e.name === 'index.json' ? [p] : [];
+  });
+}
+
 if (import.meta.main) {
   for (const file of exampleResultFiles()) {
     renderReports(path.dirname(file), redactDeep(readResults(file)));
     process.stdout.write(`${path.relative(process.cwd(), path.dirname(file))}: results.md, junit.xml, report.html\n`);
+  }
+  for (const index of exampleRunIndexes()) {
+    writeTrends(index, path.dirname(index));
+    process.stdout.write(`${path.relative(process.cwd(), path.dirname(index))}: trends.html, trends.md\n`);
   }
 }

@@ -216,6 +216,15 @@ function compareScenario(base: ComparableScenario | undefined, next: ComparableS
   return finish(metrics);
 }
 
+/**
+ * The scenarios of a stored run that can be compared: a template row the run never ran ("Not
+ * run") is not a scenario of that run. Two runs of a chosen few scenarios are compared on those;
+ * a scenario that ran in one run only is still reported (no data, missing from the other).
+ */
+export function ranScenarios<R extends ComparableRun>(run: R): ComparableRun {
+  return { runId: run.runId, scenarios: run.scenarios.filter((s) => s.status !== 'Not run') };
+}
+
 /** Judge `next` against `base`, scenario by scenario (matched by name). */
 export function compareRuns(base: ComparableRun, next: ComparableRun, rulesInput: BaselineRulesInput = {}): Comparison {
   const rules = parseOrThrow(BaselineRulesSchema, rulesInput, 'baseline rules');

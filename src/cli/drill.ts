@@ -1,5 +1,8 @@
 // clawstorm drill <name> | drill rollback | drill list
 import { say, stdout } from './output.ts';
+import { indexRun } from '../history/record.ts';
+import { recordChaosRun } from '../events/chaos-run.ts';
+import { defaultIndexFile } from '../history/run-index.ts';
 import path from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { ProfileError } from '../config/errors.ts';
@@ -142,8 +145,10 @@ const runCommand: CommandModule<object, DrillArgs> = {
       );
       for (const d of out.results) printDrill(d);
       const { results } = chaosResults({ drills: out.results, profile: a.profile, target: out.targetName, startedAt, aborted: out.aborted });
-      const reports = writeChaosReports(path.resolve(a.out ?? defaultOutDir('drill')), results);
+      const outDir = path.resolve(a.out ?? defaultOutDir('drill'));
+      const reports = writeChaosReports(outDir, { ...results, events: await recordChaosRun(outDir, { ...results, drills: out.results }, 'drill') });
       stdout(`reports: ${reports.json}, ${reports.markdown}, ${reports.junit}, ${reports.html}`);
+      indexRun(defaultIndexFile(), reports.results, path.dirname(reports.json), 'drill');
       for (const p of reports.problems) say(`results: repaired before writing: ${p}`);
       stdout(`verdict: ${reports.results.verdict} (exit ${reports.results.exitCode})${reports.results.reasons.length ? ` — ${reports.results.reasons.join('; ')}` : ''}`);
       process.exitCode = reports.results.exitCode;

@@ -12,6 +12,7 @@ import { ProfileError } from '../config/errors.ts';
 import { listScenarios } from '../config/scenario.ts';
 import { CliError, EXIT } from './errors.ts';
 import { timeStamp } from '../util/ids.ts';
+import { trendsCommand } from './trends.ts';
 
 
 interface GateArgs {
@@ -23,6 +24,10 @@ interface GateArgs {
   'testbed-state'?: string;
   scenarios?: string[];
   'with-drills'?: boolean;
+  baseline?: string;
+  index: string;
+  'faro-url'?: string;
+  'remote-write'?: string;
 }
 
 function defaultOutDir(): string {
@@ -114,6 +119,11 @@ async function gateHandler(a: GateArgs): Promise<void> {
     ...(a.fill ? { fill: a.fill } : {}),
     ...(a['testbed-state'] ? { testbedStateDir: a['testbed-state'] } : {}),
     ...(a['with-drills'] ? { withDrills: true } : {}),
+    ...(a.baseline !== undefined ? { baseline: a.baseline } : {}),
+    indexFile: a.index === 'off' ? null : path.resolve(a.index),
+    kind: a.scenarios ? 'run' : 'gate',
+    ...(a['faro-url'] ? { faroUrl: a['faro-url'] } : {}),
+    ...(a['remote-write'] ? { remoteWrite: a['remote-write'] } : {}),
   };
   try {
     const outcome = await runGate(opts);
@@ -136,7 +146,20 @@ const common = (y: Argv) =>
     .option('out', { type: 'string', describe: 'directory for results.json, results.md, junit.xml, report.html', defaultDescription: 'reports/runs/<time>' })
     .option('fill', { type: 'string', describe: "the team's Markdown file whose results table (and metrics tables) are filled in place" })
     .option('replicas', { type: 'number', default: 3, describe: 'gateways of the local test bed' })
-    .option('testbed-state', { type: 'string', describe: 'use an already running local test bed (its state dir) instead of starting one' });
+    .option('testbed-state', { type: 'string', describe: 'use an already running local test bed (its state dir) instead of starting one' })
+    .option('baseline', {
+      type: 'string',
+      describe: 'judge the run against a baseline: a results.json, a run folder, or last-pass (the newest passing run of this profile and target in the run index); a regression fails the run (exit 1)',
+    })
+    .option('index', { type: 'string', default: 'reports/runs/index.json', describe: 'the run index this run is appended to (and last-pass is looked up in); off: do not index' })
+    .option('faro-url', {
+      type: 'string',
+      describe: "also send the run's events (lifecycle, per-window measurements, verdict) to this Faro receiver (Grafana Alloy faro.receiver, e.g. http://alloy:12347/collect); a receiver that is down never fails or slows the run. API key: CLAWSTORM_FARO_API_KEY",
+    })
+    .option('remote-write', {
+      type: 'string',
+      describe: "push the run's figures (P50/P95/P99, error ratio, throughput per scenario, verdict, regressions) to this Prometheus remote-write URL for the trends dashboard; a failure is logged, never fails the run",
+    });
 
 export const gateCommand: CommandModule<object, GateArgs> = {
   command: 'gate',
@@ -186,6 +209,6 @@ const fillCommand: CommandModule<object, { file: string; from: string; append: b
 export const reportCommand: CommandModule = {
   command: 'report <command>',
   describe: 'work with stored results',
-  builder: (y: Argv) => y.command(fillCommand as unknown as CommandModule).demandCommand(1),
+  builder: (y: Argv) => y.command(fillCommand as unknown as CommandModule).command(trendsCommand as unknown as CommandModule).demandCommand(1),
   handler: () => {},
 };

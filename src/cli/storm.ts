@@ -15,6 +15,9 @@ import type { Discipline } from '../webhooks/sender.ts';
 import { exitCodeForError } from '../score/verdict.ts';
 import { interruptible, printDrill } from './drill.ts';
 import { say, stdout } from './output.ts';
+import { indexRun } from '../history/record.ts';
+import { recordChaosRun } from '../events/chaos-run.ts';
+import { defaultIndexFile } from '../history/run-index.ts';
 import { CliError, EXIT } from './errors.ts';
 import { timeStamp } from '../util/ids.ts';
 
@@ -108,8 +111,10 @@ const webhooksCommand: CommandModule<object, StormArgs> = {
       );
       for (const d of out.r.results) printDrill(d);
       const { results } = chaosResults({ drills: out.r.results, profile: a.profile, target: out.targetName, startedAt, aborted: out.r.aborted });
-      const reports = writeChaosReports(path.resolve(a.out ?? path.join('reports', 'runs', `${timeStamp(startedAt)}-storm`)), results);
+      const outDir = path.resolve(a.out ?? path.join('reports', 'runs', `${timeStamp(startedAt)}-storm`));
+      const reports = writeChaosReports(outDir, { ...results, events: await recordChaosRun(outDir, { ...results, drills: out.r.results }, 'storm') });
       stdout(`reports: ${reports.json}, ${reports.markdown}, ${reports.junit}, ${reports.html}`);
+      indexRun(defaultIndexFile(), reports.results, path.dirname(reports.json), 'storm');
       for (const p of reports.problems) say(`results: repaired before writing: ${p}`);
       stdout(`verdict: ${reports.results.verdict} (exit ${reports.results.exitCode})${reports.results.reasons.length ? ` — ${reports.results.reasons.join('; ')}` : ''}`);
       process.exitCode = reports.results.exitCode;

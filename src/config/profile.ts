@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { BaselineRulesSchema } from './baseline-rules.ts';
 import { parseDuration } from '../util/duration.ts';
 import { CompareOpSchema, DurationText, Name, PromQLSchema } from './common.ts';
 import { DEFAULT_METRICS } from './default-metrics.ts';
@@ -176,6 +177,14 @@ export const TargetProfileSchema = z
      * gates on each class of duplicate; command-line flags go over it.
      */
     storm: StormProfileSchema.optional(),
+    /**
+     * What counts as a regression when a run is judged against a baseline (`gate --baseline`,
+     * `compare --target`); omitted: P99 more than 15 % worse (and the judge finding the latency
+     * significantly higher), or the error rate up beyond noise.
+     */
+    baseline: BaselineRulesSchema.optional(),
+    /** Send the run's events to a Faro receiver as well as to events.ndjson (`--faro-url` goes over it). */
+    faro: z.strictObject({ url: HttpUrl, app: z.string().min(1).default('clawstorm') }).optional(),
   })
   .superRefine((p, ctx) => {
     const at = (path: PropertyKey[], message: string) => ctx.addIssue({ code: 'custom', path, message });

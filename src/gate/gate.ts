@@ -15,12 +15,26 @@ import { evaluateMetricRows } from '../score/metrics.ts';
 import { applyHostSaturation } from '../score/host.ts';
 import { overallVerdict } from '../score/verdict.ts';
 import type { ThresholdResult } from '../score/types.ts';
-import { RESULTS_SCHEMA, TEMPLATE_SCENARIOS, type Results, type ResultsInput, type ScenarioResult } from '../report/results.ts';
+import { BASELINE_THRESHOLD_PREFIX, RESULTS_SCHEMA, TEMPLATE_SCENARIOS, type Results, type ResultsInput, type ScenarioResult } from '../report/results.ts';
 import { writeReports, type WrittenReports } from '../report/write.ts';
 import { fillFile } from '../report/fill.ts';
 import { runScenario } from './scenario-run.ts';
 import { runChaosSuite, type ChaosSuiteOptions } from './chaos-suite.ts';
 import { newRunId } from '../util/ids.ts';
+import { compareRuns, ranScenarios } from '../baseline/compare.ts';
+import { comparisonSection, missingSection } from '../baseline/section.ts';
+import { resolveBaseline } from '../baseline/source.ts';
+import { withBaselineThresholds } from '../baseline/thresholds.ts';
+import { BaselineRulesSchema } from '../baseline/rules.ts';
+import type { BaselineSectionInput } from '../report/baseline-schema.ts';
+import { indexRun } from '../history/record.ts';
+import fs from 'node:fs';
+import { RunEvents } from '../events/run-events.ts';
+import { eventsRecord, originOf } from '../events/section.ts';
+import { emitDrill, emitScenarioWindows } from '../events/emit.ts';
+import type { TargetProfile } from '../config/profile.ts';
+import { buildInfo, defaultIndexFile } from '../history/run-index.ts';
+import { remoteWriteRun } from '../history/remote-write.ts';
 
 export interface GateOptions {
   /** Scenario names or files; default the five of the plan in template order. */
@@ -41,6 +55,16 @@ export interface GateOptions {
   withDrills?: boolean;
   /** Which drills, drill options and storm settings, when withDrills. */
   chaos?: ChaosSuiteOptions;
+  /** Judge the run against this one: a results.json, a run folder, or `last-pass` (from the run index). */
+  baseline?: string;
+  /** The run index this run is appended to (and `last-pass` is looked up in); null: do not index. */
+  indexFile?: string | null;
+  /** `gate` or `run`, as the index records it. */
+  kind?: string;
+  /** A Faro receiver for the run's events (over the profile's `faro.url`). */
+  faroUrl?: string;
+  /** Prometheus remote-write URL the run's figures are pushed to, for the trends dashboard. */
+  remoteWrite?: string;
 }
 
 export interface GateOutcome {
@@ -85,8 +109,18 @@ async function gateOn(bound: BoundTarget, files: ScenarioFile[], opts: GateOptio
     const scrape = scrapeIntervalSeconds(profile);
     const lb = profile.lb;
     if (lb === undefined) throw new GateError(`${profile.file}: lb: required`, 2);
+    // The baseline is found before any load starts: a wrong path is a usage error, not a wasted run.
+    const rules = BaselineRulesSchema.parse(profile.baseline ?? {});
+    const baseline =
+      opts.baseline === undefined
+        ? undefined
+        : resolveBaseline(opts.baseline, { indexFile: opts.indexFile ?? defaultIndexFile(), profile: opts.profile, target: profile.name });
+    if (baseline !== undefined) opts.log(baseline.results === null ? `baseline: none (${baseline.note}); this run is not compared` : `baseline: ${baseline.results.runId} (${baseline.file})`);
+    fs.mkdirSync(opts.outDir, { recursive: true });
+    const events = runEventsFor(runId, opts, profile);
+    events.event('run_start', { kind: opts.kind ?? 'gate', scenarios: files.map((f) => f.name).join(','), baseline: baseline?.results?.runId ?? null }, startedAt);
 
-    const scenarios: ScenarioResult[] = [];
+    let scenarios: ScenarioResult[] = [];
     let saturated = false;
     const saturation: string[] = [];
     let aborted = false;
@@ -102,6 +136,7 @@ async function gateOn(bound: BoundTarget, files: ScenarioFile[], opts: GateOptio
           break;
         }
         opts.log(`${f.name}: start (${opts.profile})`);
+        events.event('scenario_start', { scenario: f.name });
         const out = await runScenario(f, {
           profile: opts.profile,
           target: {
@@ -118,6 +153,8 @@ async function gateOn(bound: BoundTarget, files: ScenarioFile[], opts: GateOptio
           ...(opts.onProgress ? { onProgress: (p: EngineProgress) => opts.onProgress?.(f.name, p) } : {}),
         });
         scenarios.push(out.result);
+        emitScenarioWindows(events, f.name, out.result.series);
+        events.event('scenario_end', { scenario: f.name, status: out.result.status, requests: out.result.requests, errors: out.result.errors, p99_ms: out.result.p99 });
         if (out.saturated) {
           saturated = true;
           saturation.push(...out.saturationReasons.map((r) => `${f.name}: ${r}`));
@@ -150,6 +187,15 @@ async function gateOn(bound: BoundTarget, files: ScenarioFile[], opts: GateOptio
     );
     for (const m of metrics) opts.log(metricLine(m));
 
+    let baselineSection: BaselineSectionInput | undefined;
+    if (baseline !== undefined && baseline.results !== null) {
+      const comparison = compareRuns(ranScenarios(baseline.results), ranScenarios({ runId, scenarios }), rules);
+      scenarios = withBaselineThresholds(scenarios, comparison);
+      baselineSection = comparisonSection(comparison, { requested: baseline.requested, file: baseline.file, startedAt: baseline.results.startedAt });
+      for (const sc of comparison.scenarios) for (const m of sc.metrics) if (m.verdict !== 'pass') opts.log(`baseline: ${sc.scenario} ${m.metric}: ${m.verdict} — ${m.reason}`);
+    } else if (baseline !== undefined) {
+      baselineSection = missingSection(baseline.requested, baseline.note, rules);
+    }
     const all: Array<Pick<ThresholdResult, 'verdict' | 'source' | 'name'>> = [...scenarios.flatMap((s) => s.thresholds), ...probeChecks];
     // The whole plan exercises every row of the table, so there a row without data fails closed
     // (plan §3). A run of chosen scenarios may not touch a row at all (a policy-only run makes no
@@ -158,9 +204,17 @@ async function gateOn(bound: BoundTarget, files: ScenarioFile[], opts: GateOptio
     for (const m of metrics) if (m.gate && (wholePlan || m.verdict !== 'no_data')) all.push({ verdict: m.verdict, source: 'promql', name: m.metric });
     // Drills and the storm run after the metrics window closed, so their faults stay out of it.
     const drills = opts.withDrills && !aborted ? await runChaosSuite({ ...opts.chaos, bound, profile: opts.profile, signal: opts.signal, log: opts.log }) : [];
-    for (const d of drills) all.push(...(d.thresholds ?? []));
+    for (const d of drills) {
+      all.push(...(d.thresholds ?? []));
+      emitDrill(events, d);
+    }
     if (opts.signal.aborted) aborted = true;
     const verdict = overallVerdict({ thresholds: all, saturated, aborted });
+    const regressions = scenarios.reduce((n, sc) => n + sc.thresholds.filter((t) => t.name.startsWith(BASELINE_THRESHOLD_PREFIX) && t.verdict === 'fail').length, 0);
+    events.event('verdict', { verdict: verdict.verdict, exit_code: verdict.exitCode, regressions, aborted });
+    events.event('run_end', { verdict: verdict.verdict });
+    const sent = await events.close();
+    if (sent.receiver) opts.log(`events: Faro receiver ${originOf(sent.receiver.url)}: ${sent.receiver.sent} sent, ${sent.receiver.dropped} dropped${sent.receiver.lastError ? ` (last error: ${sent.receiver.lastError})` : ''}`);
     const results: ResultsInput = {
       schema: RESULTS_SCHEMA,
       runId,
@@ -179,15 +233,39 @@ async function gateOn(bound: BoundTarget, files: ScenarioFile[], opts: GateOptio
       generator: { saturated, reasons: saturation, figures: {} },
       drills,
       probes,
+      ...(baselineSection ? { baseline: baselineSection } : {}),
+      events: eventsRecord(sent, opts.outDir),
     };
     const reports = writeReports(opts.outDir, results);
     for (const p of reports.problems) opts.log(`results: repaired before writing: ${p}`);
     opts.log(`reports: ${reports.json}, ${reports.markdown}, ${reports.junit}, ${reports.html}`);
     const written = reports.results;
+    if (opts.remoteWrite !== undefined) {
+      const rw = await remoteWriteRun(opts.remoteWrite, written, buildInfo().build);
+      opts.log(`remote write: ${rw.series} series to ${originOf(opts.remoteWrite)}${rw.error ? ` failed: ${rw.error}` : ''}`);
+    }
+    if (opts.indexFile !== null) {
+      const indexFile = opts.indexFile ?? defaultIndexFile();
+      indexRun(indexFile, written, opts.outDir, opts.kind ?? 'gate');
+      opts.log(`history: indexed in ${indexFile}`);
+    }
     if (opts.fill !== undefined) fillTeamFile(opts.fill, written, opts.log);
     opts.log(`verdict: ${written.verdict} (exit ${written.exitCode})${written.reasons.length ? ` — ${written.reasons.join('; ')}` : ''}`);
     return { exitCode: written.exitCode, reports, results: written };
   }
+}
+
+/** The run's events: events.ndjson always, a Faro receiver when the flag or the profile names one. */
+function runEventsFor(runId: string, opts: GateOptions, profile: TargetProfile): RunEvents {
+  const url = opts.faroUrl ?? profile.faro?.url;
+  const apiKey = process.env.CLAWSTORM_FARO_API_KEY;
+  return new RunEvents({
+    runId,
+    outDir: opts.outDir,
+    app: profile.faro?.app ?? 'clawstorm',
+    attributes: { profile: opts.profile, target: profile.name },
+    ...(url ? { receiver: { url, ...(apiKey ? { apiKey } : {}) } } : {}),
+  });
 }
 
 /**

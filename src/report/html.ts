@@ -9,9 +9,12 @@ import { drillErrorChart, drillLatencyChart, latencyChart, percentileChart, stor
 import { drillOnly } from './drill-series.ts';
 import { formatPct, formatValue, roundLongNumbers } from './format.ts';
 import { renderAutoscaleHtml } from './autoscale-html.ts';
+import { BASELINE_HEADER, baselineHeadline, baselineRows, evidenceLines, regressionCount } from './baseline-cells.ts';
 import { PROBE_HEADER, probeNotes, probeRows } from './probes.ts';
 import type { Results, ThresholdRecord } from './results.ts';
 import { esc } from './svg.ts';
+import { eventsSection } from './events-html.ts';
+import type { EventLine } from '../events/ndjson.ts';
 import { redact } from '../util/redact.ts';
 
 function statusClass(s: string): string {
@@ -80,6 +83,20 @@ export function scenarioChartsSection(r: Results): string {
   return parts.join('\n');
 }
 
+export function baselineSection(r: Results): string {
+  const b = r.baseline;
+  if (b === undefined) return '';
+  const parts = ['<h2>Baseline comparison</h2>', `<p>${esc(baselineHeadline(b))}</p>`];
+  if (b.runId === null) return parts.join('\n');
+  const word = statusOfVerdict(b.verdict);
+  const n = regressionCount(b);
+  parts.push(`<p>Verdict against the baseline: <span class="verdict ${statusClass(word)}">${esc(word)}</span>${n > 0 ? ` — ${n} regression(s)` : ''}</p>`);
+  parts.push(table(cols(BASELINE_HEADER, BASELINE_HEADER.length - 1), baselineRows(b)));
+  const ev = evidenceLines(b);
+  if (ev.length > 0) parts.push(`<ul class="figures">${ev.map((e) => `<li>${esc(roundLongNumbers(e))}</li>`).join('')}</ul>`);
+  return parts.join('\n');
+}
+
 export function metricsSection(r: Results): string {
   if (r.metrics.length === 0) return '';
   return ['<h2>Metrics to monitor</h2>', table(cols(METRICS_HEADER, 5), r.metrics.map(metricCells))].join('\n');
@@ -136,17 +153,20 @@ export function thresholdsSection(r: Results): string {
   return ['<h2>Thresholds</h2>', rows.length ? table(THRESHOLD_COLS, rows, 'thresholds') : '<p class="muted">No thresholds were evaluated.</p>'].join('\n');
 }
 
-export function renderHtml(results: Results): string {
+/** report.html; `events` are the lines of the run's events.ndjson, when it is at hand. */
+export function renderHtml(results: Results, events?: readonly EventLine[]): string {
   const r = results;
   const parts = [
     `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${esc(`ClawStorm ${r.runId}`)}</title><style>${CSS}</style></head><body>`,
     summarySection(r),
     resultsSection(r),
     scenarioChartsSection(r),
+    baselineSection(r),
     metricsSection(r),
     probesSection(r),
     drillsSection(r),
     r.autoscale ? renderAutoscaleHtml(r.autoscale).join('\n') : '',
+    eventsSection(r, events),
     thresholdsSection(r),
     '</body></html>\n',
   ];

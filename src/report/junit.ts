@@ -17,7 +17,8 @@ import { XMLBuilder } from 'fast-xml-parser';
 import { statusOfVerdict } from '../score/status.ts';
 import type { Verdict } from '../score/types.ts';
 import { drillStatus, metricStatus, scenarioStatus } from './cells.ts';
-import type { MetricRowRecord, Results, ThresholdRecord } from './results.ts';
+import { BASELINE_THRESHOLD_PREFIX, type MetricRowRecord, type Results, type ThresholdRecord } from './results.ts';
+import { evidenceText } from './baseline-cells.ts';
 import { redact } from '../util/redact.ts';
 
 type Outcome = { kind: 'pass' } | { kind: 'failure'; type: string; message: string; body: string } | { kind: 'skipped'; message: string };
@@ -48,14 +49,23 @@ function outcomeOf(verdict: Verdict, detail: string, body: string): Outcome {
   return { kind: 'failure', type: verdict, message: `${statusOfVerdict(verdict)}: ${detail}`, body };
 }
 
-function thresholdCase(t: ThresholdRecord, classname: string, ran: boolean): Case {
-  const outcome: Outcome = ran ? outcomeOf(t.verdict, t.detail, t.query ?? t.expr) : { kind: 'skipped', message: 'Not run' };
+function thresholdCase(t: ThresholdRecord, classname: string, ran: boolean, evidence?: string): Case {
+  const body = evidence === undefined ? (t.query ?? t.expr) : `${t.expr}\nEvidence: ${evidence}`;
+  const outcome: Outcome = ran ? outcomeOf(t.verdict, t.detail, body) : { kind: 'skipped', message: 'Not run' };
   return { name: `${t.name}: ${t.expr}`, classname, outcome };
 }
 
 function metricCase(m: MetricRowRecord): Case {
   const outcome: Outcome = !m.gate ? { kind: 'skipped', message: `${metricStatus(m)}: ${m.detail}` } : outcomeOf(m.verdict, m.detail, m.query);
   return { name: `${m.group} / ${m.metric}`, classname: 'clawstorm.metrics', outcome };
+}
+
+/** The statistical evidence behind a `baseline: <metric>` threshold, from the run's baseline section. */
+function baselineEvidence(results: Results, scenario: string, t: ThresholdRecord): string | undefined {
+  if (!t.name.startsWith(BASELINE_THRESHOLD_PREFIX) || results.baseline === undefined) return undefined;
+  const metric = t.name.slice(BASELINE_THRESHOLD_PREFIX.length);
+  const m = results.baseline.scenarios.find((s) => s.scenario === scenario)?.metrics.find((x) => x.metric === metric);
+  return m === undefined ? undefined : evidenceText(m);
 }
 
 function seconds(start?: string, end?: string): number {
@@ -73,8 +83,14 @@ export function renderJUnit(results: Results): string {
       id: s.name,
       time: seconds(s.startedAt, s.endedAt),
       timestamp: s.startedAt,
-      cases: s.thresholds.map((t) => thresholdCase(t, `clawstorm.${s.name}`, ran)),
-      properties: { status: scenarioStatus(s), requests: String(s.requests), errors: String(s.errors), dropped: String(s.dropped) },
+      cases: s.thresholds.map((t) => thresholdCase(t, `clawstorm.${s.name}`, ran, baselineEvidence(results, s.name, t))),
+      properties: {
+        status: scenarioStatus(s),
+        requests: String(s.requests),
+        errors: String(s.errors),
+        dropped: String(s.dropped),
+        ...(results.baseline?.runId ? { baseline: results.baseline.runId } : {}),
+      },
     });
   }
   for (const d of results.drills) {

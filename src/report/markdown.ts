@@ -7,6 +7,7 @@ import { drillStatus, figureTables, metricCells, METRICS_HEADER, RESULTS_HEADER,
 import { binSeconds, binWidth, drillClock, drillOnly, windowStats, type DrillRecord } from './drill-series.ts';
 import { figureText, formatMs, formatPct, formatValue } from './format.ts';
 import { renderAutoscaleMarkdown } from './autoscale-markdown.ts';
+import { BASELINE_HEADER, baselineHeadline, baselineRows, evidenceLines, regressionCount } from './baseline-cells.ts';
 import { PROBE_HEADER, probeNotes, probeRows } from './probes.ts';
 import type { Results, ThresholdRecord } from './results.ts';
 import { redact } from '../util/redact.ts';
@@ -110,6 +111,20 @@ export function drillsSection(r: Results): string[] {
   return ['## Drills', '', ...renderDrills(r), ''];
 }
 
+/** The baseline comparison: what it was judged against, the table, the evidence of every metric that did not pass. */
+export function baselineSection(r: Pick<Results, 'baseline'>): string[] {
+  const b = r.baseline;
+  if (b === undefined) return [];
+  const lines = ['## Baseline comparison', '', baselineHeadline(b), ''];
+  if (b.runId === null) return lines;
+  const n = regressionCount(b);
+  lines.push(`Verdict against the baseline: **${statusOfVerdict(b.verdict)}**${n > 0 ? ` — ${n} regression(s)` : ''}`, '');
+  lines.push(tableRow(BASELINE_HEADER), separatorRow(BASELINE_HEADER.length), ...baselineRows(b).map(tableRow), '');
+  const ev = evidenceLines(b);
+  if (ev.length > 0) lines.push('Evidence:', '', ...ev.map((e) => `- ${e}`), '');
+  return lines;
+}
+
 export function thresholdsSection(r: Results): string[] {
   return ['## Thresholds', '', ...renderThresholdList(r), ''];
 }
@@ -120,6 +135,7 @@ export function renderMarkdown(results: Results): string {
     ...summarySection(results),
     ...resultsSection(results),
     ...scenarioFiguresSection(results),
+    ...baselineSection(results),
     ...metricsSection(results),
     ...probesSection(results),
     ...drillsSection(results),

@@ -12,6 +12,7 @@ import type { OverallVerdict } from '../score/verdict.ts';
 import { writeFileAtomic } from '../util/atomic-write.ts';
 import { redactDeep } from '../util/redact.ts';
 import { AutoscaleSectionSchema } from './autoscale-schema.ts';
+import { BaselineSectionSchema } from './baseline-schema.ts';
 
 /** v2 added the optional `autoscale` section; v1 documents still read. */
 export const RESULTS_SCHEMA = 'clawstorm.results/v2';
@@ -196,6 +197,18 @@ export const ResultsSchema = z.object({
   probes: ProbeSummarySchema.optional(),
   /** What an HPA / KEDA ScaledObject decided over the run's series (`clawstorm scale replay`) or live. */
   autoscale: AutoscaleSectionSchema.optional(),
+  /** This run judged against an earlier one (`gate --baseline`): per scenario and metric, the change, verdict and evidence. */
+  baseline: BaselineSectionSchema.optional(),
+  /** Where the run's events went: events.ndjson in the run folder, and a Faro receiver when one was named. */
+  events: z
+    .object({
+      file: z.string(),
+      written: Count,
+      fileError: z.string().nullable().default(null),
+      /** The receiver's origin only (its path may carry an app key), what it took and what was dropped. */
+      receiver: z.object({ origin: z.string(), sent: Count, dropped: Count, failedPosts: Count, lastError: z.string().nullable() }).nullable().default(null),
+    })
+    .optional(),
 });
 
 export type Results = z.output<typeof ResultsSchema>;
@@ -221,6 +234,9 @@ export const TEMPLATE_SCENARIOS: readonly { name: string; title: string }[] = [
   { name: 'connector-burst', title: 'Connector Burst' },
   { name: 'mixed-workload', title: 'Mixed Workload' },
 ];
+
+/** Thresholds a baseline comparison adds to a scenario are named `baseline: <metric>`. */
+export const BASELINE_THRESHOLD_PREFIX = 'baseline: ';
 
 export class ResultsError extends Error {
   readonly exitCode = 2;

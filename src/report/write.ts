@@ -8,6 +8,7 @@ import { writeFileAtomic } from '../util/atomic-write.ts';
 import { repairResults } from './repair.ts';
 import { parseResults, serializeResults, type Results, type ResultsInput } from './results.ts';
 import { redactDeep } from '../util/redact.ts';
+import { EVENTS_FILE, readEventLines } from '../events/ndjson.ts';
 
 export interface WrittenReports {
   json: string;
@@ -41,5 +42,5 @@ export function writeReports(dir: string, input: ResultsInput): WrittenReports {
 export function renderReports(dir: string, results: Results): void {
   writeFileAtomic(path.join(dir, 'results.md'), renderMarkdown(results));
   writeFileAtomic(path.join(dir, 'junit.xml'), renderJUnit(results));
-  writeFileAtomic(path.join(dir, 'report.html'), renderHtml(results));
+  writeFileAtomic(path.join(dir, 'report.html'), renderHtml(results, readEventLines(path.join(dir, EVENTS_FILE))?.lines));
 }

@@ -10,6 +10,7 @@ import { renderJUnit } from '../../../src/report/junit.ts';
 import { renderMarkdown } from '../../../src/report/markdown.ts';
 import { ResultsSchema } from '../../../src/report/results.ts';
 import { redactDeep } from '../../../src/util/redact.ts';
+import { EVENTS_FILE, readEventLines } from '../../../src/events/ndjson.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../../../reports/examples');
 
@@ -43,6 +44,6 @@ describe('committed example reports', () => {
     const stale = 'stale: run node_modules/.bin/node scripts/render-examples.ts';
     expect(fs.readFileSync(path.join(dir, 'results.md'), 'utf8'), stale).toBe(renderMarkdown(r));
     expect(fs.readFileSync(path.join(dir, 'junit.xml'), 'utf8'), stale).toBe(renderJUnit(r));
-    expect(fs.readFileSync(path.join(dir, 'report.html'), 'utf8'), stale).toBe(renderHtml(r));
+    expect(fs.readFileSync(path.join(dir, 'report.html'), 'utf8'), stale).toBe(renderHtml(r, readEventLines(path.join(dir, EVENTS_FILE))?.lines));
   });
 });
