@@ -127,68 +127,128 @@ async function gateOn(bound: BoundTarget, files: ScenarioFile[], opts: GateOptio
         for (const t of out.result.thresholds) opts.log(thresholdLine(t));
         if (aborted) break;
       }
-      // Scenarios of the template that were not asked for (or not reached) stay "Not run".
-      for (const t of TEMPLATE_SCENARIOS) {
-        if (!scenarios.some((s) => s.name === t.name)) {
-          scenarios.push({ name: t.name, title: t.title, status: 'Not run', p50: null, p95: null, p99: null, errorRate: null, errorRateOf: 'requests', requests: 0, errors: 0, dropped: 0, thresholds: [], reasons: [], extra: {}, noData: {}, series: [] });
-        }
-      }
     } finally {
       probeSamples = await sampler.stop();
     }
     const probes = summarizeProbes(probeSamples);
-    const probeChecks = probeThresholds(probes, { degraded: true });
-    for (const t of probeChecks) opts.log(thresholdLine(t));
-
-    const endedAt = new Date();
-    opts.log('metrics: scoring the Metrics-to-monitor table over the run window');
-    // The latency rows span every scenario: a scenario run on a saturated host makes them inconclusive too.
-    const busy = scenarios.filter((s) => s.reasons.some((r) => r.startsWith('host saturated')));
-    const metrics = applyHostSaturation(
-      await evaluateMetricRows(prom, profile.metrics, { start: startedAt, end: endedAt, scrapeIntervalSeconds: scrape }),
-      busy.length > 0 ? `host saturated during ${busy.map((s) => s.name).join(', ')}` : undefined,
-    );
-    for (const m of metrics) opts.log(metricLine(m));
-
-    const all: Array<Pick<ThresholdResult, 'verdict' | 'source' | 'name'>> = [...scenarios.flatMap((s) => s.thresholds), ...probeChecks];
-    // The whole plan exercises every row of the table, so there a row without data fails closed
-    // (SPEC §3). A run of chosen scenarios may not touch a row at all (a policy-only run makes no
-    // connector reads: 0/0): the row is reported as no data but does not decide the verdict.
-    const wholePlan = TEMPLATE_SCENARIOS.every((t) => files.some((f) => f.name === t.name));
-    for (const m of metrics) if (m.gate && (wholePlan || m.verdict !== 'no_data')) all.push({ verdict: m.verdict, source: 'promql', name: m.metric });
-    // Drills and the storm run after the metrics window closed, so their faults stay out of it.
-    const drills = opts.withDrills && !aborted ? await runChaosSuite({ ...opts.chaos, bound, profile: opts.profile, signal: opts.signal, log: opts.log }) : [];
-    for (const d of drills) all.push(...(d.thresholds ?? []));
-    if (opts.signal.aborted) aborted = true;
-    const verdict = overallVerdict({ thresholds: all, saturated, aborted });
-    const results: ResultsInput = {
-      schema: RESULTS_SCHEMA,
+    const drillsFor = async (): Promise<ResultsInput['drills']> =>
+      opts.withDrills && !aborted ? await runChaosSuite({ ...opts.chaos, bound, profile: opts.profile, signal: opts.signal, log: opts.log }) : [];
+    return concludeRun({
       runId,
-      startedAt: startedAt.toISOString(),
-      endedAt: endedAt.toISOString(),
-      profile: opts.profile,
-      target: profile.name,
-      verdict: verdict.verdict,
-      exitCode: verdict.exitCode,
-      aborted,
-      ...(aborted ? { abortReason: 'interrupted (SIGINT/SIGTERM) before every scenario finished' } : {}),
-      reasons: verdict.reasons,
-      scenarios: scenarios.sort((a, b) => order(a.name) - order(b.name)),
-      thresholds: probeChecks,
-      metrics,
-      generator: { saturated, reasons: saturation, figures: {} },
-      drills,
+      profileName: opts.profile,
+      target: profile,
+      prom,
+      scrapeIntervalSeconds: scrape,
+      files,
+      scenarios,
+      startedAt,
+      endedAt: undefined,
       probes,
-    };
-    const reports = writeReports(opts.outDir, results);
-    for (const p of reports.problems) opts.log(`results: repaired before writing: ${p}`);
-    opts.log(`reports: ${reports.json}, ${reports.markdown}, ${reports.junit}, ${reports.html}`);
-    const written = reports.results;
-    if (opts.fill !== undefined) fillTeamFile(opts.fill, written, opts.log);
-    opts.log(`verdict: ${written.verdict} (exit ${written.exitCode})${written.reasons.length ? ` — ${written.reasons.join('; ')}` : ''}`);
-    return { exitCode: written.exitCode, reports, results: written };
+      saturated,
+      saturation,
+      aborted,
+      signal: opts.signal,
+      drills: drillsFor,
+      outDir: opts.outDir,
+      ...(opts.fill !== undefined ? { fill: opts.fill } : {}),
+      log: opts.log,
+    });
   }
 }
+
+export interface ConcludeInput {
+  runId: string;
+  profileName: string;
+  target: { name: string; metrics: BoundTarget['profile']['metrics'] };
+  prom: PromClient;
+  scrapeIntervalSeconds: number;
+  files: readonly ScenarioFile[];
+  /** Scored scenarios; the template's others are added as Not run. */
+  scenarios: ScenarioResult[];
+  startedAt: Date;
+  /** The end of the metrics window; undefined: now. */
+  endedAt: Date | undefined;
+  probes: ReturnType<typeof summarizeProbes> | undefined;
+  saturated: boolean;
+  saturation: string[];
+  aborted: boolean;
+  /** Parts of the run that never reported (see VerdictInput.incomplete). */
+  incomplete?: string[];
+  signal: AbortSignal;
+  /** Run after the metrics window closed (their faults stay out of it). */
+  drills?: () => Promise<ResultsInput['drills']>;
+  outDir: string;
+  fill?: string;
+  log: (line: string) => void;
+  /** Optional report sections (a distributed run's runners). */
+  extra?: Partial<Pick<ResultsInput, 'runners'>>;
+}
+
+/**
+ * The run's one conclusion, whoever measured it (this process, or every runner of a distributed
+ * run merged by the judge): the Metrics-to-monitor table over the whole window, the verdict, every
+ * report format, the team's file filled once.
+ */
+export async function concludeRun(c: ConcludeInput): Promise<GateOutcome> {
+  const { scenarios, prom, files } = c;
+  let aborted = c.aborted;
+  // Scenarios of the template that were not asked for (or not reached) stay "Not run".
+  for (const t of TEMPLATE_SCENARIOS) {
+    if (!scenarios.some((s) => s.name === t.name)) {
+      scenarios.push({ name: t.name, title: t.title, status: 'Not run', p50: null, p95: null, p99: null, errorRate: null, errorRateOf: 'requests', requests: 0, errors: 0, dropped: 0, thresholds: [], reasons: [], extra: {}, noData: {}, series: [] });
+    }
+  }
+  const probeChecks = c.probes === undefined ? [] : probeThresholds(c.probes, { degraded: true });
+  for (const t of probeChecks) c.log(thresholdLine(t));
+  const endedAt = c.endedAt ?? new Date();
+  c.log('metrics: scoring the Metrics-to-monitor table over the run window');
+  // The latency rows span every scenario: a scenario run on a saturated host makes them inconclusive too.
+  const busy = scenarios.filter((s) => s.reasons.some((r) => r.startsWith('host saturated')));
+  const metrics = applyHostSaturation(
+    await evaluateMetricRows(prom, c.target.metrics, { start: c.startedAt, end: endedAt, scrapeIntervalSeconds: c.scrapeIntervalSeconds }),
+    busy.length > 0 ? `host saturated during ${busy.map((s) => s.name).join(', ')}` : undefined,
+  );
+  for (const m of metrics) c.log(metricLine(m));
+
+  const all: Array<Pick<ThresholdResult, 'verdict' | 'source' | 'name'>> = [...scenarios.flatMap((s) => s.thresholds), ...probeChecks];
+  // The whole plan exercises every row of the table, so there a row without data fails closed
+  // (SPEC §3). A run of chosen scenarios may not touch a row at all (a policy-only run makes no
+  // connector reads: 0/0): the row is reported as no data but does not decide the verdict.
+  const wholePlan = TEMPLATE_SCENARIOS.every((t) => files.some((f) => f.name === t.name));
+  for (const m of metrics) if (m.gate && (wholePlan || m.verdict !== 'no_data')) all.push({ verdict: m.verdict, source: 'promql', name: m.metric });
+  const drills = (c.drills === undefined ? undefined : await c.drills()) ?? [];
+  for (const d of drills) all.push(...(d.thresholds ?? []));
+  if (c.signal.aborted) aborted = true;
+  const verdict = overallVerdict({ thresholds: all, saturated: c.saturated, aborted, ...(c.incomplete ? { incomplete: c.incomplete } : {}) });
+  const results: ResultsInput = {
+    schema: RESULTS_SCHEMA,
+    runId: c.runId,
+    startedAt: c.startedAt.toISOString(),
+    endedAt: endedAt.toISOString(),
+    profile: c.profileName,
+    target: c.target.name,
+    verdict: verdict.verdict,
+    exitCode: verdict.exitCode,
+    aborted,
+    ...(aborted ? { abortReason: 'interrupted (SIGINT/SIGTERM) before every scenario finished' } : {}),
+    reasons: verdict.reasons,
+    scenarios: scenarios.sort((a, b) => order(a.name) - order(b.name)),
+    thresholds: probeChecks,
+    metrics,
+    generator: { saturated: c.saturated, reasons: c.saturation, figures: {} },
+    drills,
+    ...(c.probes !== undefined ? { probes: c.probes } : {}),
+    ...c.extra,
+  };
+  const reports = writeReports(c.outDir, results);
+  for (const p of reports.problems) c.log(`results: repaired before writing: ${p}`);
+  c.log(`reports: ${reports.json}, ${reports.markdown}, ${reports.junit}, ${reports.html}`);
+  const written = reports.results;
+  if (c.fill !== undefined) fillTeamFile(c.fill, written, c.log);
+  c.log(`verdict: ${written.verdict} (exit ${written.exitCode})${written.reasons.length ? ` — ${written.reasons.join('; ')}` : ''}`);
+  return { exitCode: written.exitCode, reports, results: written };
+}
+
 
 /**
  * Fill the team's Markdown: the results table always (a file without one is an error, unless

@@ -12,6 +12,7 @@ import type { OverallVerdict } from '../score/verdict.ts';
 import { writeFileAtomic } from '../util/atomic-write.ts';
 import { redactDeep } from '../util/redact.ts';
 import { AutoscaleSectionSchema } from './autoscale-schema.ts';
+import { RunnersSectionSchema } from './runners-schema.ts';
 
 /** v2 added the optional `autoscale` section; v1 documents still read. */
 export const RESULTS_SCHEMA = 'clawstorm.results/v2';
@@ -196,6 +197,8 @@ export const ResultsSchema = z.object({
   probes: ProbeSummarySchema.optional(),
   /** What an HPA / KEDA ScaledObject decided over the run's series (`clawstorm scale replay`) or live. */
   autoscale: AutoscaleSectionSchema.optional(),
+  /** A distributed run: its runners, their segments and shares, who was missing or saturated (`gate --runners`, `judge`). */
+  runners: RunnersSectionSchema.optional(),
 });
 
 export type Results = z.output<typeof ResultsSchema>;
