@@ -314,7 +314,8 @@ function summaryFor(
   return errorSummary(group);
 }
 
-function mergeGroups(groups: GroupSummary[]): GroupSummary | undefined {
+/** Groups of samples as one: histograms merged exactly, counts added. */
+export function mergeGroups(groups: GroupSummary[]): GroupSummary | undefined {
   if (groups.length === 0) return undefined;
   if (groups.length === 1) return groups[0];
   const withLatency = groups.filter((g) => g.latencySamples > 0);
