@@ -97,7 +97,7 @@ export async function collectRunnerFiles(o: CollectOptions): Promise<Collected> 
     if (now >= deadline) return { files, rejected: [...rejected.values()], gaveUp: `no results within ${formatDuration(o.waitUpToMs)}` };
     if (now - lastLine >= every) {
       lastLine = now;
-      o.log(`judge: ${files.size}/${o.runners} runners reported; waiting for ${names} (at most ${formatDuration(deadline - now)} more)`);
+      o.log(`judge: ${files.size}/${o.runners} runners reported; waiting for ${names} (at most ${Math.ceil((deadline - now) / 1000)} s more)`);
     }
     await sleep(Math.min(pollMs, deadline - now), o.signal);
   }
