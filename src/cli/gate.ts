@@ -34,6 +34,7 @@ interface GateArgs {
   'results-dir'?: string;
   run?: string;
   barrier?: string;
+  'remote-write'?: string;
 }
 
 function defaultOutDir(): string {
@@ -166,6 +167,7 @@ async function runnerHandler(a: GateArgs, opts: GateOptions): Promise<void> {
     runnerId: a['runner-id'] ?? `${run}-${tuple.index + 1}`,
     resultsDir,
     ...(a.barrier !== undefined ? { barrier: path.resolve(a.barrier) } : {}),
+    ...(a['remote-write'] !== undefined ? { remoteWriteUrl: a['remote-write'] } : {}),
     signal: opts.signal,
     log: opts.log,
     ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
@@ -213,7 +215,8 @@ export const runCommand: CommandModule<object, GateArgs> = {
       .option('results-dir', { type: 'string', describe: 'sharded runner: write the runner file here for `clawstorm judge` (not a verdict)' })
       .option('runner-id', { type: 'string', describe: 'sharded runner: its name in the judge’s report', defaultDescription: '<run>-<i>' })
       .option('run', { type: 'string', describe: 'sharded runner: the run id all runners share', defaultDescription: 'the name of --results-dir' })
-      .option('barrier', { type: 'string', describe: 'sharded runner: mark ready, then wait for this start-barrier file before the first scenario' }) as Argv<GateArgs>,
+      .option('barrier', { type: 'string', describe: 'sharded runner: mark ready, then wait for this start-barrier file before the first scenario' })
+      .option('remote-write', { type: 'string', describe: 'sharded runner: push its live counters to this Prometheus remote-write URL (…/api/v1/write), labelled runner and instance_id' }) as Argv<GateArgs>,
   handler: gateHandler,
 };
 

@@ -51,6 +51,8 @@ export async function runLocalRunners(opts: LocalRunnersOptions): Promise<GateOu
       fs.rmSync(resultsDir, { recursive: true, force: true });
       fs.mkdirSync(resultsDir, { recursive: true });
       opts.log(`runners: ${n} on this machine — ${ONE_MACHINE_NOTE}`);
+      const promUrl = bound.profile.prometheus.url;
+      const remoteWrite = promUrl === undefined ? [] : ['--remote-write', `${promUrl.replace(/\/+$/, '')}/api/v1/write`];
       const targetArgs = opts.targetFile !== undefined ? ['--target', opts.targetFile] : ['--testbed-state', bound.testbed?.stateDir ?? opts.testbedStateDir ?? ''];
       const procs: StartedProcess[] = [];
       const stopAll = async (): Promise<void> => {
@@ -65,7 +67,7 @@ export async function runLocalRunners(opts: LocalRunnersOptions): Promise<GateOu
             return launch({
               name: `runner ${i}/${n}`,
               command: process.execPath,
-              args: [MAIN, 'run', ...files.map((f) => f.file), '--profile', opts.profile, ...targetArgs, '--shard', `${i}/${n}`, '--run', run, '--runner-id', id, '--results-dir', resultsDir, '--barrier', barrier],
+              args: [MAIN, 'run', ...files.map((f) => f.file), '--profile', opts.profile, ...targetArgs, '--shard', `${i}/${n}`, '--run', run, '--runner-id', id, '--results-dir', resultsDir, '--barrier', barrier, ...remoteWrite],
               logFile: path.join(resultsDir, `${id}.log`),
               ready: async () => fs.existsSync(readyMarkPath(resultsDir, id)),
               readyWhat: 'ready at the start barrier',

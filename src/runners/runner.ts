@@ -11,6 +11,7 @@ import { segmentString, sequenceString, type ExecutionTuple } from '../load/segm
 import { databaseUrlOf, withTarget } from '../target/with-target.ts';
 import { awaitBarrier, BarrierError, markReady } from './barrier.ts';
 import { writeRunnerFile } from './file.ts';
+import { RemoteWriter } from './remote-write.ts';
 
 export interface RunnerOptions {
   scenarios: string[];
@@ -24,6 +25,8 @@ export interface RunnerOptions {
   /** Wait at this start barrier (see barrier.ts) before the first scenario. */
   barrier?: string;
   barrierTimeoutMs?: number;
+  /** Push the runner's live series here by remote write (labelled run/runner/instance_id). */
+  remoteWriteUrl?: string;
   signal: AbortSignal;
   log: (line: string) => void;
   onProgress?: (scenario: string, p: EngineProgress) => void;
@@ -52,6 +55,7 @@ export async function runShard(o: RunnerOptions): Promise<RunnerOutcome> {
     let problem: string | undefined;
     let startedAt = new Date();
     let failure: unknown;
+    const writer = o.remoteWriteUrl === undefined ? undefined : new RemoteWriter({ url: o.remoteWriteUrl, run: o.run, runner: o.runnerId, index, log: o.log });
     try {
       if (o.barrier !== undefined) {
         markReady(o.resultsDir, o.runnerId);
@@ -59,6 +63,7 @@ export async function runShard(o: RunnerOptions): Promise<RunnerOutcome> {
         startedAt = new Date(await awaitBarrier(o.barrier, o.barrierTimeoutMs ?? 120_000, o.signal));
         o.log(`${who}: released`);
       }
+      writer?.start();
       for (const f of files) {
         if (o.signal.aborted) break;
         o.log(`${who}: ${f.name}: start (${o.profile})`);
@@ -75,9 +80,13 @@ export async function runShard(o: RunnerOptions): Promise<RunnerOutcome> {
             ...(bound.profile.websocket ? { wsConnectParams: bound.profile.websocket.connectParams } : {}),
           },
           signal: o.signal,
-          ...(o.onProgress ? { onProgress: (p: EngineProgress) => o.onProgress?.(f.name, p) } : {}),
+          onProgress: (p: EngineProgress) => {
+            writer?.note(f.name, p);
+            o.onProgress?.(f.name, p);
+          },
         });
         measured.push(measurement);
+        writer?.final(f.name, { requests: measurement.summary?.count ?? 0, errors: measurement.summary?.errors ?? 0, dropped: measurement.executor.dropped }, measurement.monitor.saturated);
         const x = measurement.executor;
         o.log(`${who}: ${f.name}: ${x.started} started, ${x.dropped} dropped${x.planned === undefined ? '' : ` of ${x.planned} planned`}, ${measurement.summary?.count ?? 0} requests${measurement.monitor.saturated ? `, saturated (${measurement.monitor.reasons.join('; ')})` : ''}`);
         if (measurement.aborted) break;
@@ -87,6 +96,7 @@ export async function runShard(o: RunnerOptions): Promise<RunnerOutcome> {
       problem = err instanceof Error ? err.message : String(err);
       if (!(err instanceof BarrierError) && !o.signal.aborted) failure = err;
     }
+    await writer?.stop();
     const complete = problem === undefined && measured.length === files.length;
     const file = writeRunnerFile(o.resultsDir, {
       schema: 'clawstorm.runner/v1',

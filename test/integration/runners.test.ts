@@ -15,6 +15,9 @@ import { ExecutionTuple, planShard, shardTuple } from '../../src/load/segment.ts
 import { readResults, TEMPLATE_SCENARIOS } from '../../src/report/results.ts';
 import { listRunnerFiles, readRunnerFile } from '../../src/runners/file.ts';
 import type { TestbedEndpoints } from '../../src/testbed/types.ts';
+import { PromClient } from '../../src/prom/client.ts';
+import { RUNNER_SERIES } from '../../src/runners/remote-write.ts';
+import { waitFor } from '../../src/util/wait.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -111,6 +114,25 @@ describe('gate --runners 3', () => {
       expect(mergeEncoded([s.histogram!]).count).toBe(union.count);
       expect(s.percentiles?.map((x) => x.ms), name).toEqual([50, 75, 90, 95, 99, 99.9, 100].map((p) => Math.round(union.percentileMs(p) * 1000) / 1000));
       expect(s.p95, name).toBe(Math.round(union.percentileMs(95) * 1000) / 1000);
+    }
+
+    // Every runner's series reached the bed's Prometheus by remote write, labelled by runner and
+    // instance_id; each runner's last requests value is its file's count.
+    const prom = new PromClient({ url: tb.prometheus.url });
+    const q = `${RUNNER_SERIES.requests}{run="${results.runId}"}`;
+    const series = await waitFor(
+      async () => {
+        const a = await prom.instant(q);
+        return a.type === 'vector' && a.series.length === files.length * TEMPLATE_SCENARIOS.length ? a.series : undefined;
+      },
+      { timeoutMs: 20_000, intervalMs: 500, what: `${q}: one series per runner and scenario` },
+    );
+    for (const f of files) {
+      for (const m of f.scenarios) {
+        const one = series.find((x) => x.labels.instance_id === String(f.index) && x.labels.scenario === m.name);
+        expect(one?.labels.runner, `${m.name} of runner ${f.index}`).toBe(f.runner);
+        expect(one?.v, `${m.name} of runner ${f.index}`).toBe(m.summary?.count ?? 0);
+      }
     }
   });
 });
