@@ -58,6 +58,18 @@ export async function runLocalRunners(opts: LocalRunnersOptions): Promise<GateOu
       const stopAll = async (): Promise<void> => {
         await Promise.all(procs.map((p) => stopProcess(p, 15_000).catch(() => {})));
       };
+      // The runners live in process groups of their own (a terminal's Ctrl-C does not reach them):
+      // if this process exits at once (a second Ctrl-C), they are told to stop on the way out.
+      const onExit = (): void => {
+        for (const p of procs) {
+          try {
+            if (isAlive(p.pid)) process.kill(p.pid, 'SIGTERM');
+          } catch {
+            // gone already
+          }
+        }
+      };
+      process.on('exit', onExit);
       try {
         // Every runner starts, binds the target, reads the scenarios and waits at the barrier.
         const started = await Promise.allSettled(
@@ -122,6 +134,7 @@ export async function runLocalRunners(opts: LocalRunnersOptions): Promise<GateOu
         return outcome;
       } finally {
         await stopAll();
+        process.off('exit', onExit);
       }
     },
   );
