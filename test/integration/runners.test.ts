@@ -135,4 +135,49 @@ describe('gate --runners 3', () => {
       }
     }
   });
+
+  it('Ctrl-C stops every runner: each writes what it measured, marked incomplete; the run is aborted (it cannot pass) and no runner is left', { timeout: 180_000 }, async () => {
+    const out = path.join(work, 'abort');
+    const child = execa(CLI, ['run', 'mixed-workload', '--profile', 'smoke', '--runners', '3', '--testbed-state', tb.stateDir, '--out', out], {
+      env: { CI: 'true' },
+      reject: false,
+      timeout: 150_000,
+      cwd: work,
+    });
+    let seen = '';
+    let sent = false;
+    const onData = (d: Buffer): void => {
+      seen += d.toString();
+      // Interrupt once the runners are released and under load.
+      if (!sent && /mixed-workload: start/.test(fs.existsSync(path.join(out, 'runners')) ? fs.readdirSync(path.join(out, 'runners')).filter((f) => f.endsWith('.log')).map((f) => fs.readFileSync(path.join(out, 'runners', f), 'utf8')).join('\n') : '')) {
+        sent = true;
+        setTimeout(() => child.kill('SIGINT'), 3_000);
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    const r = await child;
+    const why = seen.slice(-4000);
+    expect(sent, why).toBe(true);
+    const results = readResults(path.join(out, 'results.json'));
+    expect(results.aborted, why).toBe(true);
+    // An aborted run cannot pass (3); a threshold measured failing before the abort still fails it (1).
+    expect(r.exitCode, why).toBe(results.exitCode);
+    expect([1, 3], why).toContain(results.exitCode);
+    const files = listRunnerFiles(path.join(out, 'runners')).map(readRunnerFile);
+    expect(files.map((f) => f.complete), why).toEqual([false, false, false]);
+    for (const f of files) expect(f.problem).toMatch(/interrupted/);
+    // No process of this run is left.
+    const left = fs
+      .readdirSync('/proc')
+      .filter((d) => /^\d+$/.test(d))
+      .filter((d) => {
+        try {
+          return fs.readFileSync(`/proc/${d}/cmdline`, 'utf8').includes(results.runId);
+        } catch {
+          return false;
+        }
+      });
+    expect(left, why).toEqual([]);
+  });
 });
