@@ -105,7 +105,8 @@ export async function measureScenario(s: ScenarioFile, opts: MeasureOptions): Pr
   if (executor === undefined) {
     throw Object.assign(new Error(`${s.file}: profiles.${opts.profile}: scenario ${s.name} has no profile ${JSON.stringify(opts.profile)}; it has ${Object.keys(s.profiles).join(', ')}`), { exitCode: 2 });
   }
-  const sink = new SampleSink();
+  // A runner keeps each second's histogram, so the judge can merge per-second percentiles too.
+  const sink = new SampleSink({ secondHistograms: opts.segment !== undefined });
   const built = buildJourneys(s, opts.target, sink, vusOf(s, opts.profile));
   let engine: EngineResult;
   try {

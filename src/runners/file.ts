@@ -80,7 +80,7 @@ export const MeasurementSchema = z.object({
     setupFailures: Count,
     watchdogFired: z.boolean(),
   }),
-  series: z.array(z.object({ t: z.number(), count: Count, errors: Count, p50: MsOrNull, p95: MsOrNull, p99: MsOrNull, max: MsOrNull })),
+  series: z.array(z.object({ t: z.number(), count: Count, errors: Count, p50: MsOrNull, p95: MsOrNull, p99: MsOrNull, max: MsOrNull, histogram: z.string().optional() })),
   monitor: MonitorSchema,
   audit: z.object({ acknowledged: Count, found: Count, dropped: Count, via: z.enum(['sql', 'api']), incomplete: z.string().optional() }).optional(),
 });

@@ -1,8 +1,9 @@
 // Every runner's measurement of one scenario as one measurement of the whole run. Only exact
 // operations: histograms merged bucket by bucket, counts added, windows spanned. No percentile of
-// any runner enters the result (a per-second chart keeps its percentiles only where one runner
-// alone measured that second).
+// any runner enters the result: the per-second chart points too come from merged per-second
+// histograms.
 import { mergeGroups, type ExecutorCounts, type ScenarioMeasurement } from '../gate/scenario-run.ts';
+import { mergeEncoded } from '../load/histogram.ts';
 import type { MonitorVerdict } from '../load/monitor.ts';
 import type { ScenarioSummary, SecondBucket, TagSetSummary } from '../load/samples.ts';
 
@@ -82,30 +83,42 @@ function mergeCounts(cs: ExecutorCounts[]): ExecutorCounts {
   };
 }
 
-/** Seconds added up by their time; a second two runners measured has counts, not percentiles. */
+/**
+ * Seconds added up by their time. Where every runner measuring a second kept its histogram, the
+ * second's percentiles are those of the merged histograms; otherwise (a runner without them) the
+ * second keeps its counts and no percentile.
+ */
 function mergeSeries(all: SecondBucket[][]): SecondBucket[] {
-  const byT = new Map<number, { b: SecondBucket; n: number }>();
+  const byT = new Map<number, SecondBucket[]>();
   for (const series of all) {
     for (const b of series) {
-      const cur = byT.get(b.t);
-      if (cur === undefined) {
-        byT.set(b.t, { b: { ...b }, n: 1 });
-        continue;
-      }
-      cur.n += 1;
-      cur.b = {
-        t: b.t,
-        count: cur.b.count + b.count,
-        errors: cur.b.errors + b.errors,
-        p50: null,
-        p95: null,
-        p99: null,
-        max: cur.b.max === null ? b.max : b.max === null ? cur.b.max : Math.max(cur.b.max, b.max),
-      };
+      const list = byT.get(b.t);
+      if (list) list.push(b);
+      else byT.set(b.t, [b]);
     }
   }
-  return [...byT.values()].map((x) => x.b).sort((a, b) => a.t - b.t);
+  return [...byT.entries()]
+    .sort((a, b) => a[0] - b[0])
+    .map(([t, bs]) => {
+      const timed = bs.filter((b) => b.max !== null);
+      const counts = { t, count: bs.reduce((a, b) => a + b.count, 0), errors: bs.reduce((a, b) => a + b.errors, 0) };
+      if (timed.length === 0) return { ...counts, p50: null, p95: null, p99: null, max: null };
+      if (timed.length === 1) {
+        const only = timed[0] as SecondBucket;
+        return { ...counts, p50: only.p50, p95: only.p95, p99: only.p99, max: only.max, ...(only.histogram ? { histogram: only.histogram } : {}) };
+      }
+      if (timed.some((b) => b.histogram === undefined)) {
+        return { ...counts, p50: null, p95: null, p99: null, max: Math.max(...timed.map((b) => b.max as number)) };
+      }
+      // Per-second histograms are recorded with 2 significant digits: merged at the same precision.
+      const h = mergeEncoded(timed.map((b) => b.histogram as string), { significantDigits: 2 });
+      // The largest of the runners' maxima is the exact maximum (an encoded histogram keeps only its bucket).
+      const max = Math.max(...timed.map((b) => b.max as number));
+      return { ...counts, p50: r3(h.percentileMs(50)), p95: r3(h.percentileMs(95)), p99: r3(h.percentileMs(99)), max, histogram: h.encode() };
+    });
 }
+
+const r3 = (x: number): number => Math.round(x * 1000) / 1000;
 
 const maxOf = (xs: Array<number | null>): number | null => {
   const v = xs.filter((x): x is number => x !== null);
