@@ -145,6 +145,8 @@ export async function startPrometheus(opts: StartPrometheusOptions): Promise<Pro
       `--storage.tsdb.retention.time=${opts.retention ?? '6h'}`,
       `--web.listen-address=127.0.0.1:${port}`,
       '--web.enable-lifecycle',
+      // Distributed runners (and k6's remote-write output) push their series here.
+      '--web.enable-remote-write-receiver',
       '--log.level=warn',
     ];
     const logStart = fs.existsSync(logFile) ? fs.statSync(logFile).size : 0;

@@ -13,6 +13,9 @@ import { listScenarios } from '../config/scenario.ts';
 import { CliError, EXIT } from './errors.ts';
 import { timeStamp } from '../util/ids.ts';
 import { trendsCommand } from './trends.ts';
+import { ExecutionTuple, parseShard, SegmentError } from '../load/segment.ts';
+import { runLocalRunners } from '../runners/local.ts';
+import { runShard } from '../runners/runner.ts';
 
 
 interface GateArgs {
@@ -27,6 +30,14 @@ interface GateArgs {
   baseline?: string;
   index: string;
   'faro-url'?: string;
+  runners?: number;
+  shard?: string;
+  segment?: string;
+  'segment-sequence'?: string;
+  'runner-id'?: string;
+  'results-dir'?: string;
+  run?: string;
+  barrier?: string;
   'remote-write'?: string;
 }
 
@@ -126,17 +137,51 @@ async function gateHandler(a: GateArgs): Promise<void> {
     ...(a['remote-write'] ? { remoteWrite: a['remote-write'] } : {}),
   };
   try {
-    const outcome = await runGate(opts);
+    if (a.shard !== undefined || a.segment !== undefined || a['results-dir'] !== undefined) {
+      await runnerHandler(a, opts);
+      progress.stop();
+      return;
+    }
+    const outcome = a.runners !== undefined ? await runLocalRunners({ ...opts, runners: a.runners }) : await runGate(opts);
     progress.stop();
     process.exitCode = outcome.exitCode;
   } catch (err) {
     progress.stop();
-    if (err instanceof GateError || err instanceof ProfileError) throw new CliError(err.message, err.exitCode);
+    if (err instanceof GateError || err instanceof ProfileError || err instanceof SegmentError) throw new CliError(err.message, err.exitCode);
     throw new CliError((err as Error).message, exitCodeForError(err));
   } finally {
     process.off('SIGINT', onInt);
     process.off('SIGTERM', onTerm);
   }
+}
+
+/**
+ * A sharded runner (`run … --shard i/N --results-dir D`): measures its segment and writes its
+ * runner file; the verdict is the judge's. Exit 0 once the file is written.
+ */
+async function runnerHandler(a: GateArgs, opts: GateOptions): Promise<void> {
+  if (a['results-dir'] === undefined) throw new CliError('--shard/--segment: give --results-dir, where this runner writes its results for the judge', EXIT.usage);
+  if (a.shard !== undefined && a.segment !== undefined) throw new CliError('--shard and --segment: give one (--shard i/N is --segment (i-1)/N:i/N of the even sequence)', EXIT.usage);
+  const tuple = a.shard !== undefined ? parseShard(a.shard) : a.segment !== undefined ? ExecutionTuple.parse(a.segment, a['segment-sequence'] ?? '') : ExecutionTuple.whole();
+  const resultsDir = path.resolve(a['results-dir']);
+  // The runner manifests put each run's results in a directory of its own, named after the run.
+  const run = a.run ?? path.basename(resultsDir);
+  const out = await runShard({
+    scenarios: opts.scenarios ?? [],
+    profile: opts.profile,
+    ...(opts.targetFile !== undefined ? { targetFile: opts.targetFile } : {}),
+    ...(opts.testbedStateDir !== undefined ? { testbedStateDir: opts.testbedStateDir } : {}),
+    tuple,
+    run,
+    runnerId: a['runner-id'] ?? `${run}-${tuple.index + 1}`,
+    resultsDir,
+    ...(a.barrier !== undefined ? { barrier: path.resolve(a.barrier) } : {}),
+    ...(a['remote-write'] !== undefined ? { remoteWriteUrl: a['remote-write'] } : {}),
+    signal: opts.signal,
+    log: opts.log,
+    ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+  });
+  process.exitCode = out.complete || opts.signal.aborted ? EXIT.ok : EXIT.inconclusive;
 }
 
 const common = (y: Argv) =>
@@ -165,18 +210,35 @@ export const gateCommand: CommandModule<object, GateArgs> = {
   command: 'gate',
   describe: 'run the five load scenarios of the plan, score them (client + Prometheus), write every report; exit 0/1/2/3',
   builder: (y: Argv) =>
-    common(y).option('with-drills', {
-      type: 'boolean',
-      default: false,
-      describe: 'after the scenarios, run the chaos drills (scenarios/drills/) and the webhook storm; the target must allow chaos',
-    }) as Argv<GateArgs>,
+    common(y)
+      .option('with-drills', {
+        type: 'boolean',
+        default: false,
+        describe: 'after the scenarios, run the chaos drills (scenarios/drills/) and the webhook storm; the target must allow chaos',
+      })
+      .option('runners', {
+        type: 'number',
+        describe:
+          'run the plan as N runner processes (execution segments i/N), started together at a barrier and judged as one run; on one machine this proves the protocol, not more capacity',
+      }) as Argv<GateArgs>,
   handler: gateHandler,
 };
 
 export const runCommand: CommandModule<object, GateArgs> = {
   command: 'run <scenarios..>',
   describe: `run named scenarios (${listScenarios().join(', ')}; or dir/name under scenarios/, e.g. openclaw/hook-storm; or a YAML file) with the gate's scoring and reports`,
-  builder: (y: Argv) => common(y).positional('scenarios', { type: 'string', array: true, describe: 'scenario names or YAML files' }) as Argv<GateArgs>,
+  builder: (y: Argv) =>
+    common(y)
+      .positional('scenarios', { type: 'string', array: true, describe: 'scenario names or YAML files' })
+      .option('runners', { type: 'number', describe: 'as gate --runners: N local runner processes, one verdict' })
+      .option('shard', { type: 'string', describe: 'run as runner i of N (i/N, from 1): the segment (i-1)/N:i/N; needs --results-dir' })
+      .option('segment', { type: 'string', describe: "run this execution segment (k6's --execution-segment, e.g. 1/3:2/3); needs --results-dir" })
+      .option('segment-sequence', { type: 'string', describe: "the run's segment sequence (k6's --execution-segment-sequence, e.g. 0,1/3,2/3,1)" })
+      .option('results-dir', { type: 'string', describe: 'sharded runner: write the runner file here for `clawstorm judge` (not a verdict)' })
+      .option('runner-id', { type: 'string', describe: 'sharded runner: its name in the judge’s report', defaultDescription: '<run>-<i>' })
+      .option('run', { type: 'string', describe: 'sharded runner: the run id all runners share', defaultDescription: 'the name of --results-dir' })
+      .option('barrier', { type: 'string', describe: 'sharded runner: mark ready, then wait for this start-barrier file before the first scenario' })
+      .option('remote-write', { type: 'string', describe: 'sharded runner: push its live counters to this Prometheus remote-write URL (…/api/v1/write), labelled runner and instance_id' }) as Argv<GateArgs>,
   handler: gateHandler,
 };
 

@@ -12,6 +12,7 @@ import { exportCommand } from './export.ts';
 import { scaleCommand } from './scale.ts';
 import { versionLine } from './version.ts';
 import { compareCommand } from './compare.ts';
+import { judgeCommand } from './judge.ts';
 
 /**
  * Erase a command module's argv type for the list below (yargs checks flags at run time; the
@@ -21,7 +22,7 @@ export function command<U>(m: CommandModule<object, U>): CommandModule {
   return m as unknown as CommandModule;
 }
 
-export const COMMANDS: CommandModule[] = [testbedCommand, command(gateCommand), command(runCommand), reportCommand, drillCommand, stormCommand, exportCommand, scaleCommand, command(compareCommand)];
+export const COMMANDS: CommandModule[] = [testbedCommand, command(gateCommand), command(runCommand), reportCommand, drillCommand, stormCommand, exportCommand, scaleCommand, command(compareCommand), command(judgeCommand)];
 
 const EPILOGUE = `Exit codes: 0 ok · 1 a threshold failed · 2 usage/config error (incl. a missing binary: the message names the Debian package) · 3 no data / inconclusive (unreachable target or Prometheus, a test bed part not coming up).`;
 

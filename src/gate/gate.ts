@@ -109,6 +109,7 @@ async function gateOn(bound: BoundTarget, files: ScenarioFile[], opts: GateOptio
     const scrape = scrapeIntervalSeconds(profile);
     const lb = profile.lb;
     if (lb === undefined) throw new GateError(`${profile.file}: lb: required`, 2);
+
     // The baseline is found before any load starts: a wrong path is a usage error, not a wasted run.
     const rules = BaselineRulesSchema.parse(profile.baseline ?? {});
     const baseline =
@@ -120,7 +121,7 @@ async function gateOn(bound: BoundTarget, files: ScenarioFile[], opts: GateOptio
     const events = runEventsFor(runId, opts, profile);
     events.event('run_start', { kind: opts.kind ?? 'gate', scenarios: files.map((f) => f.name).join(','), baseline: baseline?.results?.runId ?? null }, startedAt);
 
-    let scenarios: ScenarioResult[] = [];
+    const scenarios: ScenarioResult[] = [];
     let saturated = false;
     const saturation: string[] = [];
     let aborted = false;
@@ -164,94 +165,38 @@ async function gateOn(bound: BoundTarget, files: ScenarioFile[], opts: GateOptio
         for (const t of out.result.thresholds) opts.log(thresholdLine(t));
         if (aborted) break;
       }
-      // Scenarios of the template that were not asked for (or not reached) stay "Not run".
-      for (const t of TEMPLATE_SCENARIOS) {
-        if (!scenarios.some((s) => s.name === t.name)) {
-          scenarios.push({ name: t.name, title: t.title, status: 'Not run', p50: null, p95: null, p99: null, errorRate: null, errorRateOf: 'requests', requests: 0, errors: 0, dropped: 0, thresholds: [], reasons: [], extra: {}, noData: {}, series: [] });
-        }
-      }
     } finally {
       probeSamples = await sampler.stop();
     }
     const probes = summarizeProbes(probeSamples);
-    const probeChecks = probeThresholds(probes, { degraded: true });
-    for (const t of probeChecks) opts.log(thresholdLine(t));
-
-    const endedAt = new Date();
-    opts.log('metrics: scoring the Metrics-to-monitor table over the run window');
-    // The latency rows span every scenario: a scenario run on a saturated host makes them inconclusive too.
-    const busy = scenarios.filter((s) => s.reasons.some((r) => r.startsWith('host saturated')));
-    const metrics = applyHostSaturation(
-      await evaluateMetricRows(prom, profile.metrics, { start: startedAt, end: endedAt, scrapeIntervalSeconds: scrape }),
-      busy.length > 0 ? `host saturated during ${busy.map((s) => s.name).join(', ')}` : undefined,
-    );
-    for (const m of metrics) opts.log(metricLine(m));
-
-    let baselineSection: BaselineSectionInput | undefined;
-    if (baseline !== undefined && baseline.results !== null) {
-      const comparison = compareRuns(ranScenarios(baseline.results), ranScenarios({ runId, scenarios }), rules);
-      scenarios = withBaselineThresholds(scenarios, comparison);
-      baselineSection = comparisonSection(comparison, { requested: baseline.requested, file: baseline.file, startedAt: baseline.results.startedAt });
-      for (const sc of comparison.scenarios) for (const m of sc.metrics) if (m.verdict !== 'pass') opts.log(`baseline: ${sc.scenario} ${m.metric}: ${m.verdict} — ${m.reason}`);
-    } else if (baseline !== undefined) {
-      baselineSection = missingSection(baseline.requested, baseline.note, rules);
-    }
-    const all: Array<Pick<ThresholdResult, 'verdict' | 'source' | 'name'>> = [...scenarios.flatMap((s) => s.thresholds), ...probeChecks];
-    // The whole plan exercises every row of the table, so there a row without data fails closed
-    // (plan §3). A run of chosen scenarios may not touch a row at all (a policy-only run makes no
-    // connector reads: 0/0): the row is reported as no data but does not decide the verdict.
-    const wholePlan = TEMPLATE_SCENARIOS.every((t) => files.some((f) => f.name === t.name));
-    for (const m of metrics) if (m.gate && (wholePlan || m.verdict !== 'no_data')) all.push({ verdict: m.verdict, source: 'promql', name: m.metric });
-    // Drills and the storm run after the metrics window closed, so their faults stay out of it.
-    const drills = opts.withDrills && !aborted ? await runChaosSuite({ ...opts.chaos, bound, profile: opts.profile, signal: opts.signal, log: opts.log }) : [];
-    for (const d of drills) {
-      all.push(...(d.thresholds ?? []));
-      emitDrill(events, d);
-    }
-    if (opts.signal.aborted) aborted = true;
-    const verdict = overallVerdict({ thresholds: all, saturated, aborted });
-    const regressions = scenarios.reduce((n, sc) => n + sc.thresholds.filter((t) => t.name.startsWith(BASELINE_THRESHOLD_PREFIX) && t.verdict === 'fail').length, 0);
-    events.event('verdict', { verdict: verdict.verdict, exit_code: verdict.exitCode, regressions, aborted });
-    events.event('run_end', { verdict: verdict.verdict });
-    const sent = await events.close();
-    if (sent.receiver) opts.log(`events: Faro receiver ${originOf(sent.receiver.url)}: ${sent.receiver.sent} sent, ${sent.receiver.dropped} dropped${sent.receiver.lastError ? ` (last error: ${sent.receiver.lastError})` : ''}`);
-    const results: ResultsInput = {
-      schema: RESULTS_SCHEMA,
+    const drillsFor = async (): Promise<ResultsInput['drills']> =>
+      opts.withDrills && !aborted ? await runChaosSuite({ ...opts.chaos, bound, profile: opts.profile, signal: opts.signal, log: opts.log }) : [];
+    return concludeRun({
       runId,
-      startedAt: startedAt.toISOString(),
-      endedAt: endedAt.toISOString(),
-      profile: opts.profile,
-      target: profile.name,
-      verdict: verdict.verdict,
-      exitCode: verdict.exitCode,
-      aborted,
-      ...(aborted ? { abortReason: 'interrupted (SIGINT/SIGTERM) before every scenario finished' } : {}),
-      reasons: verdict.reasons,
-      scenarios: scenarios.sort((a, b) => order(a.name) - order(b.name)),
-      thresholds: probeChecks,
-      metrics,
-      generator: { saturated, reasons: saturation, figures: {} },
-      drills,
+      profileName: opts.profile,
+      target: profile,
+      prom,
+      scrapeIntervalSeconds: scrape,
+      files,
+      scenarios,
+      startedAt,
+      endedAt: undefined,
       probes,
-      ...(baselineSection ? { baseline: baselineSection } : {}),
-      events: eventsRecord(sent, opts.outDir),
-    };
-    const reports = writeReports(opts.outDir, results);
-    for (const p of reports.problems) opts.log(`results: repaired before writing: ${p}`);
-    opts.log(`reports: ${reports.json}, ${reports.markdown}, ${reports.junit}, ${reports.html}`);
-    const written = reports.results;
-    if (opts.remoteWrite !== undefined) {
-      const rw = await remoteWriteRun(opts.remoteWrite, written, buildInfo().build);
-      opts.log(`remote write: ${rw.series} series to ${originOf(opts.remoteWrite)}${rw.error ? ` failed: ${rw.error}` : ''}`);
-    }
-    if (opts.indexFile !== null) {
-      const indexFile = opts.indexFile ?? defaultIndexFile();
-      indexRun(indexFile, written, opts.outDir, opts.kind ?? 'gate');
-      opts.log(`history: indexed in ${indexFile}`);
-    }
-    if (opts.fill !== undefined) fillTeamFile(opts.fill, written, opts.log);
-    opts.log(`verdict: ${written.verdict} (exit ${written.exitCode})${written.reasons.length ? ` — ${written.reasons.join('; ')}` : ''}`);
-    return { exitCode: written.exitCode, reports, results: written };
+      saturated,
+      saturation,
+      aborted,
+      signal: opts.signal,
+      drills: drillsFor,
+      outDir: opts.outDir,
+      ...(opts.fill !== undefined ? { fill: opts.fill } : {}),
+      log: opts.log,
+      ...(baseline !== undefined ? { baseline } : {}),
+      rules,
+      events,
+      kind: opts.kind ?? 'gate',
+      indexFile: opts.indexFile,
+      ...(opts.remoteWrite !== undefined ? { remoteWrite: opts.remoteWrite } : {}),
+    });
   }
 }
 
@@ -267,6 +212,143 @@ function runEventsFor(runId: string, opts: GateOptions, profile: TargetProfile):
     ...(url ? { receiver: { url, ...(apiKey ? { apiKey } : {}) } } : {}),
   });
 }
+
+export interface ConcludeInput {
+  runId: string;
+  profileName: string;
+  target: { name: string; metrics: BoundTarget['profile']['metrics'] };
+  prom: PromClient;
+  scrapeIntervalSeconds: number;
+  files: readonly ScenarioFile[];
+  /** Scored scenarios; the template's others are added as Not run. */
+  scenarios: ScenarioResult[];
+  startedAt: Date;
+  /** The end of the metrics window; undefined: now. */
+  endedAt: Date | undefined;
+  probes: ReturnType<typeof summarizeProbes> | undefined;
+  saturated: boolean;
+  saturation: string[];
+  aborted: boolean;
+  /** Parts of the run that never reported (see VerdictInput.incomplete). */
+  incomplete?: string[];
+  signal: AbortSignal;
+  /** Run after the metrics window closed (their faults stay out of it). */
+  drills?: () => Promise<ResultsInput['drills']>;
+  outDir: string;
+  fill?: string;
+  log: (line: string) => void;
+  /** Optional report sections (a distributed run's runners). */
+  extra?: Partial<Pick<ResultsInput, 'runners'>>;
+  /** The run this one is judged against (`--baseline`), found before the load started. */
+  baseline?: ReturnType<typeof resolveBaseline>;
+  rules?: ReturnType<typeof BaselineRulesSchema.parse>;
+  /** The run's event stream (events.ndjson, a Faro receiver); closed here. */
+  events?: RunEvents;
+  /** What the run index records (`gate`, `run`, `judge`); the index file, null for none. */
+  kind?: string;
+  indexFile?: string | null;
+  /** Prometheus remote-write URL for the run's figures (the trends dashboard). */
+  remoteWrite?: string;
+}
+
+/**
+ * The run's one conclusion, whoever measured it (this process, or every runner of a distributed
+ * run merged by the judge): the Metrics-to-monitor table over the whole window, the verdict, every
+ * report format, the team's file filled once.
+ */
+export async function concludeRun(c: ConcludeInput): Promise<GateOutcome> {
+  const { prom, files, events } = c;
+  let scenarios = c.scenarios;
+  let aborted = c.aborted;
+  // Scenarios of the template that were not asked for (or not reached) stay "Not run".
+  for (const t of TEMPLATE_SCENARIOS) {
+    if (!scenarios.some((s) => s.name === t.name)) {
+      scenarios.push({ name: t.name, title: t.title, status: 'Not run', p50: null, p95: null, p99: null, errorRate: null, errorRateOf: 'requests', requests: 0, errors: 0, dropped: 0, thresholds: [], reasons: [], extra: {}, noData: {}, series: [] });
+    }
+  }
+  const probeChecks = c.probes === undefined ? [] : probeThresholds(c.probes, { degraded: true });
+  for (const t of probeChecks) c.log(thresholdLine(t));
+  const endedAt = c.endedAt ?? new Date();
+  c.log('metrics: scoring the Metrics-to-monitor table over the run window');
+  // The latency rows span every scenario: a scenario run on a saturated host makes them inconclusive too.
+  const busy = scenarios.filter((s) => s.reasons.some((r) => r.startsWith('host saturated')));
+  const metrics = applyHostSaturation(
+    await evaluateMetricRows(prom, c.target.metrics, { start: c.startedAt, end: endedAt, scrapeIntervalSeconds: c.scrapeIntervalSeconds }),
+    busy.length > 0 ? `host saturated during ${busy.map((s) => s.name).join(', ')}` : undefined,
+  );
+  for (const m of metrics) c.log(metricLine(m));
+
+  let baselineSection: BaselineSectionInput | undefined;
+  const rules = c.rules ?? BaselineRulesSchema.parse({});
+  if (c.baseline !== undefined && c.baseline.results !== null) {
+    const comparison = compareRuns(ranScenarios(c.baseline.results), ranScenarios({ runId: c.runId, scenarios }), rules);
+    scenarios = withBaselineThresholds(scenarios, comparison);
+    baselineSection = comparisonSection(comparison, { requested: c.baseline.requested, file: c.baseline.file, startedAt: c.baseline.results.startedAt });
+    for (const sc of comparison.scenarios) for (const m of sc.metrics) if (m.verdict !== 'pass') c.log(`baseline: ${sc.scenario} ${m.metric}: ${m.verdict} — ${m.reason}`);
+  } else if (c.baseline !== undefined) {
+    baselineSection = missingSection(c.baseline.requested, c.baseline.note, rules);
+  }
+  const all: Array<Pick<ThresholdResult, 'verdict' | 'source' | 'name'>> = [...scenarios.flatMap((s) => s.thresholds), ...probeChecks];
+  // The whole plan exercises every row of the table, so there a row without data fails closed
+  // (plan §3). A run of chosen scenarios may not touch a row at all (a policy-only run makes no
+  // connector reads: 0/0): the row is reported as no data but does not decide the verdict.
+  const wholePlan = TEMPLATE_SCENARIOS.every((t) => files.some((f) => f.name === t.name));
+  for (const m of metrics) if (m.gate && (wholePlan || m.verdict !== 'no_data')) all.push({ verdict: m.verdict, source: 'promql', name: m.metric });
+  const drills = (c.drills === undefined ? undefined : await c.drills()) ?? [];
+  for (const d of drills) {
+    all.push(...(d.thresholds ?? []));
+    if (events) emitDrill(events, d);
+  }
+  if (c.signal.aborted) aborted = true;
+  const verdict = overallVerdict({ thresholds: all, saturated: c.saturated, aborted, ...(c.incomplete ? { incomplete: c.incomplete } : {}) });
+  const regressions = scenarios.reduce((n, sc) => n + sc.thresholds.filter((t) => t.name.startsWith(BASELINE_THRESHOLD_PREFIX) && t.verdict === 'fail').length, 0);
+  let sent: Awaited<ReturnType<RunEvents['close']>> | undefined;
+  if (events) {
+    events.event('verdict', { verdict: verdict.verdict, exit_code: verdict.exitCode, regressions, aborted });
+    events.event('run_end', { verdict: verdict.verdict });
+    sent = await events.close();
+    if (sent.receiver) c.log(`events: Faro receiver ${originOf(sent.receiver.url)}: ${sent.receiver.sent} sent, ${sent.receiver.dropped} dropped${sent.receiver.lastError ? ` (last error: ${sent.receiver.lastError})` : ''}`);
+  }
+  const results: ResultsInput = {
+    schema: RESULTS_SCHEMA,
+    runId: c.runId,
+    startedAt: c.startedAt.toISOString(),
+    endedAt: endedAt.toISOString(),
+    profile: c.profileName,
+    target: c.target.name,
+    verdict: verdict.verdict,
+    exitCode: verdict.exitCode,
+    aborted,
+    ...(aborted ? { abortReason: 'interrupted (SIGINT/SIGTERM) before every scenario finished' } : {}),
+    reasons: verdict.reasons,
+    scenarios: scenarios.sort((a, b) => order(a.name) - order(b.name)),
+    thresholds: probeChecks,
+    metrics,
+    generator: { saturated: c.saturated, reasons: c.saturation, figures: {} },
+    drills,
+    ...(c.probes !== undefined ? { probes: c.probes } : {}),
+    ...(baselineSection ? { baseline: baselineSection } : {}),
+    ...(sent ? { events: eventsRecord(sent, c.outDir) } : {}),
+    ...c.extra,
+  };
+  const reports = writeReports(c.outDir, results);
+  for (const p of reports.problems) c.log(`results: repaired before writing: ${p}`);
+  c.log(`reports: ${reports.json}, ${reports.markdown}, ${reports.junit}, ${reports.html}`);
+  const written = reports.results;
+  if (c.remoteWrite !== undefined) {
+    const rw = await remoteWriteRun(c.remoteWrite, written, buildInfo().build);
+    c.log(`remote write: ${rw.series} series to ${originOf(c.remoteWrite)}${rw.error ? ` failed: ${rw.error}` : ''}`);
+  }
+  if (c.indexFile !== null) {
+    const indexFile = c.indexFile ?? defaultIndexFile();
+    indexRun(indexFile, written, c.outDir, c.kind ?? 'gate');
+    c.log(`history: indexed in ${indexFile}`);
+  }
+  if (c.fill !== undefined) fillTeamFile(c.fill, written, c.log);
+  c.log(`verdict: ${written.verdict} (exit ${written.exitCode})${written.reasons.length ? ` — ${written.reasons.join('; ')}` : ''}`);
+  return { exitCode: written.exitCode, reports, results: written };
+}
+
 
 /**
  * Fill the team's Markdown: the results table always (a file without one is an error, unless

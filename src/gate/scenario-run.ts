@@ -1,8 +1,9 @@
 // One scenario, start to verdict: load → samples → verification → thresholds (client and PromQL).
 import { scenario as prepare, runEngine, type EngineProgress, type EngineResult } from '../load/engine.ts';
 import { mergeEncoded } from '../load/histogram.ts';
-import { SampleSink, type GroupSummary, type TagSetSummary } from '../load/samples.ts';
-import type { MonitorThresholds } from '../load/monitor.ts';
+import { SampleSink, type GroupSummary, type ScenarioSummary, type SecondBucket, type TagSetSummary } from '../load/samples.ts';
+import type { MonitorThresholds, MonitorVerdict } from '../load/monitor.ts';
+import type { ExecutionTuple } from '../load/segment.ts';
 import { sampleStepNames, type ScenarioFile, type ScenarioClientThreshold } from '../config/scenario.ts';
 import type { PromClient } from '../prom/client.ts';
 import { readNumber } from '../prom/read.ts';
@@ -53,16 +54,63 @@ export function vusOf(s: ScenarioFile, profile: string): number {
   }
 }
 
-export async function runScenario(s: ScenarioFile, opts: ScenarioRunOptions): Promise<ScenarioOutcome> {
+/**
+ * What one process measured of one scenario: everything the scorer needs, and nothing that cannot
+ * be added up exactly over runners (histograms and counts, never percentiles). A single process
+ * scores its own; sharded runners write theirs to a file and one judge merges them
+ * (src/runners/merge.ts) and scores the whole.
+ */
+export interface ScenarioMeasurement {
+  name: string;
+  /** Unix ms: the window the load ran in. */
+  startedAt: number;
+  endedAt: number;
+  aborted: boolean;
+  /** The scenario's samples as one group with its iteration counts; undefined when nothing ran. */
+  summary: ScenarioSummary | undefined;
+  tagSets: TagSetSummary[];
+  /** The executor's own counts: every planned start is started or dropped. */
+  executor: ExecutorCounts;
+  series: SecondBucket[];
+  monitor: MonitorVerdict;
+  audit: AuditLookupResult | undefined;
+}
+
+export interface ExecutorCounts {
+  /** Starts the executor set out to make; undefined for the duration-based closed executors. */
+  planned: number | undefined;
+  started: number;
+  completed: number;
+  failed: number;
+  interrupted: number;
+  dropped: number;
+  peakVus: number;
+  setupFailures: number;
+  watchdogFired: boolean;
+}
+
+export interface MeasureOptions {
+  profile: string;
+  target: JourneyTarget & { databaseUrl?: string };
+  signal: AbortSignal;
+  onProgress?: (p: EngineProgress) => void;
+  monitor?: Partial<MonitorThresholds>;
+  /** This runner's execution segment; absent: the whole plan. */
+  segment?: ExecutionTuple;
+}
+
+/** Run the load of one scenario (and its own verification lookups); no scoring. */
+export async function measureScenario(s: ScenarioFile, opts: MeasureOptions): Promise<{ measurement: ScenarioMeasurement; engine: EngineResult }> {
   const executor = s.profileInputs[opts.profile];
   if (executor === undefined) {
     throw Object.assign(new Error(`${s.file}: profiles.${opts.profile}: scenario ${s.name} has no profile ${JSON.stringify(opts.profile)}; it has ${Object.keys(s.profiles).join(', ')}`), { exitCode: 2 });
   }
-  const sink = new SampleSink();
+  // A runner keeps each second's histogram, so the judge can merge per-second percentiles too.
+  const sink = new SampleSink({ secondHistograms: opts.segment !== undefined });
   const built = buildJourneys(s, opts.target, sink, vusOf(s, opts.profile));
   let engine: EngineResult;
   try {
-    engine = await runEngine([prepare({ name: s.name, executor, iteration: built.iteration })], {
+    engine = await runEngine([prepare({ name: s.name, executor, iteration: built.iteration, ...(opts.segment ? { segment: opts.segment } : {}) })], {
       sink,
       signal: opts.signal,
       ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
@@ -71,11 +119,6 @@ export async function runScenario(s: ScenarioFile, opts: ScenarioRunOptions): Pr
   } finally {
     await built.close();
   }
-  const start = new Date(engine.startedAt);
-  const end = new Date(engine.endedAt);
-
-  const figures: Record<string, number | string | boolean | null> = {};
-  const noData: Record<string, string> = {};
   let audit: AuditLookupResult | undefined;
   if (s.verify.some((v) => v.kind === 'audit-lookup') && !engine.aborted) {
     const token = opts.target.tokens.gateway ?? '';
@@ -87,13 +130,69 @@ export async function runScenario(s: ScenarioFile, opts: ScenarioRunOptions): Pr
       to: new Date(engine.endedAt + 5_000),
       signal: opts.signal,
     });
+  }
+  const outcome = engine.scenarios.find((o) => o.name === s.name);
+  const r = outcome?.result;
+  return {
+    engine,
+    measurement: {
+      name: s.name,
+      startedAt: engine.startedAt,
+      endedAt: engine.endedAt,
+      aborted: engine.aborted,
+      summary: engine.summary.scenarios.find((x) => x.scenario === s.name),
+      tagSets: engine.summary.tagSets.filter((ts) => ts.tags.scenario === s.name),
+      executor: {
+        planned: r?.planned,
+        started: r?.started ?? 0,
+        completed: r?.completed ?? 0,
+        failed: r?.failed ?? 0,
+        interrupted: r?.interrupted ?? 0,
+        dropped: r?.dropped ?? 0,
+        peakVus: r?.peakVus ?? 0,
+        setupFailures: r?.setupFailures ?? 0,
+        watchdogFired: outcome?.watchdogFired ?? false,
+      },
+      series: engine.scenarioBuckets[s.name] ?? [],
+      monitor: engine.monitor,
+      audit,
+    },
+  };
+}
+
+export interface ScoreOptions {
+  prom: PromClient | undefined;
+  scrapeIntervalSeconds: number;
+  /** See ScenarioRunOptions.sharedHost. */
+  sharedHost?: boolean;
+  /** Who was saturated, when not this process (a judge names the runners); default "load generator saturated". */
+  saturatedWho?: string;
+}
+
+export async function runScenario(s: ScenarioFile, opts: ScenarioRunOptions): Promise<ScenarioOutcome> {
+  const { measurement, engine } = await measureScenario(s, opts);
+  const scored = await scoreScenario(s, measurement, opts);
+  return { ...scored, engine };
+}
+
+/**
+ * Score a measurement (one process's, or every runner's merged): client thresholds from its
+ * histograms and counts, figures and PromQL thresholds from Prometheus over its window.
+ */
+export async function scoreScenario(s: ScenarioFile, m: ScenarioMeasurement, opts: ScoreOptions): Promise<Omit<ScenarioOutcome, 'engine'>> {
+  const start = new Date(m.startedAt);
+  const end = new Date(m.endedAt);
+
+  const figures: Record<string, number | string | boolean | null> = {};
+  const noData: Record<string, string> = {};
+  const audit = m.audit;
+  if (audit !== undefined) {
     figures.audit_acknowledged = audit.acknowledged;
     figures.audit_found = audit.found;
     figures.audit_dropped = audit.incomplete ? null : audit.dropped;
     figures.audit_lookup_via = audit.via;
     if (audit.incomplete) noData.audit_dropped = `the lookup did not finish: ${audit.incomplete}`;
   }
-
   if (opts.prom && s.figures.length > 0) {
     await settle(end, opts.scrapeIntervalSeconds);
     const { at, rangeS: range } = instantWindow({ start, end, scrapeIntervalSeconds: opts.scrapeIntervalSeconds });
@@ -121,8 +220,8 @@ export async function runScenario(s: ScenarioFile, opts: ScenarioRunOptions): Pr
     }
   }
 
-  const mine = engine.summary.tagSets.filter((ts) => ts.tags.scenario === s.name);
-  const scen = engine.summary.scenarios.find((x) => x.scenario === s.name);
+  const mine = m.tagSets;
+  const scen = m.summary;
   const thresholds: ThresholdResult[] = s.thresholds.map((t) => {
     const r = evaluateClientThreshold({ name: t.name, metric: t.metric, expr: t.expr }, summaryFor(s, t, mine, scen, figures, audit));
     // A threshold on a figure that could not be measured says why, not just "no samples".
@@ -139,11 +238,11 @@ export async function runScenario(s: ScenarioFile, opts: ScenarioRunOptions): Pr
     }
   }
 
-  const saturated = engine.monitor.saturated;
-  const host = hostLoadOf(engine.monitor);
+  const saturated = m.monitor.saturated;
+  const host = hostLoadOf(m.monitor);
   const busyHost = opts.sharedHost ? hostSaturation(host) : undefined;
-  const judged = applyHostSaturation(applySaturation(thresholds, saturated), busyHost);
-  const verdict = overallVerdict({ thresholds: judged, saturated, aborted: engine.aborted });
+  const judged = applyHostSaturation(applySaturation(thresholds, saturated, opts.saturatedWho), busyHost);
+  const verdict = overallVerdict({ thresholds: judged, saturated, aborted: m.aborted });
   const reasons = busyHost === undefined ? verdict.reasons : [...verdict.reasons, busyHost];
   const status: ScenarioStatus = statusOfVerdict(verdict.verdict);
   const all = scen;
@@ -172,16 +271,16 @@ export async function runScenario(s: ScenarioFile, opts: ScenarioRunOptions): Pr
       iterations_failed: all?.failed ?? 0,
       iterations_interrupted: all?.interrupted ?? 0,
       // What the machine did meanwhile, so a reader can tell a busy host from a slow fleet.
-      generator_cpu_pct: engine.monitor.cpuPct,
+      generator_cpu_pct: m.monitor.cpuPct,
       host_cpu_pct: host.cpuPct,
       host_steal_pct: host.stealPct,
       generator_host_share_pct: host.generatorSharePct,
     },
     percentiles: hist ? [50, 75, 90, 95, 99, 99.9, 100].map((p) => ({ p, ms: Math.round(hist.percentileMs(p) * 1000) / 1000 })) : [],
-    series: engine.scenarioBuckets[s.name] ?? [],
+    series: m.series,
     histogram: all && all.latencySamples > 0 ? all.histogram : undefined,
   };
-  return { result, engine, saturated, saturationReasons: engine.monitor.reasons };
+  return { result, saturated, saturationReasons: m.monitor.reasons };
 }
 
 /** The samples a client threshold judges: the scenario's samples, narrowed by step name, kind or method tag. */
@@ -216,7 +315,8 @@ function summaryFor(
   return errorSummary(group);
 }
 
-function mergeGroups(groups: GroupSummary[]): GroupSummary | undefined {
+/** Groups of samples as one: histograms merged exactly, counts added. */
+export function mergeGroups(groups: GroupSummary[]): GroupSummary | undefined {
   if (groups.length === 0) return undefined;
   if (groups.length === 1) return groups[0];
   const withLatency = groups.filter((g) => g.latencySamples > 0);

@@ -8,6 +8,7 @@ import {
   type ExecutorResult,
   type IterationFn,
 } from './executors/index.ts';
+import { planShard, type ExecutionTuple } from './segment.ts';
 import { GeneratorMonitor, type MonitorThresholds, type MonitorVerdict } from './monitor.ts';
 import { SampleSink, type SecondBucket, type SinkSummary } from './samples.ts';
 
@@ -19,6 +20,12 @@ export interface ScenarioExecution<S = undefined> {
   vuSetup?: (vu: number, signal: AbortSignal) => Promise<S>;
   vuTeardown?: (vu: number, state: S) => Promise<void>;
   setupTimeoutMs?: number;
+  /**
+   * This runner's execution segment (sharded runs): closed-model counts are scaled to its share,
+   * open-model arrivals filtered to its own, and iteration and VU numbers made run-wide, so that
+   * N runners together run exactly the plan. Absent: the whole plan.
+   */
+  segment?: ExecutionTuple;
 }
 
 interface RunCommon {
@@ -43,25 +50,42 @@ export interface PreparedScenario {
 
 /** Validate a scenario (throws one line naming it) and erase its VU-state type. */
 export function scenario<S>(s: ScenarioExecution<S>): PreparedScenario {
-  const executor = parseExecutorConfig(s.executor, `scenario "${s.name}"`);
+  const whole = parseExecutorConfig(s.executor, `scenario "${s.name}"`);
   const perCall = s.setupTimeoutMs ?? DEFAULT_SETUP_TIMEOUT_MS;
+  const shard = s.segment === undefined || s.segment.isWhole ? undefined : planShard(whole, s.segment);
+  const executor = shard?.config ?? whole;
+  // Run-wide numbers, so `{{iteration}}`/`{{user}}` (and idempotency keys built from them) stay
+  // unique over all runners; VU-state hooks see the same ids the iterations do.
+  const iteration: IterationFn<S> =
+    shard === undefined ? s.iteration : (ctx) => s.iteration({ ...ctx, iteration: shard.globalIteration(ctx.iteration), vu: shard.globalVu(ctx.vu) });
+  const vuSetup = s.vuSetup === undefined || shard === undefined ? s.vuSetup : (vu: number, sig: AbortSignal) => (s.vuSetup as NonNullable<typeof s.vuSetup>)(shard.globalVu(vu), sig);
+  const vuTeardown = s.vuTeardown === undefined || shard === undefined ? s.vuTeardown : (vu: number, st: S) => (s.vuTeardown as NonNullable<typeof s.vuTeardown>)(shard.globalVu(vu), st);
   return {
     name: s.name,
     executor,
     setupBoundMs: (s.vuSetup === undefined ? 0 : perCall) + (s.vuTeardown === undefined ? 0 : perCall),
     run: (c) =>
-      runExecutor<S>(executor, {
-        scenario: s.name,
-        sink: c.sink,
-        signal: c.signal,
-        iteration: s.iteration,
-        ...(s.vuSetup === undefined ? {} : { vuSetup: s.vuSetup }),
-        ...(s.vuTeardown === undefined ? {} : { vuTeardown: s.vuTeardown }),
-        ...(s.setupTimeoutMs === undefined ? {} : { setupTimeoutMs: s.setupTimeoutMs }),
-        onActiveVus: c.onActiveVus,
-        onPacerLag: c.onPacerLag,
-      }),
+      shard !== undefined && !shard.hasWork
+        ? Promise.resolve(noWork(executor.executor))
+        : runExecutor<S>(executor, {
+            scenario: s.name,
+            sink: c.sink,
+            signal: c.signal,
+            iteration,
+            ...(vuSetup === undefined ? {} : { vuSetup }),
+            ...(vuTeardown === undefined ? {} : { vuTeardown }),
+            ...(s.setupTimeoutMs === undefined ? {} : { setupTimeoutMs: s.setupTimeoutMs }),
+            ...(shard?.ownsIteration === undefined ? {} : { owns: shard.ownsIteration }),
+            onActiveVus: c.onActiveVus,
+            onPacerLag: c.onPacerLag,
+          }),
   };
+}
+
+/** A runner whose segment holds none of an executor's work skips it, as k6 does: nothing planned, nothing run. */
+function noWork(executor: string): ExecutorResult {
+  const now = Date.now();
+  return { executor, startedAt: now, endedAt: now, startedAtPerf: performance.now(), planned: 0, started: 0, completed: 0, failed: 0, interrupted: 0, dropped: 0, peakVus: 0, setupFailures: 0, aborted: false, abandoned: 0 };
 }
 
 export interface ScenarioProgressLine {

@@ -118,9 +118,12 @@ export class LatencyHistogram {
   }
 }
 
-/** Merge encoded histograms (e.g. from several tag-sets or runs) into one. */
-export function mergeEncoded(encoded: readonly string[]): LatencyHistogram {
-  const out = new LatencyHistogram();
+/**
+ * Merge encoded histograms (e.g. from several tag-sets or runs) into one. Exact when `opts` gives
+ * the precision they were recorded with (2-digit per-second histograms merge into a 2-digit one).
+ */
+export function mergeEncoded(encoded: readonly string[], opts: HistogramOptions = {}): LatencyHistogram {
+  const out = new LatencyHistogram(opts);
   for (const e of encoded) out.merge(LatencyHistogram.decode(e));
   return out;
 }

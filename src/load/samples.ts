@@ -29,6 +29,11 @@ export interface SecondBucket {
   p95: number | null;
   p99: number | null;
   max: number | null;
+  /**
+   * The second's latency histogram (2 significant digits, encoded), kept only when the sink is
+   * asked to (a sharded runner's, so the judge can merge the run's per-second percentiles).
+   */
+  histogram?: string;
 }
 
 /** How the latencies of a group were measured; 'mixed' means both kinds went in. */
@@ -188,6 +193,9 @@ const r3 = (x: number): number => Math.round(x * 1000) / 1000;
  * are kept as seven numbers in flat arrays, so a 12-hour run costs a few MB, not raw samples.
  */
 class SecondSeries {
+  /** Keep each closed second's histogram (encoded), not only its percentiles. */
+  private readonly keep: boolean;
+  private readonly hists: Array<string | undefined> = [];
   private cur = -1;
   private readonly hist = new LatencyHistogram({ significantDigits: 2 });
   private curCount = 0;
@@ -200,6 +208,10 @@ class SecondSeries {
   private readonly p99: number[] = [];
   private readonly max: number[] = [];
 
+  constructor(keepHistograms = false) {
+    this.keep = keepHistograms;
+  }
+
   /** Move to second `sec`, closing the current one (and zero-filling silent seconds). */
   roll(sec: number): void {
     if (this.cur < 0) {
@@ -209,7 +221,10 @@ class SecondSeries {
     if (sec <= this.cur) return; // a wall-clock step backwards lands in the current second
     this.close();
     const gap = Math.min(sec - this.cur - 1, GAP_FILL_CAP);
-    for (let i = 1; i <= gap; i++) this.push(this.cur + i, 0, 0, NaN, NaN, NaN, NaN);
+    for (let i = 1; i <= gap; i++) {
+      this.push(this.cur + i, 0, 0, NaN, NaN, NaN, NaN);
+      if (this.keep) this.hists.push(undefined);
+    }
     this.cur = sec;
   }
 
@@ -232,6 +247,7 @@ class SecondSeries {
       has ? h.percentileMs(99) : NaN,
       has ? h.maxMs : NaN,
     );
+    if (this.keep) this.hists.push(has ? h.encode() : undefined);
     h.reset();
     this.curCount = 0;
     this.curErrors = 0;
@@ -267,6 +283,7 @@ class SecondSeries {
         p95: nn(this.p95[i]),
         p99: nn(this.p99[i]),
         max: nn(this.max[i]),
+        ...(this.hists[i] !== undefined ? { histogram: this.hists[i] } : {}),
       });
     }
     if (includeCurrent && this.cur >= 0 && this.curCount > 0) {
@@ -280,6 +297,7 @@ class SecondSeries {
         p95: has ? r3(h.percentileMs(95)) : null,
         p99: has ? r3(h.percentileMs(99)) : null,
         max: has ? r3(h.maxMs) : null,
+        ...(this.keep && has ? { histogram: h.encode() } : {}),
       });
     }
     return out;
@@ -313,6 +331,8 @@ interface ScenarioState {
 export interface SampleSinkOptions {
   /** Wall clock for bucketing, unix ms. */
   now?: () => number;
+  /** Keep every second's histogram in each scenario's series (see SecondBucket.histogram). */
+  secondHistograms?: boolean;
 }
 
 /** Where every driver records. Histograms and counters only: memory does not grow with samples. */
@@ -324,8 +344,11 @@ export class SampleSink {
   private readonly scenarios = new Map<string, ScenarioState>();
   private readonly all = new SecondSeries();
 
+  private readonly secondHistograms: boolean;
+
   constructor(opts: SampleSinkOptions = {}) {
     this.now = opts.now ?? Date.now;
+    this.secondHistograms = opts.secondHistograms === true;
   }
 
   record(s: Sample): void {
@@ -441,7 +464,7 @@ export class SampleSink {
         sets: [],
         count: 0,
         errors: 0,
-        series: new SecondSeries(),
+        series: new SecondSeries(this.secondHistograms),
         iters: { completed: 0, failed: 0, interrupted: 0, dropped: 0 },
         errorMessages: new Map(),
       };

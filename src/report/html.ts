@@ -10,6 +10,7 @@ import { drillOnly } from './drill-series.ts';
 import { formatPct, formatValue, roundLongNumbers } from './format.ts';
 import { renderAutoscaleHtml } from './autoscale-html.ts';
 import { BASELINE_HEADER, baselineHeadline, baselineRows, evidenceLines, regressionCount } from './baseline-cells.ts';
+import { renderRunnersHtml } from './runners.ts';
 import { PROBE_HEADER, probeNotes, probeRows } from './probes.ts';
 import type { Results, ThresholdRecord } from './results.ts';
 import { esc } from './svg.ts';
@@ -167,6 +168,7 @@ export function renderHtml(results: Results, events?: readonly EventLine[]): str
     drillsSection(r),
     r.autoscale ? renderAutoscaleHtml(r.autoscale).join('\n') : '',
     eventsSection(r, events),
+    r.runners ? renderRunnersHtml(r.runners) : '',
     thresholdsSection(r),
     '</body></html>\n',
   ];

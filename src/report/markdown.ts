@@ -8,6 +8,7 @@ import { binSeconds, binWidth, drillClock, drillOnly, windowStats, type DrillRec
 import { figureText, formatMs, formatPct, formatValue } from './format.ts';
 import { renderAutoscaleMarkdown } from './autoscale-markdown.ts';
 import { BASELINE_HEADER, baselineHeadline, baselineRows, evidenceLines, regressionCount } from './baseline-cells.ts';
+import { renderRunnersMarkdown } from './runners.ts';
 import { PROBE_HEADER, probeNotes, probeRows } from './probes.ts';
 import type { Results, ThresholdRecord } from './results.ts';
 import { redact } from '../util/redact.ts';
@@ -140,6 +141,7 @@ export function renderMarkdown(results: Results): string {
     ...probesSection(results),
     ...drillsSection(results),
     ...(results.autoscale ? ['## Autoscaling', '', ...renderAutoscaleMarkdown(results.autoscale), ''] : []),
+    ...(results.runners ? ['## Runners', '', ...renderRunnersMarkdown(results.runners), ''] : []),
     ...thresholdsSection(results),
   ];
   return redact(lines.join('\n'));

@@ -13,6 +13,7 @@ import { writeFileAtomic } from '../util/atomic-write.ts';
 import { redactDeep } from '../util/redact.ts';
 import { AutoscaleSectionSchema } from './autoscale-schema.ts';
 import { BaselineSectionSchema } from './baseline-schema.ts';
+import { RunnersSectionSchema } from './runners-schema.ts';
 
 /** v2 added the optional `autoscale` section; v1 documents still read. */
 export const RESULTS_SCHEMA = 'clawstorm.results/v2';
@@ -209,6 +210,8 @@ export const ResultsSchema = z.object({
       receiver: z.object({ origin: z.string(), sent: Count, dropped: Count, failedPosts: Count, lastError: z.string().nullable() }).nullable().default(null),
     })
     .optional(),
+  /** A distributed run: its runners, their segments and shares, who was missing or saturated (`gate --runners`, `judge`). */
+  runners: RunnersSectionSchema.optional(),
 });
 
 export type Results = z.output<typeof ResultsSchema>;

@@ -51,11 +51,11 @@ export function statusOf(thresholds: readonly Pick<ThresholdResult, 'verdict' | 
  * becomes inconclusive, saying what it measured. No data stays no data; server-side (PromQL)
  * verdicts stand — the server did what it did, whatever the client's state.
  */
-export function applySaturation<T extends Pick<ThresholdResult, 'verdict' | 'source' | 'detail'>>(thresholds: readonly T[], saturated: boolean): T[] {
+export function applySaturation<T extends Pick<ThresholdResult, 'verdict' | 'source' | 'detail'>>(thresholds: readonly T[], saturated: boolean, who = 'load generator saturated'): T[] {
   if (!saturated) return [...thresholds];
   return thresholds.map((t) =>
     t.source === 'client' && t.verdict !== 'no_data' && t.verdict !== 'inconclusive'
-      ? { ...t, verdict: 'inconclusive' as const, detail: `load generator saturated (measured ${t.verdict}): ${t.detail}` }
+      ? { ...t, verdict: 'inconclusive' as const, detail: `${who} (measured ${t.verdict}): ${t.detail}` }
       : t,
   );
 }

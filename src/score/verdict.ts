@@ -25,6 +25,11 @@ export interface VerdictInput {
   /** The load generator could not keep its schedule (plan §9). */
   saturated?: boolean;
   aborted?: boolean;
+  /**
+   * Parts of the run that never reported (a distributed run's missing runners), one line each.
+   * Like an abort: the run cannot pass, failures measured on the rest still count.
+   */
+  incomplete?: string[];
 }
 
 export interface OverallResult {
@@ -65,6 +70,10 @@ export function overallVerdict(input: VerdictInput): OverallResult {
   if (input.saturated && verdict === 'pass') verdict = 'inconclusive';
   if (input.aborted) {
     reasons.push('run aborted before completion');
+    if (verdict === 'pass' || verdict === 'no_data') verdict = 'inconclusive';
+  }
+  if (input.incomplete !== undefined && input.incomplete.length > 0) {
+    reasons.push(...input.incomplete);
     if (verdict === 'pass' || verdict === 'no_data') verdict = 'inconclusive';
   }
   return { verdict, exitCode: exitCodeFor(verdict), reasons };

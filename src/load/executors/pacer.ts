@@ -109,6 +109,7 @@ export async function runOpenModel<S>(run: ExecutorRun<S>, hooks: ExecutorHooks<
   run.scheduleEnd(opts.endMs, opts.gracefulStopMs);
   const clock = new PacerClock(run.stopStarting.signal);
   let planned = 0;
+  const owns = hooks.owns;
 
   const pacer = async (): Promise<void> => {
     let lastYield = performance.now();
@@ -116,6 +117,7 @@ export async function runOpenModel<S>(run: ExecutorRun<S>, hooks: ExecutorHooks<
     for (; ; n++) {
       const off = opts.schedule(n);
       if (off === undefined || off >= opts.endMs) break;
+      if (owns !== undefined && !owns(n)) continue;
       const due = run.t0 + off;
       if (!(await clock.until(due)) || !run.canStart()) break;
       planned += 1;
@@ -145,7 +147,7 @@ export async function runOpenModel<S>(run: ExecutorRun<S>, hooks: ExecutorHooks<
     for (; ; n++) {
       const off = opts.schedule(n);
       if (off === undefined || off >= stopOff) break;
-      missed += 1;
+      if (owns === undefined || owns(n)) missed += 1;
     }
     if (missed > 0) {
       planned += missed;

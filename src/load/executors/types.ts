@@ -44,6 +44,12 @@ export interface ExecutorHooks<S = undefined> {
   onActiveVus?: (n: number) => void;
   /** Open model: lateness of each start against its intended time (generator saturation signal). */
   onPacerLag?: (lagMs: number) => void;
+  /**
+   * Open model on a sharded runner: whether arrival k (0-based) of the global, unscaled schedule
+   * is this runner's. The others are another runner's to start or drop, so they are not counted
+   * here at all (src/load/segment.ts planShard). Absent: every arrival is this runner's.
+   */
+  owns?: (k: number) => boolean;
 }
 
 export interface ExecutorResult {
