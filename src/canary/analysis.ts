@@ -2,13 +2,15 @@
 // (src/score/track.ts) measured on its own schedule by runTracks (src/score/track-run.ts); a
 // measurement is the prometheus provider's answer typed as Argo types it, judged by the metric's
 // conditions as Argo's EvaluateResult does. The run ends when every decisive metric is complete,
-// when one of them ends Failed, Error or Inconclusive (Argo terminates the run then), or when the
-// caller's deadline passes (metrics still running are terminated: an unbounded one is Successful).
+// when one of them ends Failed, Error or Inconclusive (Argo terminates the run then), when every
+// bounded decisive metric is done (unbounded ones watched meanwhile and are terminated with it),
+// or when the caller's deadline passes (metrics still running are terminated: an unbounded one
+// is Successful).
 import type { InstantResult, PromClient } from '../prom/client.ts';
 import { promErrorReason } from '../prom/read.ts';
 import { runTracks } from '../score/track-run.ts';
 import { sleep as sleepFor } from '../util/sleep.ts';
-import { runPhase, Track, type Measurement, type MeasurementPhase, type MetricPhase, type TrackCounters } from '../score/track.ts';
+import { effectiveCount, runPhase, Track, type Measurement, type MeasurementPhase, type MetricPhase, type TrackCounters } from '../score/track.ts';
 import type { CompiledExpr } from '../expr/index.ts';
 import type { AnalysisMetric, AnalysisTemplate } from './analysis-template.ts';
 
@@ -156,6 +158,7 @@ export async function runAnalysis(templates: readonly AnalysisTemplate[], opts: 
   });
   const items = templates.flatMap((t) => t.metrics.map((m) => ({ template: t.name, metric: m, track: new Track(m.track, startedAt) })));
   const stop = new AbortController();
+  const bounded = items.filter((i) => !i.track.spec.dryRun && effectiveCount(i.track.spec) !== undefined).map((i) => i.track);
   const onOuter = () => stop.abort();
   opts.signal?.addEventListener('abort', onOuter, { once: true });
   const baseSleep = opts.sleep ?? sleepFor;
@@ -180,6 +183,9 @@ export async function runAnalysis(templates: readonly AnalysisTemplate[], opts: 
           opts.onMeasurement?.(track.spec.name, m);
           // Argo terminates the run once a decisive metric is Failed, Error or Inconclusive.
           if (!track.spec.dryRun && TERMINATING.has(track.phase)) stop.abort();
+          // A step's analysis ends when its bounded metrics are done; unbounded ones watched the
+          // step meanwhile (Argo's background analysis, terminated with its step).
+          if (bounded.length > 0 && bounded.every((t) => t.done)) stop.abort();
         },
       },
     );

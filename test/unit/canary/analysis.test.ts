@@ -194,3 +194,48 @@ describe('analysis run', () => {
     expect(calls.m).toBe(1);
   });
 });
+
+describe('the plan template (scenarios/canary/plan-analysis.yaml)', () => {
+  const file = path.resolve('scenarios/canary/plan-analysis.yaml');
+  const load = () => loadTemplateFile(file, { args: { canary: 'gw-2', stable: 'gw-1|gw-3', window: '5s' } })[0]!;
+  it('compiles with the canary arguments; the degraded metric fails at once and fails closed', () => {
+    const t = load();
+    expect(t.metrics.map((m) => m.name)).toEqual(['canary-5xx-rate', 'canary-p99', 'canary-p99-regression', 'canary-queue-depth', 'canary-queue-growth', 'canary-degraded']);
+    const deg = t.metrics.find((m) => m.name === 'canary-degraded')!;
+    expect(deg.query).toContain('or vector(1)');
+    expect(deg.track.failureLimit).toBeUndefined();
+    expect(evaluateResult(deg, [1]).phase).toBe('Failed');
+    expect(evaluateResult(deg, [0]).phase).toBe('Successful');
+    const err = t.metrics.find((m) => m.name === 'canary-5xx-rate')!;
+    expect(err.track).toMatchObject({ initialDelayMs: 5000, intervalMs: 5000, count: 2, failureLimit: 1 });
+    expect(err.query).toContain('gateway="gw-2"');
+    expect(t.metrics.find((m) => m.name === 'canary-p99-regression')!.query).toContain('gateway=~"gw-1|gw-3"');
+  });
+  it('a step: 5xx at 2 % in both windows fails at the second window; the degraded probe ends the step at its next measurement', async () => {
+    const t = load();
+    const clock = fakeClock();
+    const answer = (name: string, at: number): ProviderResult => {
+      if (name === 'canary-5xx-rate') return [0.02];
+      if (name === 'canary-degraded') return [0];
+      if (name === 'canary-p99-regression') return [1.0];
+      return [0.01];
+    };
+    const r = await runAnalysis([t], { ...clock, measure: async (m) => ({ ...evaluateResult(m, answer(m.name, clock.now())), value: null }) });
+    expect(r.phase).toBe('Failed');
+    expect(r.reason).toMatch(/^canary-5xx-rate/);
+    expect(r.endedAt).toBe(10_000);
+    const clock2 = fakeClock();
+    const r2 = await runAnalysis([t], { ...clock2, measure: async (m) => ({ ...evaluateResult(m, m.name === 'canary-degraded' && clock2.now() >= 3000 ? [1] : m.name === 'canary-p99-regression' ? [1] : [0]), value: null }) });
+    expect(r2.phase).toBe('Failed');
+    expect(r2.reason).toMatch(/^canary-degraded/);
+    expect(r2.endedAt).toBe(3000);
+  });
+  it('a clean step ends when the bounded metrics are done (two windows); the watcher is terminated Successful', async () => {
+    const t = load();
+    const clock = fakeClock();
+    const r = await runAnalysis([t], { ...clock, measure: async (m) => ({ ...evaluateResult(m, m.name === 'canary-p99-regression' ? [1.02] : [0]), value: null }) });
+    expect(r.phase).toBe('Successful');
+    expect(r.endedAt).toBe(10_000);
+    expect(r.metrics.find((m) => m.name === 'canary-degraded')!.counters.count).toBe(5);
+  });
+});
