@@ -10,6 +10,7 @@ import { drillCommand } from './drill.ts';
 import { stormCommand } from './storm.ts';
 import { exportCommand } from './export.ts';
 import { scaleCommand } from './scale.ts';
+import { canaryCommand } from './canary.ts';
 
 /**
  * Erase a command module's argv type for the list below (yargs checks flags at run time; the
@@ -19,7 +20,7 @@ export function command<U>(m: CommandModule<object, U>): CommandModule {
   return m as unknown as CommandModule;
 }
 
-export const COMMANDS: CommandModule[] = [testbedCommand, command(gateCommand), command(runCommand), reportCommand, drillCommand, stormCommand, exportCommand, scaleCommand];
+export const COMMANDS: CommandModule[] = [testbedCommand, command(gateCommand), command(runCommand), reportCommand, drillCommand, stormCommand, exportCommand, scaleCommand, command(canaryCommand)];
 
 const EPILOGUE = `Exit codes: 0 ok · 1 a threshold failed · 2 usage/config error (incl. a missing binary: the message names the Debian package) · 3 no data / inconclusive (unreachable target or Prometheus, a test bed part not coming up).`;
 

@@ -12,6 +12,7 @@ import type { OverallVerdict } from '../score/verdict.ts';
 import { writeFileAtomic } from '../util/atomic-write.ts';
 import { redactDeep } from '../util/redact.ts';
 import { AutoscaleSectionSchema } from './autoscale-schema.ts';
+import { CanarySectionSchema } from './canary-schema.ts';
 
 /** v2 added the optional `autoscale` section; v1 documents still read. */
 export const RESULTS_SCHEMA = 'clawstorm.results/v2';
@@ -196,6 +197,8 @@ export const ResultsSchema = z.object({
   probes: ProbeSummarySchema.optional(),
   /** What an HPA / KEDA ScaledObject decided over the run's series (`clawstorm scale replay`) or live. */
   autoscale: AutoscaleSectionSchema.optional(),
+  /** A canary ramp: steps, analysis measurements, the judge, the verdict (`clawstorm canary`). */
+  canary: CanarySectionSchema.optional(),
 });
 
 export type Results = z.output<typeof ResultsSchema>;
