@@ -3,9 +3,11 @@
 // real fleet), journalled with its undo before it is made; then the analysis runs (the Argo
 // templates) and the judge compares canary with stable over the step's window. The first step
 // that is not Successful ends the ramp:
-//   Failed / Error, code-shaped      → abort: canary weight 0, stable weights back (exit 1)
-//   Failed / Error, capacity-shaped  → hold and scale: the ramp stops, weights rolled back (exit 1)
-//   Inconclusive, or interrupted     → rolled back (exit 3)
+//   Failed, code-shaped              → abort: canary weight 0, stable weights back (exit 1)
+//   Failed, capacity-shaped          → hold and scale: the ramp stops, weights rolled back (exit 1)
+//   Inconclusive, Error, interrupted → rolled back (exit 3). Argo aborts a rollout on Error too;
+//                                      here a metric that could not be measured is no evidence
+//                                      about the canary, so the verdict says so instead of "bad".
 // Every step Successful → promote (exit 0): on the test bed every server gets its own weight back
 // (the canary runs the same build there); on a real fleet the profile's canary.promote runs.
 import { applyUndo, gatewayFaults, journalled, lbWeight, canaryWeightCommand, runCommand, type FaultPatch } from '../faults/actions.ts';
@@ -163,7 +165,7 @@ export async function runCanary(o: CanaryOptions): Promise<CanaryRun> {
     if (run.interrupted) {
       run.verdict = 'inconclusive';
       run.reason ||= o.signal.aborted ? 'interrupted: rolled back before the ramp finished' : 'the ramp stopped before its last step';
-    } else if (last !== undefined && (last.phase === 'Failed' || last.phase === 'Error')) {
+    } else if (last !== undefined && last.phase === 'Failed') {
       const saturation = last.analysis.metrics.filter((m) => (o.saturationMetrics ?? DEFAULT_SATURATION).includes(m.name) && (m.phase === 'Failed' || m.phase === 'Error')).map((m) => `${m.name}: ${m.message}`);
       run.classification = classifyFailure(last.judgement, saturation);
       run.verdict = run.classification.shape === 'code-shaped' ? 'abort' : 'hold-and-scale';
