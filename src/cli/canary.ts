@@ -68,19 +68,28 @@ export function parseSimulate(text: string | undefined): CanaryOptions['simulate
   return { atPercent: Number(at), patch };
 }
 
-/** Compile every template with the canary's arguments (user `--arg`s over the built-in ones). */
-function compileTemplates(files: readonly string[], args: Record<string, string>): AnalysisTemplate[] {
-  return files.flatMap((f) => loadTemplateFile(path.resolve(f), { args }));
+/**
+ * Compile every template with the canary's arguments: `canary` and `stable` go to every template
+ * that declares them, `--window` only to the plan template (a user's template keeps its own
+ * declared values unless `--arg` says otherwise), `--arg`s over everything.
+ */
+function compileTemplates(files: readonly string[], args: Record<string, string>, window: string): AnalysisTemplate[] {
+  return files.flatMap((f) => {
+    const file = path.resolve(f);
+    const { window: _userWindow, ...rest } = args;
+    const own = file === PLAN_TEMPLATE ? { window, ...args } : { ...rest, ...(_userWindow !== undefined ? { window: _userWindow } : {}) };
+    return loadTemplateFile(file, { args: own });
+  });
 }
 
 function escapeRegex(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-function templateArgs(t: ChaosTarget | undefined, canary: string, window: string, user: Record<string, string>): Record<string, string> {
+function templateArgs(t: ChaosTarget | undefined, canary: string, user: Record<string, string>): Record<string, string> {
   const g = t?.gateways.find((x) => x.name === canary || x.server === canary);
   const stable = t === undefined ? ['stable'] : t.gateways.filter((x) => x !== g).map((x) => escapeRegex(x.name));
-  return { canary: g?.name ?? canary, stable: stable.join('|'), window, ...user };
+  return { canary: g?.name ?? canary, stable: stable.join('|'), ...user };
 }
 
 function asCliError(err: unknown): CliError {
@@ -123,13 +132,13 @@ export const canaryCommand: CommandModule<object, CanaryArgs> = {
       if (!(a.rate > 0)) throw new CliError('clawstorm canary: --rate must be > 0', EXIT.usage);
       const files = a.analysis && a.analysis.length > 0 ? a.analysis : [PLAN_TEMPLATE];
       // Every template is read and checked before anything starts (exit 2 on a bad one).
-      compileTemplates(files, templateArgs(undefined, a.canary, a.window, user));
+      compileTemplates(files, templateArgs(undefined, a.canary, user), a.window);
       const load = a.load === undefined ? undefined : new BackgroundLoad(a.load, a['load-profile']);
       const runId = newRunId('canary');
       const out = await withChaosTarget(
         { ...(a.target !== undefined ? { targetFile: a.target } : {}), ...(a['testbed-state'] !== undefined ? { testbedStateDir: a['testbed-state'] } : {}), what: 'canary', chaos: true, signal: intr.signal, log: say },
         async (t) => {
-          const templates = compileTemplates(files, templateArgs(t, a.canary, a.window, user));
+          const templates = compileTemplates(files, templateArgs(t, a.canary, user), a.window);
           const journal = Journal.create({ ...(a.journal ? { file: path.resolve(a.journal) } : {}), id: runId, drill: 'canary', target: t.ref });
           journalFile = journal.file;
           say(`journal: ${journal.file}`);
