@@ -78,7 +78,9 @@ function compileTemplates(files: readonly string[], args: Record<string, string>
     const file = path.resolve(f);
     const { window: _userWindow, ...rest } = args;
     const own = file === PLAN_TEMPLATE ? { window, ...args } : { ...rest, ...(_userWindow !== undefined ? { window: _userWindow } : {}) };
-    return loadTemplateFile(file, { args: own });
+    // Reports name the file as the user gave it relative to here, never a host path.
+    const shown = path.relative(process.cwd(), file);
+    return loadTemplateFile(file, { args: own }).map((t) => ({ ...t, source: shown.startsWith('..') ? path.basename(file) : shown }));
   });
 }
 

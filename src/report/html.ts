@@ -9,6 +9,7 @@ import { drillErrorChart, drillLatencyChart, latencyChart, percentileChart, stor
 import { drillOnly } from './drill-series.ts';
 import { formatPct, formatValue, roundLongNumbers } from './format.ts';
 import { renderAutoscaleHtml } from './autoscale-html.ts';
+import { renderCanaryHtml } from './canary-html.ts';
 import { PROBE_HEADER, probeNotes, probeRows } from './probes.ts';
 import type { Results, ThresholdRecord } from './results.ts';
 import { esc } from './svg.ts';
@@ -147,6 +148,7 @@ export function renderHtml(results: Results): string {
     probesSection(r),
     drillsSection(r),
     r.autoscale ? renderAutoscaleHtml(r.autoscale).join('\n') : '',
+    r.canary ? renderCanaryHtml(r.canary).join('\n') : '',
     thresholdsSection(r),
     '</body></html>\n',
   ];

@@ -7,6 +7,7 @@ import { drillStatus, figureTables, metricCells, METRICS_HEADER, RESULTS_HEADER,
 import { binSeconds, binWidth, drillClock, drillOnly, windowStats, type DrillRecord } from './drill-series.ts';
 import { figureText, formatMs, formatPct, formatValue } from './format.ts';
 import { renderAutoscaleMarkdown } from './autoscale-markdown.ts';
+import { renderCanaryMarkdown } from './canary-markdown.ts';
 import { PROBE_HEADER, probeNotes, probeRows } from './probes.ts';
 import type { Results, ThresholdRecord } from './results.ts';
 import { redact } from '../util/redact.ts';
@@ -124,6 +125,7 @@ export function renderMarkdown(results: Results): string {
     ...probesSection(results),
     ...drillsSection(results),
     ...(results.autoscale ? ['## Autoscaling', '', ...renderAutoscaleMarkdown(results.autoscale), ''] : []),
+    ...(results.canary ? ['## Canary analysis', '', ...renderCanaryMarkdown(results.canary), ''] : []),
     ...thresholdsSection(results),
   ];
   return redact(lines.join('\n'));
