@@ -53,12 +53,20 @@ export function summarise(samples: readonly Served[]): SideSummary {
 
 /** Error share per second of one side (a time series, as Kayenta judges rates). */
 function errorSeries(samples: readonly Served[]): number[] {
+  return shareSeries(samples, isError);
+}
+
+function rejectedSeries(samples: readonly Served[]): number[] {
+  return shareSeries(samples, (s) => s.rejected);
+}
+
+function shareSeries(samples: readonly Served[], counts: (s: Served) => boolean): number[] {
   const bySec = new Map<number, { n: number; e: number }>();
   for (const s of samples) {
     const k = Math.floor(s.at / 1000);
     const b = bySec.get(k) ?? { n: 0, e: 0 };
     b.n += 1;
-    if (isError(s)) b.e += 1;
+    if (counts(s)) b.e += 1;
     bySec.set(k, b);
   }
   return [...bySec.values()].map((b) => b.e / b.n);
@@ -84,7 +92,7 @@ export function judgeStep(samples: readonly Served[], canary: string, stable: re
   if (c.length === 0 || st.length === 0) {
     return { ...out, judge: null, skipped: `${c.length === 0 ? 'the canary' : 'the stable servers'} answered nothing in this window: nothing to compare` };
   }
-  const lat = (xs: readonly Served[]) => xs.filter(isAnswered).map((s) => s.latencyMs).filter((x) => Number.isFinite(x));
+  const lat = (xs: readonly Served[]) => xs.filter((s) => s.kind === 'tool' && isAnswered(s)).map((s) => s.latencyMs).filter((x) => Number.isFinite(x));
   const result = judge(STEP_JUDGE_CONFIG, [
     {
       name: 'latency-ms',
@@ -96,6 +104,9 @@ export function judgeStep(samples: readonly Served[], canary: string, stable: re
       effectSize: { allowedIncrease: ALLOWED_LATENCY_RATIO, criticalIncrease: ALLOWED_LATENCY_RATIO },
     },
     { name: 'error-rate', group: 'errors', control: errorSeries(st), experiment: errorSeries(c), direction: 'increase' },
+    // Requests its admission control turned away that stable took: users see them as failures,
+    // so a canary that sheds load fails its step (and the classification says why).
+    { name: 'rejected-rate', group: 'errors', control: rejectedSeries(st), experiment: rejectedSeries(c), direction: 'increase', critical: true },
   ]);
   return { ...out, judge: result, skipped: null };
 }

@@ -69,7 +69,7 @@ export interface CanaryOptions {
   canary: string;
   steps: readonly number[];
   templates: readonly AnalysisTemplate[];
-  traffic: { rate: number; tool: string; timeoutMs: number; runId: string };
+  traffic: { rate: number; tool: string; timeoutMs: number; runId: string; hooksRate?: number };
   journal: Journal;
   /** A step whose analysis is still running then is ended (its unbounded metrics Successful). */
   stepTimeoutMs: number;
@@ -96,7 +96,7 @@ export async function runCanary(o: CanaryOptions): Promise<CanaryRun> {
   const c = resolveCanary(t, o.canary);
   const servers = [c.server, ...c.stable.map((g) => g.server)];
   const token = t.tokens.gateway ?? '';
-  const traffic = new CanaryTraffic(t.lbUrl, { ...o.traffic, token });
+  const traffic = new CanaryTraffic(t.lbUrl, { ...o.traffic, token, ...(t.tokens.hook !== undefined ? { hookToken: t.tokens.hook } : {}) });
   const original = t.haproxy === undefined ? undefined : new Map((await showServersState(t.haproxy)).map((s) => [s.name, s.weight]));
   const run: CanaryRun = {
     canary: c.gateway,

@@ -18,6 +18,8 @@ export interface Served {
   status: number;
   /** The gateway's admission control turned it away (429, or 503 with Retry-After). */
   rejected: boolean;
+  /** A tool call, or a webhook delivery (latency is judged on tool calls only: one kind of work). */
+  kind: 'tool' | 'hook';
 }
 
 export interface TrafficSpec {
@@ -27,6 +29,9 @@ export interface TrafficSpec {
   timeoutMs: number;
   token: string;
   runId: string;
+  /** Webhook deliveries a second besides (keyed, `deliver: false`); 0 or absent: none. */
+  hooksRate?: number;
+  hookToken?: string;
 }
 
 export class CanaryTraffic {
@@ -67,17 +72,51 @@ export class CanaryTraffic {
             timeoutMs: s.timeoutMs,
             expectStatus: 200,
           });
-          const by = res.headers['x-served-by'];
-          const server = (Array.isArray(by) ? by[0] : by) ?? null;
-          const rejected = res.status === 429 || (res.status === 503 && res.headers['retry-after'] !== undefined);
-          this.served.push({ at: Date.now(), server, latencyMs: res.latencyMs, status: res.status, rejected });
+          this.record(res, 'tool');
         } finally {
           this.inflight -= 1;
         }
       },
     });
-    this.engine = runEngine([prepared], { sink: this.sink, signal: this.ctrl.signal, progressIntervalMs: 1_000, watchdogSlackMs: 10_000 });
+    const all = [prepared];
+    const hooksRate = s.hooksRate ?? 0;
+    if (hooksRate > 0 && s.hookToken !== undefined) {
+      const hookToken = s.hookToken;
+      all.push(
+        scenario({
+          name: `${name}-hooks`,
+          executor: { executor: 'constant-arrival-rate', rate: hooksRate, duration: `${Math.ceil(maxMs / 1000)}s`, preAllocatedVUs: Math.ceil(hooksRate), maxVUs: Math.ceil(hooksRate * 15), gracefulStop: '2s' },
+          iteration: async (ctx) => {
+            if (this.stopping) return;
+            this.inflight += 1;
+            const key = `${s.runId}.${name}.hook.${ctx.iteration}`;
+            try {
+              const res = await driver.journey(ctx).request('deliver', {
+                method: 'POST',
+                path: '/hooks/agent',
+                headers: { authorization: `Bearer ${hookToken}`, 'idempotency-key': key, 'x-correlation-id': key },
+                body: { message: `canary delivery ${key}`, name: 'clawstorm-canary', deliver: false },
+                tag: 'agent',
+                timeoutMs: s.timeoutMs,
+                expectStatus: 200,
+              });
+              this.record(res, 'hook');
+            } finally {
+              this.inflight -= 1;
+            }
+          },
+        }),
+      );
+    }
+    this.engine = runEngine(all, { sink: this.sink, signal: this.ctrl.signal, progressIntervalMs: 1_000, watchdogSlackMs: 10_000 });
     this.engine.catch(() => {});
+  }
+
+  private record(res: { headers: Record<string, string | string[] | undefined>; latencyMs: number; status: number }, kind: Served['kind']): void {
+    const by = res.headers['x-served-by'];
+    const server = (Array.isArray(by) ? by[0] : by) ?? null;
+    const rejected = res.status === 429 || (res.status === 503 && res.headers['retry-after'] !== undefined);
+    this.served.push({ at: Date.now(), server, latencyMs: res.latencyMs, status: res.status, rejected, kind });
   }
 
   /** Answers in [from, to) (ms). */

@@ -34,6 +34,7 @@ interface CanaryArgs {
   window: string;
   'step-timeout': string;
   rate: number;
+  'hooks-rate': number;
   tool: string;
   simulate?: string;
   journal?: string;
@@ -119,6 +120,7 @@ export const canaryCommand: CommandModule<object, CanaryArgs> = {
       .option('step-timeout', { type: 'string', default: '5m', describe: 'longest a step analysis may run' })
       .option('rate', { type: 'number', default: 20, describe: 'judged tool calls per second through the load balancer' })
       .option('tool', { type: 'string', default: 'sessions_list', describe: 'the tool the judged traffic invokes' })
+      .option('hooks-rate', { type: 'number', default: 0, describe: 'judged webhook deliveries per second besides the tool calls (their admission rejections are judged too)' })
       .option('simulate', { type: 'string', describe: 'simulate a bad version on the canary (reference gateways): errorRate=0.02@30, latencyMs=80@30 or degraded=true@30' })
       .option('journal', { type: 'string', describe: 'journal file (for clawstorm drill rollback)' }) as Argv<CanaryArgs>,
   handler: async (a) => {
@@ -151,7 +153,7 @@ export const canaryCommand: CommandModule<object, CanaryArgs> = {
               canary: a.canary,
               steps,
               templates,
-              traffic: { rate: a.rate, tool: a.tool, timeoutMs: 10_000, runId },
+              traffic: { rate: a.rate, tool: a.tool, timeoutMs: 10_000, runId, hooksRate: a['hooks-rate'] },
               journal,
               stepTimeoutMs,
               signal: intr.signal,

@@ -52,7 +52,7 @@ function traffic(server: string, opts: { perSec: number; seconds: number; ms: nu
       i += 1;
       const rejected = opts.rejectEvery !== undefined && i % opts.rejectEvery === 0;
       const error = !rejected && opts.errorEvery !== undefined && i % opts.errorEvery === 0;
-      out.push({ at: 1_000_000 + s * 1000 + k, server, latencyMs: rejected ? 1 : opts.ms * (0.8 + 0.4 * rnd()), status: rejected ? 429 : error ? 500 : 200, rejected });
+      out.push({ at: 1_000_000 + s * 1000 + k, server, latencyMs: rejected ? 1 : opts.ms * (0.8 + 0.4 * rnd()), status: rejected ? 429 : error ? 500 : 200, rejected, kind: 'tool' });
     }
   }
   return out;
@@ -67,6 +67,14 @@ describe('canary-vs-stable judge of a step', () => {
     expect(slow.judge?.classification).toBe('Fail');
     expect(slow.judge?.score).toBe(0);
     expect(slow.judge?.metrics.find((m) => m.name === 'latency-ms')?.classification).toBe('High');
+  });
+  it('a canary whose admission turns away what stable takes fails the judge (rejected-rate is critical); latency is judged on tool calls only', () => {
+    const hooks = (server: string, rejectEvery?: number) => traffic(server, { perSec: 5, seconds: 20, ms: 300, ...(rejectEvery ? { rejectEvery } : {}), seed: 9 }).map((x) => ({ ...x, kind: 'hook' as const }));
+    const r = judgeStep([...stable, ...hooks('gw-1'), ...traffic('gw-2', { perSec: 10, seconds: 20, ms: 20, seed: 3 }), ...hooks('gw-2', 3)], 'gw-2', ['gw-1', 'gw-3']);
+    expect(r.judge?.metrics.find((m) => m.name === 'rejected-rate')?.classification).toBe('High');
+    expect(r.judge?.metrics.find((m) => m.name === 'latency-ms')?.classification).toBe('Pass');
+    expect(r.judge?.classification).toBe('Fail');
+    expect(classifyFailure(r, []).shape).toBe('capacity-shaped');
   });
   it('a 10 % slower canary is within the 15 % the plan allows', () => {
     const r = judgeStep([...stable, ...traffic('gw-2', { perSec: 10, seconds: 20, ms: 22, seed: 3 })], 'gw-2', ['gw-1', 'gw-3']);
