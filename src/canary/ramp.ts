@@ -85,6 +85,7 @@ export interface CanaryOptions {
 
 const JUDGE_PHASE: Record<string, MetricPhase> = { Pass: 'Successful', Marginal: 'Inconclusive', Fail: 'Failed' };
 const DEFAULT_SATURATION = ['canary-queue-depth', 'canary-queue-growth'];
+const SETTLE_MS = 1_000;
 
 function resolveCanary(t: ChaosTarget, name: string) {
   const g = t.gateways.find((x) => x.name === name || x.server === name) ?? gatewayOf(t, name);
@@ -139,7 +140,8 @@ export async function runCanary(o: CanaryOptions): Promise<CanaryRun> {
         onMeasurement: (metric, m) => o.log(`  ${metric}: ${m.phase}${m.value === null ? '' : ` (${m.value})`}${m.phase === 'Successful' ? '' : ` — ${m.detail}`}`),
       });
       const endedAt = Date.now();
-      const judgement = judgeStep(traffic.window(startedAt, endedAt), c.server, c.stable.map((g) => g.server));
+      // Answers in the step's first second may belong to requests routed under the previous weights.
+      const judgement = judgeStep(traffic.window(startedAt + SETTLE_MS, endedAt), c.server, c.stable.map((g) => g.server));
       const judgePhase = judgement.judge === null ? null : (JUDGE_PHASE[judgement.judge.classification] ?? 'Inconclusive');
       const phase = worstPhase([analysis.phase, ...(judgePhase === null ? [] : [judgePhase])]);
       run.steps.push({ index, percent, share: w.share, weights: w.weights, startedAt, endedAt, analysis, judgement, judgePhase, phase, injected });

@@ -8,7 +8,7 @@ import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { beforeEach, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { readResults, type Results } from '../../src/report/results.ts';
 import { setState, setWeight, showServersState } from '../../src/lb/runtime.ts';
 import { PromClient } from '../../src/prom/client.ts';
@@ -86,6 +86,9 @@ function why(r: CliRun): string {
 
 describe('clawstorm canary on the test bed', () => {
   beforeEach(restoreBed, 120_000);
+  // The next test file finds the bed as it was: the canary's probe clean again (the 2 % errors
+  // test leaves its 60 s 5xx window degraded for a while).
+  afterAll(restoreBed, 120_000);
 
   it('a clean canary (same version) promotes: every step Successful, weights handed back', async () => {
     const r = await canary(['--steps', '10,50,100'], path.join(tmp, 'clean'));
@@ -181,7 +184,11 @@ describe('clawstorm canary on the test bed', () => {
     const bad = c!.steps.find((s) => s.injected !== null)!;
     expect(bad.percent).toBe(30);
     expect(c!.steps.at(-1)!.phase).toBe('Failed');
-    expect(c!.steps.at(-1)!.canary.errors, why(r)).toBeGreaterThan(0);
+    // Nothing failed before the bad step; the abort came from the 5xx windows or from the probe,
+    // whose own 5xx ceiling turns it degraded (often within the bad step's first second).
+    expect(c!.steps.filter((s) => s.percent < 30).map((s) => s.phase)).toEqual(['Successful']);
+    expect(c!.steps.filter((s) => s.percent < 30).reduce((n, s) => n + s.canary.errors, 0), why(r)).toBe(0);
+    expect(c!.reason, why(r)).toMatch(/canary-5xx-rate|canary-degraded/);
     expect(c!.canaryWeightAfter).toBe(0);
   }, 180_000);
 });
