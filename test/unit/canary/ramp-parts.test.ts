@@ -76,6 +76,11 @@ describe('canary-vs-stable judge of a step', () => {
     expect(r.judge?.classification).toBe('Fail');
     expect(classifyFailure(r, []).shape).toBe('capacity-shaped');
   });
+  it('milliseconds under the noise floor do not count: 7 ms against 5 ms passes, 90 ms against 5 ms does not', () => {
+    const fast = [...traffic('gw-1', { perSec: 20, seconds: 20, ms: 5, seed: 1 })];
+    expect(judgeStep([...fast, ...traffic('gw-2', { perSec: 20, seconds: 20, ms: 7, seed: 2 })], 'gw-2', ['gw-1']).judge?.classification).toBe('Pass');
+    expect(judgeStep([...fast, ...traffic('gw-2', { perSec: 20, seconds: 20, ms: 90, seed: 2 })], 'gw-2', ['gw-1']).judge?.classification).toBe('Fail');
+  });
   it('a 10 % slower canary is within the 15 % the plan allows', () => {
     const r = judgeStep([...stable, ...traffic('gw-2', { perSec: 10, seconds: 20, ms: 22, seed: 3 })], 'gw-2', ['gw-1', 'gw-3']);
     expect(r.judge?.metrics.find((m) => m.name === 'latency-ms')?.classification).toBe('Pass');
