@@ -169,9 +169,10 @@ export async function runCanary(o: CanaryOptions): Promise<CanaryRun> {
       run.reason ||= o.signal.aborted ? 'interrupted: rolled back before the ramp finished' : 'the ramp stopped before its last step';
     } else if (last !== undefined && last.phase === 'Failed') {
       const saturation = last.analysis.metrics.filter((m) => (o.saturationMetrics ?? DEFAULT_SATURATION).includes(m.name) && (m.phase === 'Failed' || m.phase === 'Error')).map((m) => `${m.name}: ${m.message}`);
-      run.classification = classifyFailure(last.judgement, saturation);
-      run.verdict = run.classification.shape === 'code-shaped' ? 'abort' : 'hold-and-scale';
       const why = last.analysis.phase !== 'Successful' ? `analysis ${last.analysis.phase}: ${last.analysis.reason}` : `judge ${last.judgement.judge?.classification} (score ${last.judgement.judge?.score})${last.judgement.judge?.reason ? `: ${last.judgement.judge.reason}` : ''}`;
+      const shaped = classifyFailure(last.judgement, saturation);
+      run.classification = { shape: shaped.shape, evidence: [`the step failed on ${why}`, ...shaped.evidence] };
+      run.verdict = run.classification.shape === 'code-shaped' ? 'abort' : 'hold-and-scale';
       run.reason = `step ${last.percent} % ${last.phase} (${why}); ${run.classification.shape}`;
     } else {
       run.verdict = 'inconclusive';
