@@ -13,6 +13,7 @@ import { scaleCommand } from './scale.ts';
 import { versionLine } from './version.ts';
 import { compareCommand } from './compare.ts';
 import { judgeCommand } from './judge.ts';
+import { canaryCommand } from './canary.ts';
 
 /**
  * Erase a command module's argv type for the list below (yargs checks flags at run time; the
@@ -22,7 +23,7 @@ export function command<U>(m: CommandModule<object, U>): CommandModule {
   return m as unknown as CommandModule;
 }
 
-export const COMMANDS: CommandModule[] = [testbedCommand, command(gateCommand), command(runCommand), reportCommand, drillCommand, stormCommand, exportCommand, scaleCommand, command(compareCommand), command(judgeCommand)];
+export const COMMANDS: CommandModule[] = [testbedCommand, command(gateCommand), command(runCommand), reportCommand, drillCommand, stormCommand, exportCommand, scaleCommand, command(compareCommand), command(judgeCommand), command(canaryCommand)];
 
 const EPILOGUE = `Exit codes: 0 ok · 1 a threshold failed · 2 usage/config error (incl. a missing binary: the message names the Debian package) · 3 no data / inconclusive (unreachable target or Prometheus, a test bed part not coming up).`;
 

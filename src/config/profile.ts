@@ -185,6 +185,18 @@ export const TargetProfileSchema = z
     baseline: BaselineRulesSchema.optional(),
     /** Send the run's events to a Faro receiver as well as to events.ndjson (`--faro-url` goes over it). */
     faro: z.strictObject({ url: HttpUrl, app: z.string().min(1).default('clawstorm') }).optional(),
+    /**
+     * How a canary's traffic share is set on this target (a real fleet: a DNS weight API,
+     * `kubectl argo rollouts set weight …`, a service-mesh call). `{weight}` is the canary's
+     * percent (0–100), `{gateway}` its name. The test bed sets HAProxy weights itself.
+     */
+    canary: z
+      .strictObject({
+        setWeight: CommandSchema,
+        /** Run after every step passed (the new version becomes the stable one); optional. */
+        promote: CommandSchema.optional(),
+      })
+      .optional(),
   })
   .superRefine((p, ctx) => {
     const at = (path: PropertyKey[], message: string) => ctx.addIssue({ code: 'custom', path, message });

@@ -90,6 +90,14 @@ function profileCommand(t: ChaosTarget, gateway: string, fault: 'stop' | 'start'
   return cmd;
 }
 
+/** The profile's canary.setWeight command with `{weight}` (percent) and `{gateway}` filled in. */
+export function canaryWeightCommand(t: ChaosTarget, gateway: string, percent: number): Command {
+  const cmd = t.profile.canary?.setWeight;
+  if (cmd === undefined) throw new ChaosTargetError(`${t.profile.file}: canary.setWeight: required to set a canary's weight on this target (the test bed uses HAProxy's runtime API)`);
+  const fill = (s: string) => s.replaceAll('{weight}', String(percent)).replaceAll('{gateway}', gateway);
+  return typeof cmd === 'string' ? fill(cmd) : cmd.map(fill);
+}
+
 // ── journalled changes ───────────────────────────────────────────────────────
 
 /** Journal the intent, make the change, mark it applied (or failed, and rethrow). */
@@ -212,6 +220,9 @@ export async function applyUndo(t: ChaosTarget, u: Undo): Promise<string> {
     case 'lb.weight':
       await setWeight(lbOf(t), u.server, u.weight);
       return `haproxy ${u.server} weight ${u.weight}`;
+    case 'canary.weight':
+      await runCommand(canaryWeightCommand(t, u.gateway, u.percent), `canary ${u.gateway} weight ${u.percent}%`);
+      return `canary ${u.gateway} weight ${u.percent}% (profile command)`;
     case 'gateway.faults':
       await adminCall(gatewayOf(t, u.gateway).url, tokenOf(t, 'admin'), 'PUT', '/admin/faults', u.patch);
       return `${u.gateway} faults ${JSON.stringify(u.patch)}`;

@@ -33,6 +33,8 @@ export const UndoSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('hooks.admission'), gateway: z.string(), settings: z.record(z.string(), z.number()) }),
   /** Notifier settings back (window, sink). */
   z.strictObject({ kind: z.literal('notifier.config'), url: z.string(), settings: z.record(z.string(), z.unknown()) }),
+  /** The canary's traffic share back to `percent` through the target profile's canary.setWeight command. */
+  z.strictObject({ kind: z.literal('canary.weight'), gateway: z.string(), percent: z.number().min(0).max(100) }),
   /** A fault command of the target profile (start / resume) that reverses the fault. */
   z.strictObject({ kind: z.literal('command'), gateway: z.string(), fault: z.enum(['start', 'resume']) }),
 ]);

@@ -11,6 +11,7 @@ import { formatPct, formatValue, roundLongNumbers } from './format.ts';
 import { renderAutoscaleHtml } from './autoscale-html.ts';
 import { BASELINE_HEADER, baselineHeadline, baselineRows, evidenceLines, regressionCount } from './baseline-cells.ts';
 import { renderRunnersHtml } from './runners.ts';
+import { renderCanaryHtml } from './canary-html.ts';
 import { PROBE_HEADER, probeNotes, probeRows } from './probes.ts';
 import type { Results, ThresholdRecord } from './results.ts';
 import { esc } from './svg.ts';
@@ -169,6 +170,7 @@ export function renderHtml(results: Results, events?: readonly EventLine[]): str
     r.autoscale ? renderAutoscaleHtml(r.autoscale).join('\n') : '',
     eventsSection(r, events),
     r.runners ? renderRunnersHtml(r.runners) : '',
+    r.canary ? renderCanaryHtml(r.canary).join('\n') : '',
     thresholdsSection(r),
     '</body></html>\n',
   ];

@@ -19,6 +19,8 @@ import type { Verdict } from '../score/types.ts';
 import { drillStatus, metricStatus, scenarioStatus } from './cells.ts';
 import { BASELINE_THRESHOLD_PREFIX, type MetricRowRecord, type Results, type ThresholdRecord } from './results.ts';
 import { evidenceText } from './baseline-cells.ts';
+import type { CanarySection } from './canary-schema.ts';
+import { verdictOfPhase } from '../score/track.ts';
 import { redact } from '../util/redact.ts';
 
 type Outcome = { kind: 'pass' } | { kind: 'failure'; type: string; message: string; body: string } | { kind: 'skipped'; message: string };
@@ -68,6 +70,30 @@ function baselineEvidence(results: Results, scenario: string, t: ThresholdRecord
   return m === undefined ? undefined : evidenceText(m);
 }
 
+/**
+ * A canary: one case per step and analysis metric, and one for the judge of each step (a dry-run
+ * metric is skipped: it never decides). Phases map like verdicts: Successful passes, Failed fails,
+ * Inconclusive is inconclusive, Error / Running is no data.
+ */
+function canaryCases(c: CanarySection): Case[] {
+  const out: Case[] = [];
+  for (const s of c.steps) {
+    const classname = `clawstorm.canary.step${s.percent}`;
+    for (const m of s.metrics) {
+      const last = m.measurements.at(-1);
+      const body = `${m.query}\n${m.measurements.map((x) => `${x.at} ${x.phase} ${x.value ?? '--'} ${x.detail}`).join('\n')}`;
+      const outcome: Outcome = m.dryRun ? { kind: 'skipped', message: `dry run: ${m.phase}` } : outcomeOf(verdictOfPhase(m.phase), m.message || (last?.detail ?? ''), body);
+      out.push({ name: `${s.percent} %: ${m.name}`, classname, outcome });
+    }
+    const judgeOutcome: Outcome =
+      s.judge === null
+        ? { kind: 'skipped', message: `Not run: ${s.judgeSkipped ?? 'no comparison'}` }
+        : outcomeOf(s.judge.classification === 'Pass' ? 'pass' : s.judge.classification === 'Marginal' ? 'inconclusive' : 'fail', `score ${s.judge.score} ${s.judge.classification}${s.judge.reason ? `: ${s.judge.reason}` : ''}`, s.judge.metrics.map((m) => `${m.name} ${m.classification}: ${m.reason}`).join('\n'));
+    out.push({ name: `${s.percent} %: canary vs stable judge`, classname, outcome: judgeOutcome });
+  }
+  return out;
+}
+
 function seconds(start?: string, end?: string): number {
   if (!start || !end) return 0;
   const d = (Date.parse(end) - Date.parse(start)) / 1000;
@@ -102,6 +128,17 @@ export function renderJUnit(results: Results): string {
   }
   if (results.metrics.length > 0) {
     suites.push({ name: 'Metrics to monitor', id: 'metrics', time: 0, cases: results.metrics.map(metricCase) });
+  }
+  if (results.canary !== undefined) {
+    const c = results.canary;
+    suites.push({
+      name: `Canary ${c.canary}`,
+      id: 'canary',
+      time: seconds(c.startedAt, c.endedAt),
+      timestamp: c.startedAt,
+      cases: canaryCases(c),
+      properties: { status: c.verdict, ...(c.classification ? { classification: c.classification.shape } : {}) },
+    });
   }
 
   const count = (cs: Case[], k: Outcome['kind']) => cs.filter((c) => c.outcome.kind === k).length;

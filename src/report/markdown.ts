@@ -9,6 +9,7 @@ import { figureText, formatMs, formatPct, formatValue } from './format.ts';
 import { renderAutoscaleMarkdown } from './autoscale-markdown.ts';
 import { BASELINE_HEADER, baselineHeadline, baselineRows, evidenceLines, regressionCount } from './baseline-cells.ts';
 import { renderRunnersMarkdown } from './runners.ts';
+import { renderCanaryMarkdown } from './canary-markdown.ts';
 import { PROBE_HEADER, probeNotes, probeRows } from './probes.ts';
 import type { Results, ThresholdRecord } from './results.ts';
 import { redact } from '../util/redact.ts';
@@ -142,6 +143,7 @@ export function renderMarkdown(results: Results): string {
     ...drillsSection(results),
     ...(results.autoscale ? ['## Autoscaling', '', ...renderAutoscaleMarkdown(results.autoscale), ''] : []),
     ...(results.runners ? ['## Runners', '', ...renderRunnersMarkdown(results.runners), ''] : []),
+    ...(results.canary ? ['## Canary analysis', '', ...renderCanaryMarkdown(results.canary), ''] : []),
     ...thresholdsSection(results),
   ];
   return redact(lines.join('\n'));

@@ -14,10 +14,14 @@ import { redactDeep } from '../util/redact.ts';
 import { AutoscaleSectionSchema } from './autoscale-schema.ts';
 import { BaselineSectionSchema } from './baseline-schema.ts';
 import { RunnersSectionSchema } from './runners-schema.ts';
+import { CanarySectionSchema } from './canary-schema.ts';
 
-/** v2 added the optional `autoscale` section; v1 documents still read. */
-export const RESULTS_SCHEMA = 'clawstorm.results/v2';
-export const RESULTS_SCHEMAS_READ = ['clawstorm.results/v1', RESULTS_SCHEMA] as const;
+/**
+ * v3 added the optional `canary`, `baseline`, `events` and `runners` sections and each scenario's
+ * `histogram`; v2 added `autoscale`. v1 and v2 documents still read (every addition is optional).
+ */
+export const RESULTS_SCHEMA = 'clawstorm.results/v3';
+export const RESULTS_SCHEMAS_READ = ['clawstorm.results/v1', 'clawstorm.results/v2', RESULTS_SCHEMA] as const;
 
 /** A number, ±Infinity included (read back from "+Inf"/"-Inf"); never NaN. */
 const Num = z.preprocess(
@@ -212,6 +216,8 @@ export const ResultsSchema = z.object({
     .optional(),
   /** A distributed run: its runners, their segments and shares, who was missing or saturated (`gate --runners`, `judge`). */
   runners: RunnersSectionSchema.optional(),
+  /** A canary ramp: steps, analysis measurements, the judge, the verdict (`clawstorm canary`). */
+  canary: CanarySectionSchema.optional(),
 });
 
 export type Results = z.output<typeof ResultsSchema>;

@@ -17,7 +17,8 @@ export function allScenarioFiles(): string[] {
     for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
       const p = path.join(dir, e.name);
       if (e.isDirectory()) {
-        if (e.name !== 'drills') walk(p);
+        // drills/ and canary/ hold drill files and Argo analysis templates, not load scenarios.
+        if (e.name !== 'drills' && e.name !== 'canary') walk(p);
       } else if (e.name.endsWith('.yaml')) out.push(p);
     }
   };

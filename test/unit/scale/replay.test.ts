@@ -9,7 +9,7 @@ import { observeAt, observationFromAnswers } from '../../../src/scale/observe.ts
 import { avgInner, buildPlan, PlanError } from '../../../src/scale/plan.ts';
 import { replay, syncGrid } from '../../../src/scale/replay.ts';
 import { runReplay } from '../../../src/scale/replay-run.ts';
-import { ResultsSchema } from '../../../src/report/results.ts';
+import { RESULTS_SCHEMA, ResultsSchema } from '../../../src/report/results.ts';
 import { fakeProm, spread, WS_AVG, WS_PODS, type World } from './fake-prom.ts';
 
 const HPA_PODS = `
@@ -281,7 +281,7 @@ describe('scale replay reports', () => {
     const out = await runReplay({ file, prometheusUrl: 'http://127.0.0.1:9', from: T0, to: T0 + 60, syncPeriodSeconds: 5, outDir: path.join(dir, 'out'), query: fakeProm(world) });
     const json = JSON.parse(fs.readFileSync(out.reports.json, 'utf8'));
     const r = ResultsSchema.parse(json);
-    expect(r.schema).toBe('clawstorm.results/v2');
+    expect(r.schema).toBe(RESULTS_SCHEMA);
     expect(r.autoscale?.syncs).toBe(13);
     expect(r.thresholds.map((t) => [t.name, t.verdict])).toEqual([['autoscale: every sync decided from data', 'pass']]);
     expect(out.exitCode).toBe(0);
