@@ -259,20 +259,29 @@ describe('a small policy-evaluation run', () => {
 // ── runs that must fail ────────────────────────────────────────────────────────
 
 describe('failures the gate must catch', () => {
-  it('latency injected above the bound: exit 1, P95 < 100 ms fails', async () => {
+  it('latency injected above the bound: exit 1, P95 < 100 ms fails (inconclusive only when the host was saturated)', async () => {
     const faults = await everyGateway('/admin/faults', 'PUT', { latencyMs: 150 });
     for (const f of faults) expect(FaultsWire.parse(f).latencyMs).toBe(150);
     const run = await clawstorm(['run', POLICY]);
     const r = readResults(path.join(run.out, 'results.json'));
+    const s = scenario(r, 'policy-evaluation');
+    const p95 = threshold(s, 'P95 < 100 ms (end to end)');
+    // The measurement is strict whatever the host: the injected 150 ms was measured, and failed.
+    expect(p95.observed, notPassing(r)).toBeGreaterThanOrEqual(150);
+    expect(s.errors).toBe(0); // nothing was refused: it is slow, not broken
+    // The verdict follows the product's rule: on a local bed whose host was saturated (≥ 90 % CPU)
+    // a failed latency is inconclusive, saying it measured a fail; otherwise it fails.
+    const busyHost = s.reasons.some((x) => x.startsWith('host saturated'));
+    if (busyHost) {
+      process.stderr.write(`[gate.test] host saturated during the injected-latency run: ${s.reasons.join('; ')}\n`);
+      expect(p95, notPassing(r)).toMatchObject({ verdict: 'inconclusive', detail: expect.stringMatching(/host saturated.*\(measured fail\)/) });
+      expect(run.exitCode, run.stderr).toBe(3);
+      return;
+    }
     expect(run.exitCode, run.stderr).toBe(1);
     expect(r.verdict).toBe('fail');
-    const s = scenario(r, 'policy-evaluation');
     expect(s.status).toBe('Fail');
-    const p95 = threshold(s, 'P95 < 100 ms (end to end)');
     expect(p95.verdict).toBe('fail');
-    expect(p95.observed).toBeGreaterThanOrEqual(150);
-    // Nothing was refused: it is slow, not broken.
-    expect(s.errors).toBe(0);
     expect(run.stderr).toMatch(/Fail +P95 < 100 ms \(end to end\)/);
   });
 
