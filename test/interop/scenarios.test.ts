@@ -71,7 +71,7 @@ beforeAll(async () => {
     path.join(dir, 'target.yaml'),
     `name: openclaw-interop
 gateways:
-  - { name: gw0, url: ${gw.baseUrl} }
+  - { name: gw0, url: ${gw.baseUrl}, probePath: /readyz, probeKind: readyz }
 lb: ${gw.baseUrl}
 prometheus: { url: ${p.url} }
 tokens:
