@@ -1,28 +1,19 @@
 // A hypothesis probe on PromQL reads Prometheus's answer by the same rule as every other reader
 // (src/prom/read.ts): each series must be a measurement. One gateway answering NaN or +Inf beside
 // healthy ones is no data with why, never a pass on the healthy series alone.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { checkProbe } from '../../../src/chaos/hypothesis.ts';
 import type { Probe } from '../../../src/chaos/schema.ts';
-import { fakeTarget, startFakeProm, startFleet, type FakeProm, type Fleet, type PromAnswer } from './steps/fake-target.ts';
+import { targetWithScriptedProm, type PromAnswer } from './steps/fake-target.ts';
 
 const Q = 'sum by (instance) (rate(openclaw_http_request_duration_seconds_count{job="gateway",status_class="5xx"}[5s]))';
 const probe: Probe = { name: '5xx per gateway', phases: ['before', 'during', 'after'], tolerance: 0, promql: { query: Q, op: '<', value: 1 } };
 
-let fleet: Fleet;
-let prom: FakeProm | undefined;
-beforeAll(async () => {
-  fleet = await startFleet();
-});
-afterAll(() => fleet.close());
-afterEach(async () => {
-  await prom?.close();
-  prom = undefined;
-});
+const bed = targetWithScriptedProm();
 
 async function check(answer: PromAnswer) {
-  prom = await startFakeProm(() => answer);
-  return checkProbe(probe, fakeTarget(fleet, { prom }), undefined);
+  const { target } = await bed.answering(answer);
+  return checkProbe(probe, target, undefined);
 }
 
 describe('hypothesis: a PromQL probe', () => {

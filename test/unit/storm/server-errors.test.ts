@@ -1,24 +1,17 @@
 // A storm's gateway-5xx figure comes from Prometheus; an answer that is not a measurement (NaN,
 // +Inf, no series, an error) is no data (null), never a number in the storm's results — a NaN
 // there once failed the results validation and lost the whole run.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { gateway5xx } from '../../../src/storm/server-errors.ts';
-import { fakeTarget, startFakeProm, startFleet, type FakeProm, type Fleet, type PromAnswer } from '../chaos/steps/fake-target.ts';
+import { targetWithScriptedProm, type FakeProm, type PromAnswer } from '../chaos/steps/fake-target.ts';
 
-let fleet: Fleet;
+const bed = targetWithScriptedProm();
 let prom: FakeProm | undefined;
-beforeAll(async () => {
-  fleet = await startFleet();
-});
-afterAll(() => fleet.close());
-afterEach(async () => {
-  await prom?.close();
-  prom = undefined;
-});
 
 async function fiveXx(answer: PromAnswer): Promise<number | null> {
-  prom = await startFakeProm(() => answer);
-  return gateway5xx(fakeTarget(fleet, { prom }), 5_000);
+  const made = await bed.answering(answer);
+  prom = made.prom;
+  return gateway5xx(made.target, 5_000);
 }
 
 describe('storm: gateway 5xx from Prometheus', () => {

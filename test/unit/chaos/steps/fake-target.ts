@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import { diskGates, KEDA_LANE, PROBE_PATH, PROBE_SCHEMA_VERSION, type ProbeResponse } from '../../../../contract/probe.ts';
 import { FaultPatchSchema, TokensSchema } from '../../../../harness/gateway/faults.ts';
 import { AdmissionSchema, DEFAULT_ADMISSION } from '../../../../harness/gateway/hooks.ts';
@@ -541,4 +542,29 @@ export async function startFakeProm(script: (query: string, n: number) => PromAn
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, queries, close: () => new Promise<void>((r) => server.close(() => r())) };
+}
+
+/**
+ * For a test file that reads a scripted Prometheus through a fake target: one fleet for the file,
+ * and a Prometheus per call answering `answer` to every query, closed after each test.
+ */
+export function targetWithScriptedProm(): { answering(answer: PromAnswer): Promise<{ target: ChaosTarget; prom: FakeProm }> } {
+  let fleet: Fleet | undefined;
+  let prom: FakeProm | undefined;
+  beforeAll(async () => {
+    fleet = await startFleet();
+  });
+  afterAll(() => fleet?.close());
+  afterEach(async () => {
+    await prom?.close();
+    prom = undefined;
+  });
+  return {
+    async answering(answer) {
+      if (fleet === undefined) throw new Error('targetWithScriptedProm: the fleet is not up (call it at the top of the file)');
+      await prom?.close(); // one scripted Prometheus at a time, also when a test asks twice
+      prom = await startFakeProm(() => answer);
+      return { target: fakeTarget(fleet, { prom }), prom };
+    },
+  };
 }
