@@ -107,6 +107,11 @@ export interface StartPrometheusOptions extends PrometheusConfigOptions {
   readyTimeoutMs?: number;
   /** Keep running after this process exits (`testbed up`). Default true. */
   detached?: boolean;
+  /**
+   * Store native histograms (`--enable-feature=native-histograms`), as k6's remote-write output
+   * sends its trends. Off by default: the bed's own targets expose classic histograms.
+   */
+  nativeHistograms?: boolean;
 }
 
 /** Everything needed to reach and stop the instance; plain JSON for a state file. */
@@ -147,6 +152,7 @@ export async function startPrometheus(opts: StartPrometheusOptions): Promise<Pro
       '--web.enable-lifecycle',
       // Distributed runners (and k6's remote-write output) push their series here.
       '--web.enable-remote-write-receiver',
+      ...(opts.nativeHistograms ? ['--enable-feature=native-histograms'] : []),
       '--log.level=warn',
     ];
     const logStart = fs.existsSync(logFile) ? fs.statSync(logFile).size : 0;

@@ -5,7 +5,10 @@ import type { Argv, CommandModule } from 'yargs';
 import { resolveScenario } from '../config/scenario.ts';
 import { ProfileError } from '../config/errors.ts';
 import { GateError } from '../gate/gate.ts';
-import { judgeRun } from '../runners/judge.ts';
+import { collectRunnerFiles, judgeRun } from '../runners/judge.ts';
+import { readK6Run } from '../runners/k6-run.ts';
+import { releaseWhenReady } from '../runners/barrier.ts';
+import { promClientOf } from '../target/bind.ts';
 import { listRunnerFiles, readRunnerFile } from '../runners/file.ts';
 import { TEMPLATE_SCENARIOS } from '../report/results.ts';
 import { exitCodeForError } from '../score/verdict.ts';
@@ -20,6 +23,9 @@ interface JudgeArgs {
   runners: number;
   'results-dir'?: string;
   'from-prometheus'?: boolean;
+  lookback: string;
+  'release-barrier'?: string;
+  'ready-within': string;
   'wait-up-to': string;
   scenario?: string[];
   profile: string;
@@ -30,10 +36,9 @@ interface JudgeArgs {
 }
 
 async function judgeHandler(a: JudgeArgs): Promise<void> {
-  if (a['from-prometheus']) {
-    throw new CliError('judge --from-prometheus (a k6-operator run judged from its remote-written series) is not in this build; runners of `clawstorm run --shard` are judged with --results-dir', EXIT.usage);
-  }
-  if (a['results-dir'] === undefined) throw new CliError('judge: give --results-dir, where the runners write their results', EXIT.usage);
+  const fromProm = a['from-prometheus'] === true;
+  if (fromProm && a['results-dir'] !== undefined) throw new CliError('judge: --from-prometheus or --results-dir, not both: a run is judged from its runners’ files or from its k6 series', EXIT.usage);
+  if (!fromProm && a['results-dir'] === undefined) throw new CliError('judge: give --results-dir, where the runners write their results (or --from-prometheus for a k6 run)', EXIT.usage);
   if (a.target === undefined && a['testbed-state'] === undefined) throw new CliError('judge: give --target (or --testbed-state): the Prometheus and metrics the run is scored against', EXIT.usage);
   if (!Number.isInteger(a.runners) || a.runners < 1) throw new CliError(`judge: --runners ${a.runners}: a whole number ≥ 1`, EXIT.usage);
   let waitMs: number;
@@ -42,7 +47,21 @@ async function judgeHandler(a: JudgeArgs): Promise<void> {
   } catch (err) {
     throw new CliError(`judge: --wait-up-to ${a['wait-up-to']}: ${(err as Error).message}`, EXIT.usage);
   }
-  const resultsDir = path.resolve(a['results-dir']);
+  let lookbackS: number;
+  try {
+    lookbackS = parseDuration(a.lookback) / 1000;
+  } catch (err) {
+    throw new CliError(`judge: --lookback ${a.lookback}: ${(err as Error).message}`, EXIT.usage);
+  }
+  const resultsDir = a['results-dir'] === undefined ? undefined : path.resolve(a['results-dir']);
+  const releaseFile = a['release-barrier'];
+  if (releaseFile !== undefined && resultsDir === undefined) throw new CliError('judge: --release-barrier needs --results-dir (where the runners mark themselves ready)', EXIT.usage);
+  let readyMs: number;
+  try {
+    readyMs = parseDuration(a['ready-within']);
+  } catch (err) {
+    throw new CliError(`judge: --ready-within ${a['ready-within']}: ${(err as Error).message}`, EXIT.usage);
+  }
   const ac = new AbortController();
   const onSig = (): void => {
     say('clawstorm: interrupted: judging what has been reported so far');
@@ -51,27 +70,46 @@ async function judgeHandler(a: JudgeArgs): Promise<void> {
   process.once('SIGINT', onSig);
   process.once('SIGTERM', onSig);
   try {
-    // The scenarios: as given, else what the first runner to report was asked to run, else the plan's five.
-    const named = a.scenario ?? [];
-    const fromRunners = named.length > 0 ? [] : (listRunnerFiles(resultsDir).map((f) => readRunnerFileOrUndefined(f)).find((f) => f !== undefined)?.planned ?? []);
-    const names = named.length > 0 ? named : fromRunners.length > 0 ? fromRunners : TEMPLATE_SCENARIOS.map((s) => s.name);
-    const files = names.map((n) => resolveScenario(n));
-    const outcome = await withTarget({ targetFile: a.target, testbedStateDir: a['testbed-state'], bed: 'reuse-or-start', what: 'judge', chaos: false, log: say }, (bound) =>
-      judgeRun({
+    const outcome = await withTarget({ targetFile: a.target, testbedStateDir: a['testbed-state'], bed: 'reuse-or-start', what: 'judge', chaos: false, log: say }, async (bound) => {
+      const common = {
         run: a.run,
         runners: a.runners,
-        resultsDir,
-        waitUpToMs: waitMs,
         signal: ac.signal,
         log: say,
-        files,
         profile: a.profile,
         bound,
         sharedHost: bound.testbed !== undefined,
         outDir: path.resolve(a.out ?? path.join('reports', 'runs', timeStamp())),
         ...(a.fill !== undefined ? { fill: a.fill } : {}),
-      }),
-    );
+      };
+      if (resultsDir === undefined) {
+        const prom = promClientOf(bound);
+        if (prom === undefined) throw new CliError(`judge --from-prometheus: ${bound.profile.file}: prometheus.url: the run's series are read from it`, EXIT.usage);
+        const read = await readK6Run({ prom, run: a.run, runners: a.runners, lookbackS, profile: a.profile, target: bound.profile.file, ...(a.scenario ? { scenarios: a.scenario.map((n) => resolveScenario(n).name) } : {}) });
+        // Without --scenario, the scenarios are those the run's series name.
+        const names = a.scenario ?? read.scenarios;
+        if (names.length === 0) throw new CliError(`judge --from-prometheus: no k6 series with testrun_name=${JSON.stringify(a.run)} in ${prom.url} over the last ${a.lookback}: nothing to judge`, EXIT.inconclusive);
+        const files = names.map((n) => resolveScenario(n));
+        say(`judge: ${read.files.size}/${a.runners} k6 runners found in Prometheus; percentiles from their merged native histograms${read.bucketWidth > 0 ? ` (buckets up to ${(read.bucketWidth * 100).toFixed(1)} % wide: a percentile is within that of the true one)` : ''}`);
+        return judgeRun({ ...common, files, collect: async () => read, note: k6Note(read.bucketWidth) });
+      }
+      // The scenarios: as given, else what the first runner to report was asked to run, else the plan's five.
+      const named = a.scenario ?? [];
+      const fromRunners = named.length > 0 ? [] : (listRunnerFiles(resultsDir).map((f) => readRunnerFileOrUndefined(f)).find((f) => f !== undefined)?.planned ?? []);
+      const names = named.length > 0 ? named : fromRunners.length > 0 ? fromRunners : TEMPLATE_SCENARIOS.map((s) => s.name);
+      const files = names.map((n) => resolveScenario(n));
+      return judgeRun({
+        ...common,
+        files,
+        collect: async () => {
+          if (releaseFile !== undefined) {
+            const ids = Array.from({ length: a.runners }, (_, k) => `${a.run}-${k + 1}`);
+            await releaseWhenReady({ resultsDir, runnerIds: ids, file: path.resolve(releaseFile), timeoutMs: readyMs, signal: ac.signal, log: say });
+          }
+          return collectRunnerFiles({ run: a.run, runners: a.runners, resultsDir, waitUpToMs: waitMs, signal: ac.signal, log: say });
+        },
+      });
+    });
     process.exitCode = outcome.exitCode;
   } catch (err) {
     if (err instanceof GateError || err instanceof ProfileError) throw new CliError(err.message, err.exitCode);
@@ -81,6 +119,15 @@ async function judgeHandler(a: JudgeArgs): Promise<void> {
     process.off('SIGINT', onSig);
     process.off('SIGTERM', onSig);
   }
+}
+
+/** What a verdict over k6's series cannot say, kept in the report. */
+export function k6Note(bucketWidth: number): string {
+  return [
+    'k6 runners judged from their remote-written series',
+    `percentiles from merged native histograms${bucketWidth > 0 ? ` (within ${(bucketWidth * 100).toFixed(1)} %, the widest bucket)` : ''}`,
+    'k6 reports no planned starts, interrupted iterations or generator saturation over remote write: check the runners’ logs for its "insufficient VUs" and CPU warnings',
+  ].join('; ');
 }
 
 function readRunnerFileOrUndefined(f: string): ReturnType<typeof readRunnerFile> | undefined {
@@ -99,7 +146,10 @@ export const judgeCommand: CommandModule<object, JudgeArgs> = {
       .option('run', { type: 'string', demandOption: true, describe: 'the run id the runners share' })
       .option('runners', { type: 'number', demandOption: true, describe: 'runners the run was planned with (segments i/N)' })
       .option('results-dir', { type: 'string', describe: 'where every runner writes its result file' })
-      .option('from-prometheus', { type: 'boolean', describe: 'judge a k6-operator run from its remote-written series (not in this build)' })
+      .option('from-prometheus', { type: 'boolean', describe: 'judge a k6 run (k6-operator TestRun) from the series its runners remote-wrote to the target’s Prometheus, found by testrun_name = --run' })
+      .option('release-barrier', { type: 'string', describe: 'be the runners’ starter: wait for every runner’s ready mark in --results-dir, then release this start-barrier file (runners started with --barrier FILE, e.g. pods of an Indexed Job)' })
+      .option('ready-within', { type: 'string', default: '100s', describe: 'with --release-barrier: longest to wait for the last ready runner (keep it under the runners’ 120 s at the barrier); the others are released without it' })
+      .option('lookback', { type: 'string', default: '6h', describe: 'with --from-prometheus: how far back the run’s series are looked for' })
       .option('wait-up-to', { type: 'string', default: '10m', alias: 'timeout', describe: 'longest to wait for the last runner; a runner not reported by then is missing' })
       .option('scenario', { type: 'string', array: true, describe: 'scenario names or files (pass criteria)', defaultDescription: 'what the runners ran' })
       .option('profile', { type: 'string', default: 'smoke', describe: 'the load profile the runners ran' })

@@ -21,11 +21,12 @@ export function judgeFromPrometheus(j: JudgeInvocation): string[] {
 
 /**
  * ClawStorm runners: each writes its histograms and counts under the results directory; the judge
- * waits for all N (at most `waitUpToS`: a runner that never reports is no data, not a pass) and
- * merges them exactly.
+ * releases their start barrier once all are ready (when `releaseBarrier` is given), waits for all N
+ * (at most `waitUpToS`: a runner that never reports is no data, not a pass) and merges them exactly.
  */
-export function judgeFromResults(j: JudgeInvocation & { resultsDir: string; waitUpToS: number }): string[] {
-  return ['clawstorm', 'judge', '--run', j.run, '--runners', String(j.runners), '--results-dir', j.resultsDir, '--wait-up-to', `${Math.ceil(j.waitUpToS)}s`, ...common(j)];
+export function judgeFromResults(j: JudgeInvocation & { resultsDir: string; waitUpToS: number; releaseBarrier?: string }): string[] {
+  const barrier = j.releaseBarrier === undefined ? [] : ['--release-barrier', j.releaseBarrier];
+  return ['clawstorm', 'judge', '--run', j.run, '--runners', String(j.runners), '--results-dir', j.resultsDir, '--wait-up-to', `${Math.ceil(j.waitUpToS)}s`, ...barrier, ...common(j)];
 }
 
 function common(j: JudgeInvocation): string[] {

@@ -51,14 +51,20 @@ export class LatencyHistogram {
   }
 
   recordUs(us: number): void {
-    if (!Number.isFinite(us)) return;
+    this.recordUsCount(us, 1);
+  }
+
+  /** `count` samples of one value at once (a bucket of another histogram read back). */
+  recordUsCount(us: number, count: number): void {
+    if (!Number.isFinite(us) || !(count > 0)) return;
     let v = Math.round(us);
     if (v < LOWEST_US) v = LOWEST_US;
     if (v > HIGHEST_US) {
       v = HIGHEST_US;
-      this.clamped += 1;
+      this.clamped += count;
     }
-    this.raw.recordValue(v);
+    if (count === 1) this.raw.recordValue(v);
+    else this.raw.recordValueWithCount(v, count);
   }
 
   get count(): number {

@@ -4,6 +4,7 @@
 import { fetch } from 'undici';
 import { z } from 'zod';
 import { redact } from '../util/redact.ts';
+import { histogramOf, HistogramPointWire, type HistogramPoint } from './native-histogram.ts';
 
 export type PromErrorKind =
   /** Nothing answered: connection refused, DNS, TLS, or no reply within the timeout. */
@@ -45,6 +46,8 @@ export interface InstantSeries {
 export interface RangeSeries {
   labels: Labels;
   points: Point[];
+  /** Native-histogram samples of the series, when it has any (a raw range selector over them). */
+  histograms?: HistogramPoint[];
 }
 
 export type InstantResult = (
@@ -91,7 +94,7 @@ export const VectorWire = z.object({
 export const MatrixWire = z.object({
   resultType: z.literal('matrix'),
   // `values` is absent for series that only carry native histograms.
-  result: z.array(z.object({ metric: Metric, values: z.array(Sample).optional(), histograms: z.array(z.unknown()).optional() })),
+  result: z.array(z.object({ metric: Metric, values: z.array(Sample).optional(), histograms: z.array(HistogramPointWire).optional() })),
 });
 export const ScalarWire = z.object({ resultType: z.literal('scalar'), result: Sample });
 export const StringWire = z.object({ resultType: z.literal('string'), result: z.tuple([z.number(), z.string()]) });
@@ -282,7 +285,11 @@ export class PromClient {
 }
 
 function toRangeSeries(result: z.output<typeof MatrixWire>['result']): RangeSeries[] {
-  return result.map((s) => ({ labels: s.metric, points: (s.values ?? []).map(([t, v]) => ({ t, v })) }));
+  return result.map((s) => ({
+    labels: s.metric,
+    points: (s.values ?? []).map(([t, v]) => ({ t, v })),
+    ...(s.histograms !== undefined && s.histograms.length > 0 ? { histograms: s.histograms.map(([t, h]) => ({ t, h: histogramOf(h) })) } : {}),
+  }));
 }
 
 function toUnix(t: Date | number): number {

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { writeFileAtomic } from '../util/atomic-write.ts';
+import { formatDuration } from '../util/duration.ts';
 import { sleep } from '../util/sleep.ts';
 
 const BarrierSchema = z.object({ startAt: z.number() });
@@ -51,4 +52,44 @@ export async function awaitBarrier(file: string, timeoutMs: number, signal: Abor
     if (Date.now() >= deadline) throw new BarrierError(`not released within ${Math.round(timeoutMs / 1000)} s (${file})`);
     await sleep(pollMs, signal);
   }
+}
+
+export interface ReleaseWhenReadyOptions {
+  resultsDir: string;
+  /** The runners expected at the barrier. */
+  runnerIds: readonly string[];
+  file: string;
+  /** Longest to wait for the last ready mark; keep it under the runners' own wait at the barrier. */
+  timeoutMs: number;
+  signal: AbortSignal;
+  log: (line: string) => void;
+  pollMs?: number;
+}
+
+/**
+ * The starter where no parent process launches the runners (pods of an Indexed Job): wait
+ * (bounded) for every runner's ready mark, then release them together. Runners not ready by then
+ * are left out rather than holding back the rest; the judge names them missing.
+ */
+export async function releaseWhenReady(o: ReleaseWhenReadyOptions): Promise<{ startAt: number; notReady: string[] }> {
+  const deadline = Date.now() + o.timeoutMs;
+  let notReady = [...o.runnerIds];
+  let lastLine = 0;
+  for (;;) {
+    notReady = notReady.filter((id) => !fs.existsSync(readyMarkPath(o.resultsDir, id)));
+    if (notReady.length === 0 || Date.now() >= deadline || o.signal.aborted) break;
+    if (Date.now() - lastLine >= 5_000) {
+      lastLine = Date.now();
+      o.log(`barrier: ${o.runnerIds.length - notReady.length}/${o.runnerIds.length} runners ready; waiting for ${notReady.join(', ')}`);
+    }
+    await sleep(Math.min(o.pollMs ?? 200, Math.max(0, deadline - Date.now())), o.signal).catch(() => {});
+  }
+  if (o.signal.aborted) throw new BarrierError('interrupted before the runners were released');
+  const startAt = releaseBarrier(o.file);
+  o.log(
+    notReady.length === 0
+      ? `barrier: all ${o.runnerIds.length} runners ready; released together, starting at ${new Date(startAt).toISOString()}`
+      : `barrier: ${notReady.join(', ')} not ready within ${formatDuration(o.timeoutMs)}; released the other ${o.runnerIds.length - notReady.length} at ${new Date(startAt).toISOString()}`,
+  );
+  return { startAt, notReady };
 }

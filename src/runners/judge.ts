@@ -103,7 +103,13 @@ export async function collectRunnerFiles(o: CollectOptions): Promise<Collected> 
   }
 }
 
-export interface JudgeOptions extends CollectOptions {
+export interface JudgeOptions {
+  run: string;
+  runners: number;
+  signal: AbortSignal;
+  log: (line: string) => void;
+  /** Where the runners' measurements come from: their files (collectRunnerFiles) or a k6 run's series (readK6Run). */
+  collect: () => Promise<Collected>;
   /** The scenarios to judge; default every scenario the first reporting runner was asked to run. */
   files: ScenarioFile[];
   profile: string;
@@ -127,7 +133,7 @@ export async function judgeRun(o: JudgeOptions): Promise<GateOutcome> {
   const prom = promClientOf(o.bound);
   if (prom === undefined) throw new GateError(`${o.bound.profile.file}: prometheus.url: required to judge a run`, 2);
   const scrape = scrapeIntervalSeconds(o.bound.profile);
-  const got = await collectRunnerFiles(o);
+  const got = await o.collect();
   const probes = o.probes === undefined ? undefined : await o.probes();
   for (const r of got.rejected) o.log(`judge: ignored ${r}`);
   const n = o.runners;

@@ -17,7 +17,7 @@ import { launch, LaunchError } from '../util/supervise.ts';
 import { newRunId } from '../util/ids.ts';
 import { readyMarkPath, releaseBarrier } from './barrier.ts';
 import { runnerFilePath } from './file.ts';
-import { judgeRun } from './judge.ts';
+import { collectRunnerFiles, judgeRun } from './judge.ts';
 
 const MAIN = path.resolve(import.meta.dirname, '../cli/main.ts');
 
@@ -107,14 +107,22 @@ export async function runLocalRunners(opts: LocalRunnersOptions): Promise<GateOu
           const onAbort = (): void => void stopAll();
           opts.signal.addEventListener('abort', onAbort, { once: true });
           try {
+            const signal = new AbortController().signal;
             outcome = await judgeRun({
               run,
               runners: n,
-              resultsDir,
-              waitUpToMs: waitBoundMs(files, opts.profile),
-              signal: new AbortController().signal,
+              signal,
               log: opts.log,
-              mayStillReport: (i) => fs.existsSync(runnerFilePath(resultsDir, `${run}-${i}`)) || isAlive(procs[i - 1]?.pid ?? -1),
+              collect: () =>
+                collectRunnerFiles({
+                  run,
+                  runners: n,
+                  resultsDir,
+                  waitUpToMs: waitBoundMs(files, opts.profile),
+                  signal,
+                  log: opts.log,
+                  mayStillReport: (i) => fs.existsSync(runnerFilePath(resultsDir, `${run}-${i}`)) || isAlive(procs[i - 1]?.pid ?? -1),
+                }),
               files,
               profile: opts.profile,
               bound,

@@ -77,6 +77,9 @@ function resultsClaim(p: Plan): IPersistentVolumeClaim {
 
 const podSecurity = { runAsNonRoot: true, runAsUser: RUN_AS, runAsGroup: RUN_AS, fsGroup: RUN_AS };
 
+/** Runners wait at it once ready; the judge, started with them, releases them all at once. */
+const barrierFile = (p: Plan): string => `${RESULTS_DIR}/${p.run}/start.json`;
+
 export function runnerJob(p: Plan, target: Parameters<typeof tokenEnvs>[0]): IJob {
   const command = runnerCommand({
     scenarios: p.scenarios.map(scenarioPath),
@@ -85,6 +88,7 @@ export function runnerJob(p: Plan, target: Parameters<typeof tokenEnvs>[0]): IJo
     runners: p.runners,
     run: p.run,
     resultsDir: `${RESULTS_DIR}/${p.run}`,
+    barrier: barrierFile(p),
   });
   const lbl = labels(p.run, 'runner');
   return {
@@ -135,6 +139,7 @@ export function judgeJob(p: Plan, target: Parameters<typeof tokenEnvs>[0]): IJob
     scenarios: p.scenarios.map(scenarioPath),
     resultsDir: `${RESULTS_DIR}/${p.run}`,
     waitUpToS: p.waitS,
+    releaseBarrier: barrierFile(p),
   });
   const container = judgeContainer(p.image, command, tokenEnvs(target, judgeTokenNames(target), p.secret));
   container.volumeMounts = [...(container.volumeMounts ?? []), { name: 'results', mountPath: RESULTS_DIR }];

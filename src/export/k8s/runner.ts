@@ -15,6 +15,8 @@ export interface RunnerInvocation {
   run: string;
   /** Where every runner writes its results (a volume all runners and the judge share). */
   resultsDir: string;
+  /** The start-barrier file every runner waits for once ready (the judge releases it). */
+  barrier: string;
 }
 
 /** Quote one word for /bin/sh. */
@@ -45,6 +47,8 @@ export function runnerCommand(i: RunnerInvocation): string[] {
     `"${i.run}-$((JOB_COMPLETION_INDEX + 1))"`,
     '--results-dir',
     shQuote(i.resultsDir),
+    '--barrier',
+    shQuote(i.barrier),
   ];
   return ['/bin/sh', '-c', words.join(' ')];
 }

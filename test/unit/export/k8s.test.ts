@@ -65,6 +65,7 @@ describe('export k8s: manifests', () => {
         runners: RUNNERS,
         run: 'nightly-1',
         resultsDir: `${RESULTS_DIR}/nightly-1`,
+        barrier: `${RESULTS_DIR}/nightly-1/start.json`,
       })[2],
     );
     // Tokens come from the Secret, by reference.
@@ -72,7 +73,7 @@ describe('export k8s: manifests', () => {
   });
 
   it('the shell gives pod i shard i+1/N, whose segments are the even sequence the k6-operator uses', async () => {
-    const cmd = runnerCommand({ scenarios: ['/s/a b.yaml'], profile: 'smoke', target: '/t.yaml', runners: RUNNERS, run: 'r', resultsDir: '/results/r' })[2]!;
+    const cmd = runnerCommand({ scenarios: ['/s/a b.yaml'], profile: 'smoke', target: '/t.yaml', runners: RUNNERS, run: 'r', resultsDir: '/results/r', barrier: '/results/r/start.json' })[2]!;
     const segments: string[] = [];
     for (let i = 0; i < RUNNERS; i++) {
       // Print the arguments instead of running clawstorm: the words the runner would get.
@@ -80,6 +81,7 @@ describe('export k8s: manifests', () => {
       const argv = r.stdout.split('\n');
       expect(argv.slice(0, 2)).toEqual(['run', '/s/a b.yaml']);
       expect(argv[argv.indexOf('--runner-id') + 1]).toBe(`r-${i + 1}`);
+      expect(argv[argv.indexOf('--barrier') + 1]).toBe('/results/r/start.json');
       segments.push(segmentString(parseShard(argv[argv.indexOf('--shard') + 1]!).segment));
     }
     expect(segments).toEqual(['0:1/4', '1/4:1/2', '1/2:3/4', '3/4:1']);
@@ -99,8 +101,12 @@ describe('export k8s: manifests', () => {
         scenarios: TEMPLATE_SCENARIOS.map((s) => `/etc/clawstorm/scenarios/${s.name}.yaml`),
         resultsDir: `${RESULTS_DIR}/nightly-1`,
         waitUpToS: Number(wait.slice(0, -1)),
+        releaseBarrier: `${RESULTS_DIR}/nightly-1/start.json`,
       }),
     );
+    // The judge is the runners' starter: it releases the very file they wait at.
+    const runnerCmd = jobs().runners.spec!.template.spec!.containers[0]!.command![2]!;
+    expect(runnerCmd).toContain(`--barrier ${c.command![c.command!.indexOf('--release-barrier') + 1]}`);
     // Long enough for the full profile's 30-minute mixed workload, and not unbounded.
     expect(Number(wait.slice(0, -1))).toBeGreaterThan(30 * 60);
     expect(judge.spec!.activeDeadlineSeconds).toBeGreaterThan(Number(wait.slice(0, -1)));

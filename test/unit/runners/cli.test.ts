@@ -1,5 +1,5 @@
-// The runner and judge flags through the CLI: bad segments, missing places and the judge's
-// k6 path not in this build are one line and exit 2, before anything runs.
+// The runner and judge flags through the CLI: bad segments, missing places, both or neither of
+// the judge's sources are one line and exit 2, before anything runs.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { main } from '../../../src/cli/main.ts';
 import { EXIT } from '../../../src/cli/errors.ts';
@@ -44,9 +44,15 @@ describe('runner and judge flags', () => {
     expect(out).toMatch(/a runner needs --target or --testbed-state/);
   });
 
-  it('judge: --from-prometheus is not in this build, a missing results dir or target is a usage error', async () => {
+  it('judge: both or neither of --from-prometheus and --results-dir, or no target, is a usage error', async () => {
+    expect(await main(['judge', '--run', 'r', '--runners', '3', '--from-prometheus', '--results-dir', '/nonexistent/r', '--target', 'x.yaml'])).toBe(EXIT.usage);
+    expect(out).toMatch(/--from-prometheus or --results-dir, not both/);
+    out = '';
     expect(await main(['judge', '--run', 'r', '--runners', '3', '--from-prometheus'])).toBe(EXIT.usage);
-    expect(out).toMatch(/--from-prometheus .* is not in this build/);
+    expect(out).toMatch(/give --target/);
+    out = '';
+    expect(await main(['judge', '--run', 'r', '--runners', '3', '--from-prometheus', '--target', 'x.yaml', '--lookback', 'soon'])).toBe(EXIT.usage);
+    expect(out).toMatch(/--lookback soon/);
     out = '';
     expect(await main(['judge', '--run', 'r', '--runners', '3', '--target', 'x.yaml'])).toBe(EXIT.usage);
     expect(out).toMatch(/give --results-dir/);

@@ -16,7 +16,7 @@ import type { MonitorVerdict } from '../../../src/load/monitor.ts';
 import { evenSequence, segmentString, sequenceString } from '../../../src/load/segment.ts';
 import { readResults } from '../../../src/report/results.ts';
 import { writeRunnerFile, type RunnerFile } from '../../../src/runners/file.ts';
-import { judgeRun } from '../../../src/runners/judge.ts';
+import { collectRunnerFiles, judgeRun } from '../../../src/runners/judge.ts';
 
 let server: http.Server;
 let promUrl = '';
@@ -109,14 +109,14 @@ const spread = (n: number, base: number, step: number) => Array.from({ length: n
 async function judge(dir: string, run: string, n: number) {
   const lines: string[] = [];
   const outDir = path.join(dir, 'report');
+  const signal = new AbortController().signal;
+  const log = (l: string): void => void lines.push(l);
   const outcome = await judgeRun({
     run,
     runners: n,
-    resultsDir: dir,
-    waitUpToMs: 1_500,
-    pollMs: 100,
-    signal: new AbortController().signal,
-    log: (l) => lines.push(l),
+    signal,
+    log,
+    collect: () => collectRunnerFiles({ run, runners: n, resultsDir: dir, waitUpToMs: 1_500, pollMs: 100, signal, log }),
     files: [resolveScenario('policy-evaluation')],
     profile: 'smoke',
     bound: bound(),
