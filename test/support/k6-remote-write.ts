@@ -74,11 +74,24 @@ export interface K6Request {
   duration: number;
 }
 
+/** A WebSocket step's sample (connect, an RPC, close), as the exported runtime records it. */
+export interface K6WsSample {
+  at: number;
+  scenario: string;
+  step: string;
+  kind: string;
+  call: string;
+  ok: boolean;
+  /** Seconds; absent when the failure had no timing. */
+  duration?: number;
+}
+
 export interface K6Runner {
   instance: number;
   /** Unix ms of the runner's start. */
   startMs: number;
   requests: K6Request[];
+  ws?: K6WsSample[];
   /** Iterations completed per scenario, at the end. */
   iterations: Record<string, number>;
   /** Arrivals dropped per scenario, at the end (absent: k6 writes no series). */
@@ -90,7 +103,7 @@ export interface K6Runner {
  * histograms of everything it measured so far, with the operator's labels.
  */
 export async function writeK6Runner(writeUrl: string, testrun: string, r: K6Runner, pushEveryS = 5): Promise<number> {
-  const end = Math.max(0, ...r.requests.map((q) => q.at));
+  const end = Math.max(0, ...r.requests.map((q) => q.at), ...(r.ws ?? []).map((q) => q.at));
   let pushes = 0;
   for (let t = pushEveryS; t < end + pushEveryS; t += pushEveryS) {
     const ts = r.startMs + Math.round(t * 1000);
@@ -112,6 +125,22 @@ export async function writeK6Runner(writeUrl: string, testrun: string, r: K6Runn
       series.push({ labels: labelList({ __name__: 'k6_http_reqs_total', ...e.labels }), samples: [{ value: e.n, timestamp: ts }] });
       series.push({ labels: labelList({ __name__: 'k6_http_req_duration_seconds', ...e.labels }), histograms: [nativeHistogram(e.durations, ts)] });
     }
+    const wsCounts = new Map<string, { labels: Record<string, string>; n: number }>();
+    const wsTimes = new Map<string, { labels: Record<string, string>; durations: number[] }>();
+    for (const q of (r.ws ?? []).filter((x) => x.at < t || (last && x.at <= t))) {
+      const tags = { ...base, scenario: q.scenario, step: q.step, kind: q.kind, call: q.call };
+      const counted = { ...tags, ok: String(q.ok) };
+      const c = wsCounts.get(JSON.stringify(counted)) ?? { labels: counted, n: 0 };
+      c.n += 1;
+      wsCounts.set(JSON.stringify(counted), c);
+      if (q.duration !== undefined) {
+        const d = wsTimes.get(JSON.stringify(tags)) ?? { labels: tags, durations: [] as number[] };
+        d.durations.push(q.duration);
+        wsTimes.set(JSON.stringify(tags), d);
+      }
+    }
+    for (const c of wsCounts.values()) series.push({ labels: labelList({ __name__: 'k6_clawstorm_ws_samples_total', ...c.labels }), samples: [{ value: c.n, timestamp: ts }] });
+    for (const d of wsTimes.values()) series.push({ labels: labelList({ __name__: 'k6_clawstorm_ws_duration_seconds', ...d.labels }), histograms: [nativeHistogram(d.durations, ts)] });
     const fraction = Math.min(1, t / end);
     for (const [scenario, n] of Object.entries(r.iterations)) {
       series.push({ labels: labelList({ __name__: 'k6_iterations_total', ...base, scenario }), samples: [{ value: last ? n : Math.floor(n * fraction), timestamp: ts }] });

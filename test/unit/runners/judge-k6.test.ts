@@ -2,7 +2,8 @@
 // remote-wrote. A real Prometheus (remote-write receiver, native histograms) receives k6-shaped
 // series for three runners — cumulative counters and schema-3 native histograms, labelled as the
 // k6-operator labels them — and the judge gives one verdict: counts exact, percentiles within a
-// bucket of the union's, a failing runner fails the run, a silent runner makes it inconclusive.
+// bucket of the union’s, a failing runner fails the run, a silent runner makes it inconclusive;
+// WebSocket samples become one tag set a step.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,7 +12,9 @@ import { startPrometheus, stopPrometheus, type PrometheusInstance } from '../../
 import { main } from '../../../src/cli/main.ts';
 import { EXIT } from '../../../src/cli/errors.ts';
 import { readResults } from '../../../src/report/results.ts';
-import { writeK6Runner, type K6Request, type K6Runner } from '../../support/k6-remote-write.ts';
+import { PromClient } from '../../../src/prom/client.ts';
+import { readK6Run } from '../../../src/runners/k6-run.ts';
+import { writeK6Runner, type K6Request, type K6Runner, type K6WsSample } from '../../support/k6-remote-write.ts';
 
 const SCENARIO = path.resolve(import.meta.dirname, '../../fixtures/k6/policy-check.yaml');
 let prom: PrometheusInstance | undefined;
@@ -120,6 +123,33 @@ describe('judge --from-prometheus (k6 series through remote write)', () => {
     expect(results.reasons.join('\n'), why).toMatch(/runner 3\/3 \(segment 2\/3:1\) missing: no k6 series with testrun_name="k6-short"/);
     expect(results.runners?.runners.find((r) => r.index === 3)?.state).toBe('missing');
   }, 120_000);
+
+  it('WebSocket steps: one tag set a step, failures counted in it, timings from their histogram; a stray instance_id is named', async () => {
+    const start = Date.now() - 60_000;
+    const ws: K6WsSample[] = Array.from({ length: 120 }, (_, k) => ({
+      at: (k / 120) * 12 + 0.5,
+      scenario: 'chat',
+      step: 'session.rpc',
+      kind: 'ws',
+      call: 'chat.send',
+      ok: k % 20 !== 0,
+      ...(k % 40 === 0 ? {} : { duration: 0.01 + (k % 30) * 0.002 }),
+    }));
+    await writeK6Runner(`${prom?.url}/api/v1/write`, 'k6-ws', { instance: 1, startMs: start, requests: [], ws, iterations: { chat: 40 } });
+    await writeK6Runner(`${prom?.url}/api/v1/write`, 'k6-ws', { instance: 7, startMs: start, requests: [], ws: ws.slice(0, 10), iterations: { chat: 5 } });
+    const read = await readK6Run({ prom: new PromClient({ url: prom?.url ?? '' }), run: 'k6-ws', runners: 2, lookbackS: 3600, profile: 'smoke', target: 't.yaml' });
+    expect(read.scenarios).toEqual(['chat']);
+    expect(read.rejected.join('\n')).toMatch(/instance_id="7": not a runner 1…2/);
+    expect(read.gaveUp).toMatch(/no k6 series/);
+    const m = read.files.get(1)?.scenarios.find((x) => x.name === 'chat');
+    const set = m?.tagSets.find((t) => t.tags.step === 'session.rpc');
+    expect(set?.tags).toMatchObject({ method: 'chat.send', status_class: '2xx' });
+    expect(set?.count).toBe(120);
+    expect(set?.errors).toBe(6);
+    expect(set?.latencySamples).toBe(117);
+    expect(m?.executor.started).toBe(40);
+    expect(m?.executor.planned).toBeUndefined();
+  }, 60_000);
 
   it('a run with no series at all: nothing to judge (exit 3), said so', async () => {
     const code = await main(['judge', '--run', 'k6-never', '--runners', '2', '--from-prometheus', '--target', target, '--profile', 'smoke', '--out', path.join(dir, 'never')]);
