@@ -20,6 +20,12 @@ import { say, stdout } from './output.ts';
 
 /** The plan's built-in template (SPEC §4), an Argo AnalysisTemplate like any user's. */
 export const PLAN_TEMPLATE = path.resolve(import.meta.dirname, '../../scenarios/canary/plan-analysis.yaml');
+/**
+ * The plan's criteria as far as a bed of real OpenClaw gateways exposes them (HAProxy's
+ * per-server series, the blackbox /readyz probe): the default there instead of PLAN_TEMPLATE.
+ */
+export const OPENCLAW_TEMPLATE = path.resolve(import.meta.dirname, '../../scenarios/canary/openclaw-analysis.yaml');
+const BUILTIN_TEMPLATES = new Set([PLAN_TEMPLATE, OPENCLAW_TEMPLATE]);
 
 interface CanaryArgs {
   canary: string;
@@ -112,7 +118,7 @@ function compileTemplates(files: readonly string[], args: Record<string, string>
   return files.flatMap((f) => {
     const file = path.resolve(f);
     const { window: _userWindow, ...rest } = args;
-    const own = file === PLAN_TEMPLATE ? { window, ...args } : { ...rest, ...(_userWindow !== undefined ? { window: _userWindow } : {}) };
+    const own = BUILTIN_TEMPLATES.has(file) ? { window, ...args } : { ...rest, ...(_userWindow !== undefined ? { window: _userWindow } : {}) };
     // Reports name the file as the user gave it relative to here, never a host path.
     const shown = path.relative(process.cwd(), file);
     return loadTemplateFile(file, { args: own }).map((t) => ({ ...t, source: shown.startsWith('..') ? path.basename(file) : shown }));
@@ -143,7 +149,7 @@ export const canaryCommand: CommandModule<object, CanaryArgs> = {
     y
       .option('canary', { type: 'string', demandOption: true, describe: 'the canary gateway (profile name or load balancer server name)' })
       .option('steps', { type: 'string', default: '10,30,50,70,90,100', describe: 'canary traffic percent per step' })
-      .option('analysis', { type: 'string', array: true, describe: 'Argo AnalysisTemplate / ClusterAnalysisTemplate YAML (prometheus provider); default the plan template scenarios/canary/plan-analysis.yaml' })
+      .option('analysis', { type: 'string', array: true, describe: 'Argo AnalysisTemplate / ClusterAnalysisTemplate YAML (prometheus provider); default the plan template scenarios/canary/plan-analysis.yaml (on a bed of real OpenClaw gateways scenarios/canary/openclaw-analysis.yaml)' })
       .option('arg', { type: 'string', array: true, describe: 'template argument name=value (repeatable); canary, stable and window are filled in' })
       .option('load', { type: 'string', describe: 'a gate scenario to run behind the canary the whole time (e.g. policy-evaluation)' })
       .option('load-profile', { type: 'string', default: 'smoke', describe: 'profile of the --load scenario' })
@@ -171,9 +177,11 @@ export const canaryCommand: CommandModule<object, CanaryArgs> = {
       parseDuration(a.window);
       const stepTimeoutMs = parseDuration(a['step-timeout']);
       if (!(a.rate > 0)) throw new CliError('clawstorm canary: --rate must be > 0', EXIT.usage);
-      const files = a.analysis && a.analysis.length > 0 ? a.analysis : [PLAN_TEMPLATE];
+      const given = a.analysis && a.analysis.length > 0 ? a.analysis : undefined;
+      // No --analysis: the plan template, or its real-gateway form on a bed of real OpenClaw gateways.
+      const filesFor = (t: ChaosTarget | undefined) => given ?? [t?.testbed?.kind === 'openclaw' ? OPENCLAW_TEMPLATE : PLAN_TEMPLATE];
       // Every template is read and checked before anything starts (exit 2 on a bad one).
-      compileTemplates(files, templateArgs(undefined, a.canary, user), a.window);
+      for (const f of given ?? [...BUILTIN_TEMPLATES]) compileTemplates([f], templateArgs(undefined, a.canary, user), a.window);
       const load = a.load === undefined ? undefined : new BackgroundLoad(a.load, a['load-profile']);
       const runId = newRunId('canary');
       const out = await withChaosTarget(
@@ -183,7 +191,7 @@ export const canaryCommand: CommandModule<object, CanaryArgs> = {
           if (surge !== undefined && Object.keys(surge.admission).length > 0 && (t.testbed?.kind === 'openclaw' || t.tokens.admin === undefined)) {
             throw new CliError(`clawstorm canary: --surge ${a.surge}: changing the canary's admission needs the reference gateways' admin API (this target has none); load=<factor>x@<percent> alone surges the load`, EXIT.usage);
           }
-          const templates = compileTemplates(files, templateArgs(t, a.canary, user), a.window);
+          const templates = compileTemplates(filesFor(t), templateArgs(t, a.canary, user), a.window);
           const journal = Journal.create({ ...(a.journal ? { file: path.resolve(a.journal) } : {}), id: runId, drill: 'canary', target: t.ref });
           journalFile = journal.file;
           say(`journal: ${journal.file}`);
