@@ -80,8 +80,10 @@ const AdmitResultSchema = z.tuple([z.union([z.literal(0), z.literal(1)]), z.stri
 
 // Admission control (a gateway under a stampede sheds load at the door instead of growing its
 // queue without bound): above `queueLimit` pending jobs on the fleet-wide queue, or `maxInFlight`
-// admissions in progress on this gateway, a new delivery gets 429 + Retry-After and nothing is
-// acknowledged, so the sender retries. A replay of a key already admitted is still answered with
+// requests in progress on this gateway (webhook admissions and HTTP tool calls, one count: the
+// room this replica has), a new delivery gets 429 + Retry-After and nothing is
+// acknowledged, so the sender retries; a tool call over `maxInFlight` gets the same 429 + Retry-After
+// before any work is done (harness/gateway/tools/route.ts). A replay of a key already admitted is still answered with
 // its runId: it adds nothing to the queue. The check and the enqueue are one Lua script, so the
 // bound holds under concurrency. Defaults sit far above what the load scenarios reach; storms
 // tighten them (and `workMs`, the stand-in agent run time) with PUT /admin/hooks and put them back

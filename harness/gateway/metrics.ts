@@ -94,6 +94,12 @@ export function createGatewayMetrics(labels: { gateway: string; az: string; vers
       labelNames: ['hook', 'reason'] as const,
       registers: r,
     }),
+    toolsRejected: new client.Counter({
+      name: 'openclaw_tools_rejected_total',
+      help: 'HTTP tool calls turned away by admission control (429 + Retry-After), by reason (overloaded: maxInFlight reached).',
+      labelNames: ['reason'] as const,
+      registers: r,
+    }),
     webhooksReplayed: new client.Counter({
       name: 'openclaw_webhooks_replayed_total',
       help: 'Webhook deliveries answered from the idempotency store.',
@@ -221,6 +227,7 @@ export function zeroInitialise(m: GatewayMetrics, known: { tools: readonly strin
     m.webhooksProcessed.inc({ hook }, 0);
     for (const reason of ['auth', 'throttled', 'invalid', 'draining']) m.webhooksRejected.inc({ hook, reason }, 0);
   }
+  m.toolsRejected.inc({ reason: 'overloaded' }, 0);
   for (const surface of ['tools', 'hooks', 'ws', 'api', 'admin', 'probe']) m.authFailures.inc({ surface }, 0);
 }
 

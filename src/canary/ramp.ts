@@ -10,7 +10,7 @@
 //                                      about the canary, so the verdict says so instead of "bad".
 // Every step Successful → promote (exit 0): on the test bed every server gets its own weight back
 // (the canary runs the same build there); on a real fleet the profile's canary.promote runs.
-import { applyUndo, gatewayFaults, journalled, lbWeight, canaryWeightCommand, runCommand, type FaultPatch } from '../faults/actions.ts';
+import { applyUndo, gatewayFaults, hooksAdmission, journalled, lbWeight, canaryWeightCommand, runCommand, type AdmissionPatch, type FaultPatch } from '../faults/actions.ts';
 import type { Journal } from '../faults/journal.ts';
 import { rollback } from '../faults/rollback.ts';
 import { setWeight, showServersState } from '../lb/runtime.ts';
@@ -37,8 +37,30 @@ export interface StepRecord {
   /** The judge's score as an Argo phase (Kayenta provider: pass → Successful, marginal → Inconclusive, else Failed). */
   judgePhase: MetricPhase | null;
   phase: MetricPhase;
-  /** What was done to the canary at this step besides its weight (a simulated bad version). */
+  /** What was done to the canary at this step besides its weight (a simulated bad version, a capacity surge). */
   injected: string | null;
+  /** The capacity surge that started at this step; null at every other step. */
+  surge: SurgeRecord | null;
+}
+
+/** A capacity surge as it ran: the offered load before and after, the canary's admission change. */
+export interface SurgeRecord {
+  loadFactor: number;
+  offeredBefore: number;
+  offeredAfter: number;
+  admission: AdmissionPatch;
+}
+
+/**
+ * A capacity surge from one step on (declarative, like `simulate`): the judged traffic's offered
+ * load becomes `loadFactor` times its rate, and the canary's admission settings (reference
+ * gateways' PUT /admin/hooks: `maxInFlight` bounds its requests in flight, tool calls included)
+ * are changed — journalled with their undo, put back on rollback and on promote.
+ */
+export interface SurgeSpec {
+  atPercent: number;
+  loadFactor: number;
+  admission: AdmissionPatch;
 }
 
 export interface CanaryRun {
@@ -77,6 +99,8 @@ export interface CanaryOptions {
   log: (line: string) => void;
   /** A bad version simulated on the canary from the step with this percent (reference gateways' fault controls). */
   simulate?: { atPercent: number; patch: FaultPatch };
+  /** A capacity surge from the step with this percent. */
+  surge?: SurgeSpec;
   /** Called when a step starts (tests inject their own faults here). */
   onStep?: (percent: number, index: number) => Promise<void> | void;
   /** Saturation-shaped metric names (queue) used by the classification. */
@@ -132,6 +156,18 @@ export async function runCanary(o: CanaryOptions): Promise<CanaryRun> {
         run.badStepStartedAt = startedAt;
         o.log(`step ${percent} %: ${injected}`);
       }
+      let surge: SurgeRecord | null = null;
+      if (o.surge !== undefined && o.surge.atPercent === percent) {
+        const sp = o.surge;
+        if (Object.keys(sp.admission).length > 0) await hooksAdmission(t, o.journal, `step ${percent}%`, c.gateway, sp.admission);
+        const offeredBefore = traffic.offeredRate;
+        traffic.surge(sp.loadFactor);
+        surge = { loadFactor: sp.loadFactor, offeredBefore, offeredAfter: traffic.offeredRate, admission: { ...sp.admission } };
+        const what = `capacity surge: offered load ×${sp.loadFactor} (${offeredBefore} → ${traffic.offeredRate} req/s)${Object.keys(sp.admission).length > 0 ? `; ${c.gateway} admission ${JSON.stringify(sp.admission)}` : ''}`;
+        injected = injected === null ? what : `${injected}; ${what}`;
+        run.badStepStartedAt ??= startedAt;
+        o.log(`step ${percent} %: ${what}`);
+      }
       await o.onStep?.(percent, index);
       const analysis = await runAnalysis(o.templates, {
         ...(t.prom ? { prom: t.prom } : {}),
@@ -144,7 +180,7 @@ export async function runCanary(o: CanaryOptions): Promise<CanaryRun> {
       const judgement = judgeStep(traffic.window(startedAt + SETTLE_MS, endedAt), c.server, c.stable.map((g) => g.server));
       const judgePhase = judgement.judge === null ? null : (JUDGE_PHASE[judgement.judge.classification] ?? 'Inconclusive');
       const phase = worstPhase([analysis.phase, ...(judgePhase === null ? [] : [judgePhase])]);
-      run.steps.push({ index, percent, share: w.share, weights: w.weights, startedAt, endedAt, analysis, judgement, judgePhase, phase, injected });
+      run.steps.push({ index, percent, share: w.share, weights: w.weights, startedAt, endedAt, analysis, judgement, judgePhase, phase, injected, surge });
       o.log(`step ${percent} %: analysis ${analysis.phase}${analysis.reason ? ` (${analysis.reason})` : ''}; judge ${judgement.judge === null ? `not run (${judgement.skipped})` : `${judgement.judge.score} ${judgement.judge.classification}`} → ${phase}`);
       if (analysis.interrupted || o.signal.aborted) {
         run.interrupted = true;
@@ -211,7 +247,8 @@ async function setStepWeights(o: CanaryOptions, c: ReturnType<typeof resolveCana
 async function promote(o: CanaryOptions, gateway: string, original: Map<string, number> | undefined, run: CanaryRun): Promise<void> {
   const t = o.target;
   const j = o.journal;
-  // Undo the simulated faults (none on a clean canary) but not the weights: those are promoted.
+  // Undo the simulated faults and a surge's admission change (none on a clean canary) but not
+  // the weights: those are promoted.
   try {
     if (t.haproxy !== undefined && original !== undefined) {
       const lb = t.haproxy;

@@ -48,6 +48,7 @@ export function canarySection(run: CanaryRun, templates: readonly AnalysisTempla
       analysisPhase: s.analysis.phase,
       analysisReason: s.analysis.reason,
       injected: s.injected,
+      surge: s.surge,
       metrics: s.analysis.metrics.map((m) => ({
         name: m.name,
         template: m.template,

@@ -40,52 +40,82 @@ export class CanaryTraffic {
   private readonly spec: TrafficSpec;
   private readonly lbUrl: string;
   private readonly ctrl = new AbortController();
-  private engine: Promise<EngineResult> | undefined;
+  private readonly engines: Array<Promise<EngineResult>> = [];
   private driver: HttpDriver | undefined;
   private inflight = 0;
   private stopping = false;
+  private endsAt = 0;
+  /** Offered tool calls and webhook deliveries a second now (the base rates, times a surge). */
+  private offered = { tools: 0, hooks: 0 };
 
   constructor(lbUrl: string, spec: TrafficSpec) {
     this.lbUrl = lbUrl;
     this.spec = spec;
   }
 
+  /** Requests a second offered now: tool calls plus webhook deliveries. */
+  get offeredRate(): number {
+    return this.offered.tools + this.offered.hooks;
+  }
+
   /** Runs until stop() (bounded by maxMs). */
   start(maxMs: number, name = 'canary-traffic'): void {
-    if (this.engine !== undefined) return;
+    if (this.driver !== undefined) return;
     const s = this.spec;
-    const driver = new HttpDriver({ baseUrl: this.lbUrl, sink: this.sink, timeoutMs: s.timeoutMs });
-    this.driver = driver;
-    const prepared = scenario({
-      name,
-      executor: { executor: 'constant-arrival-rate', rate: s.rate, duration: `${Math.ceil(maxMs / 1000)}s`, preAllocatedVUs: Math.ceil(s.rate), maxVUs: Math.ceil(s.rate * 15), gracefulStop: '2s' },
-      iteration: async (ctx) => {
-        if (this.stopping) return;
-        this.inflight += 1;
-        try {
-          const res = await driver.journey(ctx).request('invoke', {
-            method: 'POST',
-            path: '/tools/invoke',
-            headers: { authorization: `Bearer ${s.token}`, 'x-correlation-id': `${s.runId}.canary.${ctx.iteration}`, 'x-user-id': `canary-${ctx.vu}` },
-            body: { tool: s.tool, args: { user_id: `canary-${ctx.vu}` } },
-            tag: s.tool,
-            timeoutMs: s.timeoutMs,
-            expectStatus: 200,
-          });
-          this.record(res, 'tool');
-        } finally {
-          this.inflight -= 1;
-        }
-      },
-    });
-    const all = [prepared];
-    const hooksRate = s.hooksRate ?? 0;
+    this.driver = new HttpDriver({ baseUrl: this.lbUrl, sink: this.sink, timeoutMs: s.timeoutMs });
+    this.endsAt = Date.now() + maxMs;
+    this.run(name, s.rate, s.hooksRate ?? 0, maxMs);
+  }
+
+  /**
+   * A capacity surge: the offered load becomes `factor` times the base rates from now on, as a
+   * second arrival stream of (factor − 1) × the rates beside the first (same clients, same
+   * attribution), until stop().
+   */
+  surge(factor: number, name = 'canary-surge'): void {
+    if (this.driver === undefined) throw new Error('canary traffic: surge before start');
+    if (!(factor > 1)) return;
+    const s = this.spec;
+    const maxMs = Math.max(1_000, this.endsAt - Date.now());
+    this.run(name, s.rate * (factor - 1), (s.hooksRate ?? 0) * (factor - 1), maxMs);
+  }
+
+  private run(name: string, toolRate: number, hooksRate: number, maxMs: number): void {
+    const s = this.spec;
+    const driver = this.driver!;
+    const duration = `${Math.ceil(maxMs / 1000)}s`;
+    const all = [
+      scenario({
+        name,
+        executor: { executor: 'constant-arrival-rate', rate: toolRate, duration, preAllocatedVUs: Math.ceil(toolRate), maxVUs: Math.ceil(toolRate * 15), gracefulStop: '2s' },
+        iteration: async (ctx) => {
+          if (this.stopping) return;
+          this.inflight += 1;
+          try {
+            const res = await driver.journey(ctx).request('invoke', {
+              method: 'POST',
+              path: '/tools/invoke',
+              headers: { authorization: `Bearer ${s.token}`, 'x-correlation-id': `${s.runId}.${name === 'canary-traffic' ? 'canary' : name}.${ctx.iteration}`, 'x-user-id': `canary-${ctx.vu}` },
+              body: { tool: s.tool, args: { user_id: `canary-${ctx.vu}` } },
+              tag: s.tool,
+              timeoutMs: s.timeoutMs,
+              expectStatus: 200,
+            });
+            this.record(res, 'tool');
+          } finally {
+            this.inflight -= 1;
+          }
+        },
+      }),
+    ];
+    this.offered.tools += toolRate;
     if (hooksRate > 0 && s.hookToken !== undefined) {
       const hookToken = s.hookToken;
+      this.offered.hooks += hooksRate;
       all.push(
         scenario({
           name: `${name}-hooks`,
-          executor: { executor: 'constant-arrival-rate', rate: hooksRate, duration: `${Math.ceil(maxMs / 1000)}s`, preAllocatedVUs: Math.ceil(hooksRate), maxVUs: Math.ceil(hooksRate * 15), gracefulStop: '2s' },
+          executor: { executor: 'constant-arrival-rate', rate: hooksRate, duration, preAllocatedVUs: Math.ceil(hooksRate), maxVUs: Math.ceil(hooksRate * 15), gracefulStop: '2s' },
           iteration: async (ctx) => {
             if (this.stopping) return;
             this.inflight += 1;
@@ -108,8 +138,9 @@ export class CanaryTraffic {
         }),
       );
     }
-    this.engine = runEngine(all, { sink: this.sink, signal: this.ctrl.signal, progressIntervalMs: 1_000, watchdogSlackMs: 10_000 });
-    this.engine.catch(() => {});
+    const engine = runEngine(all, { sink: this.sink, signal: this.ctrl.signal, progressIntervalMs: 1_000, watchdogSlackMs: 10_000 });
+    engine.catch(() => {});
+    this.engines.push(engine);
   }
 
   private record(res: { headers: Record<string, string | string[] | undefined>; latencyMs: number; status: number }, kind: Served['kind']): void {
@@ -125,11 +156,11 @@ export class CanaryTraffic {
   }
 
   async stop(graceMs = 10_000): Promise<void> {
-    if (this.engine === undefined) return;
+    if (this.driver === undefined) return;
     this.stopping = true;
     await waitFor(() => this.inflight === 0, { timeoutMs: graceMs, intervalMs: 50, what: 'in-flight canary requests to finish' }).catch(() => {});
     this.ctrl.abort();
-    await this.engine.catch(() => undefined);
-    await this.driver?.destroy().catch(() => {});
+    await Promise.all(this.engines.map((e) => e.catch(() => undefined)));
+    await this.driver.destroy().catch(() => {});
   }
 }

@@ -5,8 +5,8 @@
 //                          or the target profile's fault commands: stop / kill / pause)
 //   HAProxy                server state (drain, maint, ready) and weight (runtime API)
 //   gateway admin          latency, errors, disk-used ratio, degraded, skill hash, draining,
-//                          idempotency keys in process memory (/admin/faults), accepted tokens (/admin/tokens), webhook admission
-//                          (/admin/hooks)
+//                          idempotency keys in process memory (/admin/faults), accepted tokens (/admin/tokens), admission of
+//                          webhooks and tool calls (/admin/hooks)
 //   notifier               digest window and sink (/admin/config)
 //   shell commands         from the target profile (kubectl, launchctl over ssh …), via execa with
 //                          a timeout
@@ -183,7 +183,7 @@ export async function hooksAdmission(t: ChaosTarget, j: Journal, step: string, g
   const before = AdmissionStateSchema.parse(await adminCall(url, tokenOf(t, 'admin'), 'GET', '/admin/hooks'));
   const undo: Record<string, number> = {};
   for (const k of Object.keys(patch) as Array<keyof AdmissionPatch>) undo[k] = before[k];
-  await journalled(j, step, `${gateway} webhook admission ${JSON.stringify(patch)}`, { kind: 'hooks.admission', gateway, settings: undo }, async () => {
+  await journalled(j, step, `${gateway} admission ${JSON.stringify(patch)}`, { kind: 'hooks.admission', gateway, settings: undo }, async () => {
     await adminCall(url, tokenOf(t, 'admin'), 'PUT', '/admin/hooks', patch);
   });
 }
@@ -233,7 +233,7 @@ export async function applyUndo(t: ChaosTarget, u: Undo): Promise<string> {
     }
     case 'hooks.admission':
       await adminCall(gatewayOf(t, u.gateway).url, tokenOf(t, 'admin'), 'PUT', '/admin/hooks', u.settings);
-      return `${u.gateway} webhook admission ${JSON.stringify(u.settings)}`;
+      return `${u.gateway} admission ${JSON.stringify(u.settings)}`;
     case 'notifier.config':
       await adminCall(u.url, tokenOf(t, 'admin'), 'PUT', '/admin/config', u.settings);
       return `notifier ${Object.keys(u.settings).join(', ')} restored`;

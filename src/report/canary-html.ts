@@ -28,7 +28,7 @@ function timeline(c: CanarySection): string {
   for (const s of c.steps) pts.push(`${f1(x(Date.parse(s.startedAt)))},${f1(y(s.share))}`, `${f1(x(Date.parse(s.endedAt)))},${f1(y(s.share))}`);
   if (c.rolledBackAt !== null) pts.push(`${f1(x(Date.parse(c.rolledBackAt)))},${f1(y(0))}`, `${f1(x(t1))},${f1(y(0))}`);
   if (pts.length) parts.push(`<polyline fill="none" stroke="#2b6cb0" stroke-width="2" points="${pts.join(' ')}"><title>canary share of traffic</title></polyline>`);
-  for (const s of c.steps) parts.push(`<text x="${f1(x(Date.parse(s.startedAt)) + 3)}" y="${f1(y(s.share) - 4)}" fill="#2b6cb0">${s.percent} %${s.injected ? ' bad' : ''}</text>`);
+  for (const s of c.steps) parts.push(`<text x="${f1(x(Date.parse(s.startedAt)) + 3)}" y="${f1(y(s.share) - 4)}" fill="#2b6cb0">${s.percent} %${s.surge ? ' surge' : s.injected ? ' bad' : ''}</text>`);
   const mark = c.abortedAt ?? (c.verdict === 'promote' ? c.endedAt : null);
   if (mark !== null) {
     const mx = x(Date.parse(mark));
@@ -67,7 +67,7 @@ export function renderCanaryHtml(c: CanarySection): string[] {
   out.push(
     table(
       ['Step', 'Share', 'Analysis', 'Judge', 'Canary', 'Stable', 'Phase'],
-      c.steps.map((s) => [`${s.percent} %${s.injected ? ' (bad version)' : ''}`, `${s.share.toFixed(1)} %`, roundLongNumbers(`${s.analysisPhase}${s.analysisReason ? `: ${s.analysisReason}` : ''}`), s.judge ? `${s.judge.score} ${s.judge.classification}` : `not run (${s.judgeSkipped ?? ''})`, side(s.canary), side(s.stable), s.phase]),
+      c.steps.map((s) => [`${s.percent} %${s.surge ? ' (capacity surge)' : s.injected ? ' (bad version)' : ''}`, `${s.share.toFixed(1)} %`, roundLongNumbers(`${s.analysisPhase}${s.analysisReason ? `: ${s.analysisReason}` : ''}`), s.judge ? `${s.judge.score} ${s.judge.classification}` : `not run (${s.judgeSkipped ?? ''})`, side(s.canary), side(s.stable), s.phase]),
     ),
   );
   out.push(

@@ -48,7 +48,7 @@ export function renderCanaryMarkdown(c: CanarySection): string[] {
   for (const s of c.steps) {
     lines.push(
       tableRow([
-        `${s.percent} %${s.injected ? ' (bad version)' : ''}`,
+        `${s.percent} %${s.surge ? ' (capacity surge)' : s.injected ? ' (bad version)' : ''}`,
         Object.entries(s.weights).map(([k, w]) => `${k}=${w}`).join(' '),
         `${since(s.startedAt, c.startedAt)} … ${since(s.endedAt, c.startedAt)}`,
         s.analysisPhase,

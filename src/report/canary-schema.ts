@@ -43,6 +43,16 @@ export const CanaryStepSchema = z.object({
   analysisPhase: PhaseSchema,
   analysisReason: z.string(),
   injected: z.string().nullable(),
+  /** A capacity surge that started at this step (`--surge`): offered req/s before and after, the canary's admission change. */
+  surge: z
+    .object({
+      loadFactor: Fin,
+      offeredBefore: Fin,
+      offeredAfter: Fin,
+      admission: z.record(z.string(), z.number()),
+    })
+    .nullable()
+    .default(null),
   metrics: z.array(CanaryMetricSchema),
   judge: z
     .object({

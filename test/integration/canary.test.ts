@@ -2,13 +2,15 @@
 // as the canary, short windows so the whole file stays within a few minutes: a clean canary
 // promotes; a bad version (+80 ms, or 2 % errors) aborts code-shaped with the canary's weight back
 // at 0; a degraded probe aborts at its next measurement; a user's Argo AnalysisTemplate drives
-// the analysis unchanged; a harness killed mid-ramp is put back by `drill rollback`. Every test
+// the analysis unchanged; a harness killed mid-ramp is put back by `drill rollback`; a capacity
+// surge (load ×2, the canary's admission bound lowered) holds and scales, capacity-shaped. Every test
 // starts from the bed as restoreBed() sets it.
 import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import { DEFAULT_ADMISSION } from '../../harness/gateway/hooks.ts';
 import { readResults, type Results } from '../../src/report/results.ts';
 import { setState, setWeight, showServersState } from '../../src/lb/runtime.ts';
 import { PromClient } from '../../src/prom/client.ts';
@@ -47,9 +49,10 @@ async function weights(): Promise<Record<string, number>> {
   return Object.fromEntries((await showServersState(tb)).map((s) => [s.name, s.weight]));
 }
 
-/** Every server ready at weight 100, default faults, and the canary's probe not degraded (its 5xx window is 60 s). */
+/** Every server ready at weight 100, default faults and admission, and the canary's probe not degraded (its 5xx window is 60 s). */
 async function restoreBed(): Promise<void> {
   for (const g of tb.gateways) await admin_(g.url, 'POST', '/admin/faults/reset');
+  for (const g of tb.gateways) await admin_(g.url, 'PUT', '/admin/hooks', DEFAULT_ADMISSION);
   for (const s of await showServersState(tb)) {
     if (s.adminState !== 'ready') await setState(tb, s.name, 'ready');
     if (s.weight !== 100) await setWeight(tb, s.name, 100);
@@ -174,6 +177,81 @@ describe('clawstorm canary on the test bed', () => {
     expect(rb.code, rb.out).toBe(0);
     expect(await weights()).toEqual({ 'gw-1': 100, 'gw-2': 0, 'gw-3': 100 });
   }, 120_000);
+
+  it("the reference gateway's admission bound covers tool calls: over maxInFlight, 429 + Retry-After before any work", async () => {
+    const g = tb.gateways.find((x) => x.id === CANARY)!;
+    await admin_(g.url, 'PUT', '/admin/hooks', { maxInFlight: 1 });
+    try {
+      const gwToken = readTokenFile(tb.tokenFiles.gateway);
+      // email_search reads a connector (tens of ms): eight at once cannot all fit through one slot.
+      const answers = await Promise.all(
+        Array.from({ length: 8 }, (_, i) =>
+          fetch(`${g.url}/tools/invoke`, {
+            method: 'POST',
+            headers: { authorization: `Bearer ${gwToken}`, 'content-type': 'application/json' },
+            body: JSON.stringify({ tool: 'email_search', args: { user_id: `admission-${i}` } }),
+            signal: AbortSignal.timeout(30_000),
+          }).then(async (r) => ({ status: r.status, retryAfter: r.headers.get('retry-after'), body: (await r.json()) as { error?: { type?: string } } })),
+        ),
+      );
+      const statuses = answers.map((a) => a.status);
+      expect(statuses.filter((x) => x === 200).length, JSON.stringify(statuses)).toBeGreaterThanOrEqual(1);
+      const turnedAway = answers.filter((a) => a.status === 429);
+      expect(turnedAway.length, JSON.stringify(statuses)).toBeGreaterThanOrEqual(1);
+      for (const a of turnedAway) {
+        expect(a.retryAfter).toBe('1');
+        expect(a.body.error?.type).toBe('overloaded');
+      }
+      const m = await (await fetch(`${g.url}/metrics`)).text();
+      expect(Number(/^openclaw_tools_rejected_total\{reason="overloaded"[^}]*\} (\d+)/m.exec(m)?.[1] ?? 0)).toBeGreaterThanOrEqual(turnedAway.length);
+    } finally {
+      await admin_(g.url, 'PUT', '/admin/hooks', { maxInFlight: 10_000 });
+    }
+  });
+
+  it('a capacity surge at the 50 % step (offered load ×2, the canary\'s admission bound lowered to 1) holds and scales, capacity-shaped', async () => {
+    const g = tb.gateways.find((x) => x.id === CANARY)!;
+    const admissionBefore = await (await fetch(`${g.url}/admin/hooks`, { headers: { authorization: `Bearer ${admin}` } })).json();
+    // email_search reads one connector (tens of ms), so a canary bounded at one call in flight
+    // has less room than its share of 40 calls/s needs; sessions_list (a few ms) would fit. Its
+    // P99 over a step's few dozen canary calls is one slow call on a busy host: the template's
+    // regression floor (50 ms, sized for sessions_list) goes to 150 ms for this tool; the judge
+    // still compares the whole latency distributions.
+    const r = await canary(['--steps', '20,50,100', '--tool', 'email_search', '--surge', 'load=2x,maxInFlight=1@50', '--arg', 'regressionFloor=0.15'], path.join(tmp, 'surge'));
+    const c = r.results?.canary;
+    const evidence = `${why(r)}\n  evidence: ${c?.classification?.evidence.join(' | ') ?? 'none'}`;
+    expect(r.code, evidence).toBe(1);
+    expect(c?.verdict, evidence).toBe('hold-and-scale');
+    expect(r.results!.exitCode, evidence).toBe(1);
+    expect(c!.classification?.shape, evidence).toBe('capacity-shaped');
+    expect(c!.steps.map((s) => [s.percent, s.phase]), evidence).toEqual([[20, 'Successful'], [50, 'Failed']]);
+    const bad = c!.steps[1]!;
+    expect(bad.surge, evidence).toEqual({ loadFactor: 2, offeredBefore: 20, offeredAfter: 40, admission: { maxInFlight: 1 } });
+    // Before the surge nothing was turned away; during it the canary's admission answered 429s on
+    // the judged traffic itself and stable took everything.
+    expect(c!.steps[0]!.canary.rejected, evidence).toBe(0);
+    expect(bad.canary.rejected, evidence).toBeGreaterThan(0);
+    expect(bad.canary.rejectedRate!, evidence).toBeGreaterThan(0.01);
+    expect(bad.stable.rejected, evidence).toBe(0);
+    // Offered load doubled: more judged requests a second in the surge step than before it.
+    const perSec = (s: typeof bad) => (s.canary.requests + s.stable.requests) / ((Date.parse(s.endedAt) - Date.parse(s.startedAt)) / 1000);
+    expect(perSec(bad), evidence).toBeGreaterThan(1.5 * perSec(c!.steps[0]!));
+    // The judge failed the step on the rejections, and the evidence names them and the saturation.
+    expect(bad.judge!.metrics.find((m) => m.name === 'rejected-rate')!.classification, evidence).toBe('High');
+    expect(c!.classification!.evidence.join('\n'), evidence).toMatch(/canary admission turned away \d+(\.\d+)? % of its requests \(stable 0\.00 %\)/);
+    expect(c!.classification!.evidence.join('\n'), evidence).toMatch(/rejected-rate/);
+    // Per unit of load the canary is not worse than stable: the answers it gave are not slower
+    // (the judge's latency verdict is not High) and carry no more errors — that is what makes it
+    // capacity-shaped and not code-shaped.
+    expect(bad.judge!.metrics.find((m) => m.name === 'latency-ms')!.classification, evidence).not.toBe('High');
+    expect(bad.canary.answered, evidence).toBeGreaterThan(0);
+    expect(bad.canary.errorRate!, evidence).toBeLessThanOrEqual(bad.stable.errorRate! + 0.005);
+    expect(c!.classification!.evidence.join('\n'), evidence).toMatch(/the answers it gave match stable/);
+    // Rolled back: the canary's weight 0, stable at its weight, the canary's admission as before.
+    expect(c!.canaryWeightAfter, evidence).toBe(0);
+    expect(await weights()).toEqual({ 'gw-1': 100, 'gw-2': 0, 'gw-3': 100 });
+    expect(await (await fetch(`${g.url}/admin/hooks`, { headers: { authorization: `Bearer ${admin}` } })).json()).toEqual(admissionBefore);
+  }, 180_000);
 
   it('a bad version with 2 % errors from the 30 % step aborts code-shaped (5xx windows or the probe)', async () => {
     const r = await canary(['--steps', '10,30,60', '--rate', '40', '--simulate', 'errorRate=0.02@30'], path.join(tmp, 'errors'));

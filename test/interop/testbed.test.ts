@@ -20,6 +20,7 @@ import { startTestbed } from '../../src/testbed/up.ts';
 import { descendants, isAlive } from '../../src/util/proc.ts';
 import { isListening } from '../../src/util/ports.ts';
 import { waitFor } from '../../src/util/wait.ts';
+import { warmGateways } from './warm.ts';
 
 const execFileP = promisify(execFile);
 const CLI = path.resolve(import.meta.dirname, '../../bin/clawstorm');
@@ -109,26 +110,8 @@ describe('a test bed of real OpenClaw gateways', () => {
     const treeBefore = [victimBefore.pid, ...descendants(victimBefore.pid).map((d) => d.pid)];
     const out = path.join(tmp, 'drill');
     // A freshly started OpenClaw gateway answers its first tool calls in seconds (its runtime
-    // loads on first use), which fails the drill's steady state before any fault. Warm both, as
-    // any long-running gateway is: until five calls in a row through each answer within 1 s.
-    for (const g of bed.gateways) {
-      let fast = 0;
-      await waitFor(
-        async () => {
-          const t0 = performance.now();
-          const r = await fetch(`${g.url}/tools/invoke`, {
-            method: 'POST',
-            headers: { authorization: `Bearer ${token(bed.tokenFiles.gateway)}`, 'content-type': 'application/json' },
-            body: JSON.stringify({ tool: 'sessions_list', args: { user_id: 'warm-up' } }),
-            signal: AbortSignal.timeout(10_000),
-          });
-          await r.arrayBuffer();
-          fast = r.status === 200 && performance.now() - t0 < 1_000 ? fast + 1 : 0;
-          return fast >= 5 ? true : undefined;
-        },
-        { timeoutMs: 120_000, intervalMs: 200, what: `${g.id} to answer five tool calls in a row within 1 s (warm)` },
-      );
-    }
+    // loads on first use), which fails the drill's steady state before any fault. Warm both.
+    await warmGateways(bed);
     // No --set: the rates a real pair on 2 shared cores can carry come from profiles/openclaw.yaml.
     const r = await cli(['drill', 'gateway-pair', '--testbed-state', bed.stateDir, '--out', out], 400_000);
     // 0 or 1 is the drill's own verdict. 3 is accepted only when the sole reason is a saturated

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { authorize } from '../auth.ts';
 import type { GatewayContext } from '../context.ts';
+import { admissionFor } from '../hooks.ts';
 import { registerConnectorAdmin } from './admin.ts';
 import { invokeTool } from './dispatch.ts';
 import { REQUEST_ID_RE, TENANT_ID_RE, TENANT_ID_RULE, USER_ID_RE, USER_ID_RULE } from '../../../contract/ids.ts';
@@ -37,16 +38,33 @@ export function registerTools(app: FastifyInstance, ctx: GatewayContext): void {
     const tenantId = header(req.headers['x-tenant-id']) ?? ctx.config.tenantId;
     if (!TENANT_ID_RE.test(tenantId)) return bad(`X-Tenant-Id: ${TENANT_ID_RULE}`);
 
-    const r = await invokeTool(ctx, {
-      tool: body.data.tool ?? body.data.name ?? '',
-      args: body.data.args,
-      sessionKey: body.data.sessionKey,
-      idempotencyKey: body.data.idempotencyKey,
-      requestId,
-      userId,
-      tenantId,
-      channel: 'http',
-    });
+    // Admission control (the gateway's `maxInFlight`, PUT /admin/hooks): a replica with no room
+    // turns the call away at the door, before policy, audit or any connector read, so the client
+    // can retry elsewhere or later. Default far above what the scenarios reach.
+    const adm = admissionFor(ctx);
+    if (adm.inFlight >= adm.maxInFlight) {
+      ctx.metrics.toolsRejected.inc({ reason: 'overloaded' });
+      return reply
+        .code(429)
+        .header('Retry-After', String(adm.retryAfterS))
+        .send({ ok: false, error: { type: 'overloaded', message: 'too many requests in flight on this gateway; retry later' }, requestId });
+    }
+    adm.inFlight += 1;
+    let r: Awaited<ReturnType<typeof invokeTool>>;
+    try {
+      r = await invokeTool(ctx, {
+        tool: body.data.tool ?? body.data.name ?? '',
+        args: body.data.args,
+        sessionKey: body.data.sessionKey,
+        idempotencyKey: body.data.idempotencyKey,
+        requestId,
+        userId,
+        tenantId,
+        channel: 'http',
+      });
+    } finally {
+      adm.inFlight -= 1;
+    }
     if (r.ok) return reply.code(200).send({ ok: true, result: r.result, requestId: r.requestId, auditId: r.auditId });
     return reply
       .code(r.status)

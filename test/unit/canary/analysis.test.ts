@@ -239,3 +239,30 @@ describe('the plan template (scenarios/canary/plan-analysis.yaml)', () => {
     expect(r.metrics.find((m) => m.name === 'canary-degraded')!.counters.count).toBe(5);
   });
 });
+
+describe('the real-gateway template (scenarios/canary/openclaw-analysis.yaml)', () => {
+  const file = path.resolve('scenarios/canary/openclaw-analysis.yaml');
+  const load = () => loadTemplateFile(file, { args: { canary: 'gw-2', stable: 'gw-1', window: '5s' } })[0]!;
+  it('reads only what a bed of real gateways exports: HAProxy per-server series and the blackbox /readyz probe', () => {
+    const t = load();
+    expect(t.metrics.map((m) => m.name)).toEqual(['canary-5xx-rate', 'canary-avg-response-time', 'canary-not-ready']);
+    for (const m of t.metrics) expect(m.query).not.toMatch(/openclaw_/);
+    const err = t.metrics.find((m) => m.name === 'canary-5xx-rate')!;
+    expect(err.query).toContain('haproxy_server_http_responses_total{proxy="be_gateways",server="gw-2",code="5xx"}[5s]');
+    expect(err.track).toMatchObject({ initialDelayMs: 5000, intervalMs: 5000, count: 2, failureLimit: 1 });
+    expect(t.metrics.find((m) => m.name === 'canary-avg-response-time')!.query).toContain('server="gw-2"');
+  });
+  it('not ready fails closed (no probe series is not ready) and on the second not-ready measurement of a step', async () => {
+    const ready = load().metrics.find((m) => m.name === 'canary-not-ready')!;
+    expect(ready.query).toContain('probe_success{job="blackbox-readyz",gateway="gw-2"}');
+    expect(ready.query).toContain('or vector(1)');
+    expect(evaluateResult(ready, [1]).phase).toBe('Failed');
+    expect(evaluateResult(ready, [0]).phase).toBe('Successful');
+    expect(ready.track.failureLimit).toBe(1);
+    const clock = fakeClock();
+    const r = await runAnalysis([load()], { ...clock, measure: async (m) => ({ ...evaluateResult(m, m.name === 'canary-not-ready' && clock.now() >= 3000 ? [1] : m.name === 'canary-avg-response-time' ? [0.03] : [0]), value: null }) });
+    expect(r.phase).toBe('Failed');
+    expect(r.reason).toMatch(/^canary-not-ready/);
+    expect(r.endedAt).toBe(5000);
+  });
+});

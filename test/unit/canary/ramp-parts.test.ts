@@ -7,7 +7,7 @@ import type { Served } from '../../../src/canary/traffic.ts';
 import { parseSteps, stepWeights } from '../../../src/canary/weights.ts';
 import { canaryResults, canarySection } from '../../../src/canary/results.ts';
 import type { CanaryRun } from '../../../src/canary/ramp.ts';
-import { parseSimulate } from '../../../src/cli/canary.ts';
+import { parseSimulate, parseSurge } from '../../../src/cli/canary.ts';
 import { parseTemplates } from '../../../src/canary/analysis-template.ts';
 import { renderMarkdown } from '../../../src/report/markdown.ts';
 import { renderJUnit } from '../../../src/report/junit.ts';
@@ -39,6 +39,13 @@ describe('step weights', () => {
     expect(parseSimulate('degraded=true@10')).toEqual({ atPercent: 10, patch: { degraded: true } });
     expect(() => parseSimulate('errorRate=2@30')).toThrow();
     expect(() => parseSimulate('cpu=1@30')).toThrow();
+  });
+  it('--surge: the load factor (default 2x) and the canary\'s admission change from one step, as data', () => {
+    expect(parseSurge('maxInFlight=1@50')).toEqual({ atPercent: 50, loadFactor: 2, admission: { maxInFlight: 1 } });
+    expect(parseSurge('load=3x,maxInFlight=2,retryAfterS=2@30')).toEqual({ atPercent: 30, loadFactor: 3, admission: { maxInFlight: 2, retryAfterS: 2 } });
+    expect(parseSurge('load=2x@50')).toEqual({ atPercent: 50, loadFactor: 2, admission: {} });
+    expect(parseSurge(undefined)).toBeUndefined();
+    for (const bad of ['maxInFlight=0@50', 'load=1x@50', 'load=2@50', 'workMs=5@50', 'maxInFlight=1', 'maxInFlight=1.5@50']) expect(() => parseSurge(bad), bad).toThrow(/--surge/);
   });
 });
 
@@ -150,6 +157,7 @@ describe('results section and report formats', () => {
         judgePhase: 'Failed',
         phase: 'Failed',
         injected: 'bad version simulated on gw-2: {"latencyMs":80}',
+        surge: null,
       },
     ],
     verdict: 'abort',
@@ -190,5 +198,19 @@ describe('results section and report formats', () => {
     const html = renderHtml(r);
     expect(html).toContain('<h2>Canary analysis</h2>');
     expect(html).toContain('aria-label="canary weight steps and analysis measurements"');
+  });
+  it('a surge step is labelled a capacity surge (not a bad version) with what it changed', () => {
+    const surged = { ...section, verdict: 'hold-and-scale' as const, steps: section.steps.map((s) => ({ ...s, injected: 'capacity surge: offered load ×2 (20 → 40 req/s); gw-2 admission {"maxInFlight":1}', surge: { loadFactor: 2, offeredBefore: 20, offeredAfter: 40, admission: { maxInFlight: 1 } } })) };
+    const r = parseResults(canaryResults({ runId: 'r', target: 'local', section: surged }), 'x');
+    expect(r.canary!.steps[0]!.surge).toEqual({ loadFactor: 2, offeredBefore: 20, offeredAfter: 40, admission: { maxInFlight: 1 } });
+    const md = renderMarkdown(r);
+    expect(md).toContain('10 % (capacity surge)');
+    expect(md).not.toContain('(bad version)');
+    expect(md).toContain('- capacity surge: offered load ×2 (20 → 40 req/s)');
+    expect(renderHtml(r)).toContain('10 % (capacity surge)');
+    // A results.json written before surges existed still reads: no surge at any step.
+    const old = JSON.parse(JSON.stringify(canaryResults({ runId: 'r', target: 'local', section }))) as { canary: { steps: Array<Record<string, unknown>> } };
+    for (const st of old.canary.steps) delete st.surge;
+    expect(parseResults(old, 'x').canary!.steps[0]!.surge).toBeNull();
   });
 });
