@@ -1,5 +1,5 @@
-// Baselines against the shared test bed: two clean smoke runs of policy evaluation are not a
-// regression; a third run with 40 ms of latency injected on one gateway (of three behind
+// Baselines against the shared test bed: two clean runs of policy evaluation (1,500 calls each,
+// test/fixtures/baseline/policy-evaluation.yaml) are not a regression; a third run with 40 ms of latency injected on one gateway (of three behind
 // HAProxy) is, printed by `compare` with its evidence, and `run --baseline` fails it with the
 // evidence in results.json, the run index and the event timeline.
 import fs from 'node:fs';
@@ -25,6 +25,7 @@ const REPO = path.resolve(import.meta.dirname, '../..');
 const CLI = path.join(REPO, 'bin/clawstorm');
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'clawstorm-baseline-it-'));
 const INDEX = path.join(work, 'runs', 'index.json');
+const SCENARIO = path.join(REPO, 'test/fixtures/baseline/policy-evaluation.yaml');
 
 async function clawstorm(args: string[]): Promise<{ exitCode: number; stdout: string; stderr: string }> {
   const r = await execa(CLI, args, { env: { CI: 'true' }, reject: false, timeout: 150_000, cwd: work });
@@ -35,7 +36,7 @@ async function clawstorm(args: string[]): Promise<{ exitCode: number; stdout: st
 /** One smoke run of policy evaluation against the shared bed, indexed in this test's own index. */
 async function smokeRun(name: string, more: string[] = [], index = INDEX): Promise<{ dir: string; exitCode: number; stderr: string; results: Results }> {
   const dir = path.join(work, 'runs', name);
-  const r = await clawstorm(['run', 'policy-evaluation', '--profile', 'smoke', '--testbed-state', tb.stateDir, '--out', dir, '--index', index, ...more]);
+  const r = await clawstorm(['run', SCENARIO, '--profile', 'smoke', '--testbed-state', tb.stateDir, '--out', dir, '--index', index, ...more]);
   if (!fs.existsSync(path.join(dir, 'results.json'))) throw new Error(`${name}: no results (exit ${r.exitCode}):\n${r.stderr}`);
   return { dir, exitCode: r.exitCode, stderr: r.stderr, results: readResults(path.join(dir, 'results.json')) };
 }
