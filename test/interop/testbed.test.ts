@@ -109,8 +109,8 @@ describe('a test bed of real OpenClaw gateways', () => {
     const victimBefore = readState(bed.stateDir).processes.find((p) => p.name === 'gw-1')!;
     const treeBefore = [victimBefore.pid, ...descendants(victimBefore.pid).map((d) => d.pid)];
     const out = path.join(tmp, 'drill');
-    // A freshly started OpenClaw gateway answers its first tool calls in seconds (its runtime
-    // loads on first use), which fails the drill's steady state before any fault. Warm both.
+    // A freshly started OpenClaw gateway answers its first tool calls and hooks in seconds (its
+    // runtimes load on first use), which fails the drill's steady state before any fault. Warm both.
     await warmGateways(bed);
     // No --set: the rates a real pair on 2 shared cores can carry come from profiles/openclaw.yaml.
     const r = await cli(['drill', 'gateway-pair', '--testbed-state', bed.stateDir, '--out', out], 400_000);
@@ -148,6 +148,9 @@ describe('a test bed of real OpenClaw gateways', () => {
 
   it('webhook storm with a restart mid-storm and redeliveries across it; bad-token senders throttled per client address (429 + Retry-After)', async () => {
     const out = path.join(tmp, 'storm');
+    // The drill before this one crashed and restarted gw-1: warm it again, or its first hooks (the
+    // agent runtime loading) take the seconds in which the storm's restart comes.
+    await warmGateways(bed);
     const r = await cli(
       [
         'storm', 'webhooks', '--testbed-state', bed.stateDir, '--out', out, '--senders', '10', '--deliveries', '3', '--discipline', 'capped', '--fault', 'restart',
