@@ -15,22 +15,14 @@ import type { ScenarioSummary, StatusClass, TagSetSummary } from '../load/sample
 import type { PromClient, RangeSeries } from '../prom/client.ts';
 import { mergeNative, relativeBucketWidth, spreadPoints, type NativeHistogram } from '../prom/native-histogram.ts';
 import { evenSequence, sequenceString } from '../load/segment.ts';
+import { K6_LABELS, K6_SERIES } from '../export/k6/series.ts';
 import { formatDuration } from '../util/duration.ts';
 import { RUNNER_SCHEMA, RunnerFileSchema, type RunnerFile } from './file.ts';
 import type { Collected } from './judge.ts';
 import { segmentOf } from './judge.ts';
 
-/** k6's series and labels, as `clawstorm export k6` writes them (src/export/k6/series.ts has the same names). */
-export const K6_READ = {
-  httpDuration: 'k6_http_req_duration_seconds',
-  httpRequests: 'k6_http_reqs_total',
-  wsDuration: 'k6_clawstorm_ws_duration_seconds',
-  wsSamples: 'k6_clawstorm_ws_samples_total',
-  dropped: 'k6_dropped_iterations_total',
-  iterations: 'k6_iterations_total',
-  testRun: 'testrun_name',
-  instance: 'instance_id',
-} as const;
+/** k6's series and the labels the judge reads them by, as `clawstorm export k6` writes them. */
+const K6_READ = { ...K6_SERIES, testRun: K6_LABELS.testRun, instance: K6_LABELS.runner } as const;
 
 /** k6 pushes every 5 s by default: a runner's first sample is at most that after its start. */
 const PUSH_INTERVAL_S = 5;
