@@ -11,7 +11,7 @@
 import type { ScenarioMeasurement, ExecutorCounts } from '../gate/scenario-run.ts';
 import { LatencyHistogram } from '../load/histogram.ts';
 import type { MonitorVerdict } from '../load/monitor.ts';
-import type { ScenarioSummary, StatusClass, TagSetSummary } from '../load/samples.ts';
+import { statusClassOf, type ScenarioSummary, type StatusClass, type TagSetSummary } from '../load/samples.ts';
 import type { PromClient, RangeSeries } from '../prom/client.ts';
 import { mergeNative, relativeBucketWidth, spreadPoints, type NativeHistogram } from '../prom/native-histogram.ts';
 import { evenSequence, sequenceString } from '../load/segment.ts';
@@ -51,13 +51,10 @@ export interface K6Read extends Collected {
 
 const quote = (s: string): string => JSON.stringify(s);
 
-function statusClassOf(status: string | undefined): StatusClass {
+/** k6's `status` label (a number, "0" for a request that got no answer) as the scorer's class. */
+function statusClassOfLabel(status: string | undefined): StatusClass {
   const n = Number(status);
-  if (!Number.isFinite(n) || n < 100) return 'error';
-  if (n < 300) return '2xx';
-  if (n < 400) return '3xx';
-  if (n < 500) return '4xx';
-  return '5xx';
+  return statusClassOf(Number.isFinite(n) ? n : undefined);
 }
 
 interface TagAcc {
@@ -147,7 +144,7 @@ export async function readK6Run(o: ReadK6Options): Promise<K6Read> {
     if (name === K6_READ.iterations) a.iterations += p.v;
     else if (name === K6_READ.dropped) a.dropped += p.v;
     else if (name === K6_READ.httpRequests) {
-      const set = setOf(a, { scenario, step, method: call, status_class: statusClassOf(s.labels.status) });
+      const set = setOf(a, { scenario, step, method: call, status_class: statusClassOfLabel(s.labels.status) });
       set.count += p.v;
       if (s.labels.expected_response === 'false') set.errors += p.v;
     } else if (name === K6_READ.wsSamples) {
@@ -172,7 +169,7 @@ export async function readK6Run(o: ReadK6Options): Promise<K6Read> {
       if (a === undefined) continue;
       const step = s.labels.step ?? '(none)';
       const call = s.labels.call ?? s.labels.method ?? '';
-      const status_class = s.labels.__name__ === K6_READ.wsDuration ? '2xx' : statusClassOf(s.labels.status);
+      const status_class = s.labels.__name__ === K6_READ.wsDuration ? '2xx' : statusClassOfLabel(s.labels.status);
       setOf(a, { scenario, step, method: call, status_class }).hists.push(h);
     }
   }
